@@ -1,0 +1,39 @@
+"""Glue between the Pulumi engine and the pure settings code."""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from infra.settings import (
+    SERVICE_TOKEN_KEY,
+    Settings,
+    SettingsError,
+    check_service_token,
+    load_settings,
+    parse_config_values,
+)
+
+
+def stack_config() -> dict:
+    """All of this project's config for the running stack, structured values parsed."""
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return parse_config_values(merged, pulumi.get_project())
+
+
+def settings_or_exit() -> tuple[Settings, pulumi.Output[str] | None]:
+    """Validated settings and the service token (a secret Output, or None to generate one).
+
+    Invalid settings end the run with their list and no traceback, before any
+    resource is registered.
+    """
+    stack = pulumi.get_stack()
+    token = runtime_config.get_config(f"{pulumi.get_project()}:{SERVICE_TOKEN_KEY}")
+    issues = check_service_token(token)
+    try:
+        settings = load_settings(stack_config(), stack=stack)
+    except SettingsError as error:
+        issues = error.issues + issues
+    if issues:
+        raise pulumi.RunError(str(SettingsError(stack, issues)))
+    return settings, pulumi.Config().get_secret(SERVICE_TOKEN_KEY)

@@ -1,0 +1,42 @@
+"""The stateful resources: KV namespaces and D1 databases, production and preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+from infra.naming import ResourceNames
+
+
+@dataclass(frozen=True)
+class Storage:
+    kv_namespace: cloudflare.WorkersKvNamespace
+    kv_preview_namespace: cloudflare.WorkersKvNamespace
+    database: cloudflare.D1Database
+    preview_database: cloudflare.D1Database
+
+
+def stateful_options(parent: pulumi.Resource, protect: bool) -> pulumi.ResourceOptions:
+    """Protected resources can be neither replaced nor deleted by `pulumi up`; retained
+    ones stay in Cloudflare even when the stack is destroyed or the resource dropped."""
+    return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect)
+
+
+def create_storage(
+    account_id: str, names: ResourceNames, *, protect: bool, parent: pulumi.Resource
+) -> Storage:
+    opts = stateful_options(parent, protect)
+    return Storage(
+        kv_namespace=cloudflare.WorkersKvNamespace(
+            "kv", account_id=account_id, title=names.kv_namespace, opts=opts
+        ),
+        kv_preview_namespace=cloudflare.WorkersKvNamespace(
+            "kv-preview", account_id=account_id, title=names.kv_preview_namespace, opts=opts
+        ),
+        database=cloudflare.D1Database("db", account_id=account_id, name=names.database, opts=opts),
+        preview_database=cloudflare.D1Database(
+            "db-preview", account_id=account_id, name=names.preview_database, opts=opts
+        ),
+    )
