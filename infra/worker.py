@@ -44,7 +44,8 @@ def create_worker(
         "worker-cron",
         account_id=settings.account_id,
         script_name=script.script_name,
+        # script.script_name is an Output of the script: the trigger waits for the upload.
         schedules=[cloudflare.WorkersCronTriggerScheduleArgs(cron=settings.cron)],
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[script]),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
     return Worker(script=script, cron_trigger=cron_trigger)

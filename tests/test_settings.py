@@ -114,3 +114,15 @@ def test_flag_shorthand_and_seed_values_are_canonical_json():
     tiers = entries["config:tiers"]
     assert tiers == canonical_json({t.name: t.model_dump(by_alias=True, mode="json") for t in settings.tiers})
     assert "\"dailyRequestLimit\":1000" in tiers and ", " not in tiers and ": " not in tiers
+
+
+def test_seed_values_do_not_depend_on_config_order():
+    """The provider compares strings: a reordered config must not show as a diff."""
+    assert canonical_json({"b": 1, "a": {"d": [2, 1], "c": "é"}}) == '{"a":{"c":"é","d":[2,1]},"b":1}'
+    flags = {"zeta": {"enabled": True, "tiers": ["pro"]}, "alpha": False}
+    forward = load_settings({"accountId": ACCOUNT_ID, "featureFlags": flags}, stack="dev", env={})
+    backward = load_settings(
+        {"accountId": ACCOUNT_ID, "featureFlags": dict(reversed(list(flags.items())))}, stack="dev", env={}
+    )
+    assert forward.seed_entries() == backward.seed_entries()
+    assert list(forward.seed_entries()) == ["config:tiers", "flags:alpha", "flags:zeta"]
