@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_random as random
 
-from infra import bindings, kv_seeds, storage, worker, wrangler_config
+from infra import bindings, kv_seeds, migrations, storage, worker, wrangler_config
 from infra.settings import Settings
 
 SERVICE_TOKEN_LENGTH = 48
@@ -45,7 +45,18 @@ class CacheStack(pulumi.ComponentResource):
             database_id=self.storage.database.id,
             service_token=pulumi.Output.secret(service_token),
         )
-        self.worker = worker.create_worker(settings, environment, names.worker_script, bound, self)
+        api_token = migrations.api_token()
+        assert api_token is not None, "settings_or_exit requires the API token"
+        self.migrations = [
+            migrations.apply_on_deploy(name, database, account_id, api_token, self)
+            for name, database in (
+                ("db-migrations", self.storage.database),
+                ("db-preview-migrations", self.storage.preview_database),
+            )
+        ]
+        self.worker = worker.create_worker(
+            settings, environment, names.worker_script, bound, self, depends_on=self.migrations
+        )
 
         self.outputs: dict[str, Any] = {
             "accountId": account_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from infra import migrations
 from infra.settings import (
     SERVICE_TOKEN_KEY,
     Settings,
@@ -29,7 +30,7 @@ def settings_or_exit() -> tuple[Settings, pulumi.Output[str] | None]:
     """
     stack = pulumi.get_stack()
     token = runtime_config.get_config(f"{pulumi.get_project()}:{SERVICE_TOKEN_KEY}")
-    issues = check_service_token(token)
+    issues = check_service_token(token) + migrations.api_token_issues(migrations.api_token())
     try:
         settings = load_settings(stack_config(), stack=stack)
     except SettingsError as error:

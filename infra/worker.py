@@ -28,6 +28,7 @@ def create_worker(
     script_name: str,
     bound: BoundResources,
     parent: pulumi.Resource,
+    depends_on: list[pulumi.Resource] | None = None,
 ) -> Worker:
     script = cloudflare.WorkersScript(
         "worker",
@@ -38,7 +39,8 @@ def create_worker(
         compatibility_date=settings.compatibility_date,
         observability=cloudflare.WorkersScriptObservabilityArgs(enabled=True),
         bindings=script_bindings(settings, environment, bound),
-        opts=pulumi.ResourceOptions(parent=parent),
+        # The D1 migrations: a new script may read a column they add.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
     )
     cron_trigger = cloudflare.WorkersCronTrigger(
         "worker-cron",

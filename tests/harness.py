@@ -32,6 +32,8 @@ D1 = "cloudflare:index/d1Database:D1Database"
 SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 CRON = "cloudflare:index/workersCronTrigger:WorkersCronTrigger"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+COMMAND = "command:local:Command"
+API_TOKEN = "test-cloudflare-api-token-" + "t" * 14  # handed to the program as the secret `cloudflare:apiToken`
 COMPONENT = "guruai:cache:CacheStack"
 
 # The binding types pulumi-cloudflare 6.23.1 documents, and the fields each kind we use needs.
@@ -51,6 +53,7 @@ REQUIRED_BINDING_FIELDS = {
     "ratelimit": ("namespaceId", "simple"),
 }
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 SCRIPT_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 JS_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 
@@ -108,9 +111,11 @@ class StrictCloudflareMocks(pulumi.runtime.Mocks):
         check = _CHECKS.get(args.typ)
         if check is not None:
             check(self, inputs)
-        elif not args.typ.startswith(("guruai:", "random:", "command:")):
+        elif not args.typ.startswith(("guruai:", "random:")):
             raise ProviderRejected(f"no mock for resource type {args.typ}")
         state = dict(args.inputs)
+        if args.resource_id:  # `import_`: the provider reads the existing resource and keeps its id
+            return self._imported(args.typ, args.resource_id, inputs), state
         if args.typ == KV_NAMESPACE:
             return _stable_hex("kv", inputs["title"]), state
         if args.typ == D1:
@@ -187,12 +192,40 @@ class StrictCloudflareMocks(pulumi.runtime.Mocks):
             raise ProviderRejected(f"bad cron schedules {schedules!r}")
 
 
+    def _imported(self, typ: str, import_id: str, inputs: dict) -> str:
+        """pulumi-cloudflare's import ids are `<account_id>/<id>`; anything else is refused."""
+        account, _, resource_id = import_id.partition("/")
+        shapes = {KV_NAMESPACE: HEX32, D1: UUID}
+        if typ not in shapes:
+            raise ProviderRejected(f"no import support mocked for {typ}")
+        if account != inputs.get("accountId") or not shapes[typ].match(resource_id):
+            raise ProviderRejected(f"import id {import_id!r} is not <account_id>/<id> for {typ}")
+        return resource_id
+
+    def _command(self, inputs: dict) -> None:
+        """What pulumi-command's local provider would refuse, and what would leak a secret."""
+        create = inputs.get("create")
+        if not create:
+            raise ProviderRejected("local.Command without a create command does nothing")
+        folder = inputs.get("dir")
+        if folder is not None and not Path(folder).is_dir():
+            raise ProviderRejected(f"local.Command dir {folder!r} does not exist")
+        environment = inputs.get("environment") or {}
+        if not all(isinstance(v, str) for v in environment.values()):
+            raise ProviderRejected("local.Command environment values must be strings")
+        if any(len(v) >= 8 and v in create for v in environment.values()):
+            raise ProviderRejected("an environment value appears on the command line")
+        if not isinstance(inputs.get("triggers", []), list):
+            raise ProviderRejected("local.Command triggers must be a list")
+
+
 _CHECKS = {
     KV_NAMESPACE: StrictCloudflareMocks._kv_namespace,
     KV_ENTRY: StrictCloudflareMocks._kv_entry,
     D1: StrictCloudflareMocks._d1,
     SCRIPT: StrictCloudflareMocks._script,
     CRON: StrictCloudflareMocks._cron,
+    COMMAND: StrictCloudflareMocks._command,
 }
 
 
@@ -244,14 +277,18 @@ def run_program(
     secrets: dict[str, str] | None = None,
     *,
     account_id: str | None = ACCOUNT_ID,
+    api_token: str | None = API_TOKEN,
     preview: bool = False,
 ) -> ProgramRun:
     """Run infra/__main__.py for `stack` with its committed config plus `overrides`."""
     config = {**stack_config(stack), **(overrides or {})}
     if account_id is not None:
         config.setdefault(f"{PROJECT}:accountId", account_id)
-    engine_config = as_engine_config({**config, **(secrets or {})})
-    secret_keys = [f"{PROJECT}:{key}" for key in (secrets or {})]
+    secrets = dict(secrets or {})
+    if api_token is not None:
+        secrets.setdefault("cloudflare:apiToken", api_token)
+    engine_config = as_engine_config({**config, **secrets})
+    secret_keys = [key if ":" in key else f"{PROJECT}:{key}" for key in secrets]
 
     mocks = StrictCloudflareMocks()
     monitor = RecordingMonitor(mocks)

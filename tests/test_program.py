@@ -7,6 +7,7 @@ import pytest
 
 from harness import (
     ACCOUNT_ID,
+    COMMAND,
     COMPONENT,
     CRON,
     D1,
@@ -51,6 +52,7 @@ def test_committed_stacks_build_the_whole_graph(stack):
         CRON: 1,
         KV_ENTRY: 2 * seeds_per_namespace,
         RANDOM_PASSWORD: 1,
+        COMMAND: 2,  # the D1 migrations, database and preview database
     }
     component = run.one(COMPONENT)
     assert component.name == f"guruai-{stack}-cache"
