@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_random as random
 
-from infra import bindings, kv_seeds, migrations, storage, worker, wrangler_config
+from infra import adoption, bindings, kv_seeds, migrations, storage, worker, wrangler_config
 from infra.settings import Settings
 
 SERVICE_TOKEN_LENGTH = 48
@@ -27,7 +27,11 @@ class CacheStack(pulumi.ComponentResource):
         assert account_id is not None, "load_settings requires the account id for stacks"
 
         self.storage = storage.create_storage(
-            account_id, names, protect=settings.protect_stateful_resources, parent=self
+            account_id,
+            names,
+            protect=settings.protect_stateful_resources,
+            parent=self,
+            import_ids=adoption.import_ids(settings.adopt, account_id),
         )
         entries = settings.seed_entries()
         self.seeds = kv_seeds.seed_namespace("seed", account_id, self.storage.kv_namespace, entries, self)

@@ -29,6 +29,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from infra import limits, seeds
+from infra.adoption import Adopt
 from infra.naming import NAME_PATTERN, ResourceNames, resource_names
 
 PROJECT = "guruai-cache"
@@ -159,6 +160,8 @@ class Settings(_Model):
     # Protect and retain KV namespaces and D1 databases: no replace, no delete drops data.
     protect_stateful_resources: bool = True
     dev_subscriptions: tuple[DevSubscription, ...] = DEFAULT_DEV_SUBSCRIPTIONS
+    # Existing namespaces/databases to take over by id instead of creating them.
+    adopt: Adopt = Adopt()
 
     @field_validator("app_name")
     @classmethod

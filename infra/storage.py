@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -18,25 +19,37 @@ class Storage:
     preview_database: cloudflare.D1Database
 
 
-def stateful_options(parent: pulumi.Resource, protect: bool) -> pulumi.ResourceOptions:
+def stateful_options(parent: pulumi.Resource, protect: bool, import_id: str | None = None) -> pulumi.ResourceOptions:
     """Protected resources can be neither replaced nor deleted by `pulumi up`; retained
-    ones stay in Cloudflare even when the stack is destroyed or the resource dropped."""
-    return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect)
+    ones stay in Cloudflare even when the stack is destroyed or the resource dropped.
+    With an import id, the existing resource is adopted instead of created (a no-op once
+    it is in the stack's state)."""
+    return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect, import_=import_id)
 
 
 def create_storage(
-    account_id: str, names: ResourceNames, *, protect: bool, parent: pulumi.Resource
+    account_id: str,
+    names: ResourceNames,
+    *,
+    protect: bool,
+    parent: pulumi.Resource,
+    import_ids: Mapping[str, str | None] | None = None,
 ) -> Storage:
-    opts = stateful_options(parent, protect)
+    """`import_ids`: Storage attribute -> `<account_id>/<id>` of an existing resource to adopt."""
+    adopted = import_ids or {}
+
+    def opts(resource: str) -> pulumi.ResourceOptions:
+        return stateful_options(parent, protect, adopted.get(resource))
+
     return Storage(
         kv_namespace=cloudflare.WorkersKvNamespace(
-            "kv", account_id=account_id, title=names.kv_namespace, opts=opts
+            "kv", account_id=account_id, title=names.kv_namespace, opts=opts("kv_namespace")
         ),
         kv_preview_namespace=cloudflare.WorkersKvNamespace(
-            "kv-preview", account_id=account_id, title=names.kv_preview_namespace, opts=opts
+            "kv-preview", account_id=account_id, title=names.kv_preview_namespace, opts=opts("kv_preview_namespace")
         ),
-        database=cloudflare.D1Database("db", account_id=account_id, name=names.database, opts=opts),
+        database=cloudflare.D1Database("db", account_id=account_id, name=names.database, opts=opts("database")),
         preview_database=cloudflare.D1Database(
-            "db-preview", account_id=account_id, name=names.preview_database, opts=opts
+            "db-preview", account_id=account_id, name=names.preview_database, opts=opts("preview_database")
         ),
     )
