@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import json
 import shutil
+import signal
 import subprocess
 import tomllib
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from infra import wrangler_config
+from infra import local_dev, wrangler_config
 from infra.settings import PROJECT, Settings, SettingsError, load_settings, parse_config_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,15 +155,111 @@ def existing_env_sections(path: Path) -> dict[str, Any]:
 
 
 @app.command("local")
-def local_command() -> None:
-    """Render the local (top-level) wrangler.toml from the dev stack's settings, keeping the stacks' env sections."""
-    target = ROOT / "wrangler.toml"
+def local_command(
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=1, max=65535, help="Port for the Worker.")
+    ] = local_dev.DEFAULT_PORT,
+    ip: Annotated[
+        str, typer.Option(help="Address to listen on; loopback by default, as the local token is no real secret.")
+    ] = local_dev.DEFAULT_IP,
+    no_start: Annotated[
+        bool, typer.Option("--no-start", help="Prepare everything (config, token, migrations, seeds), then exit.")
+    ] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete the local KV and D1 data first (the token in .dev.vars stays).")
+    ] = False,
+    persist_to: Annotated[
+        Path | None, typer.Option(help="Where local KV and D1 live (default: .wrangler/state, wrangler's own).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="The wrangler.toml to write (default: the project's); .dev.vars goes next to it."),
+    ] = None,
+) -> None:
+    """Run the Worker locally on workerd: render wrangler.toml, write .dev.vars (a generated service
+    token), apply the D1 migrations, seed KV (config:tiers, flags:*) and D1 (devSubscriptions) from
+    the dev stack's settings, then `wrangler dev`. Safe to re-run; Ctrl-C stops everything."""
+    project = local_dev.default_project()
+    project = local_dev.LocalProject(
+        config=(config or project.config).resolve(), persist_to=(persist_to or project.persist_to).resolve()
+    )
+    steps = iter(range(1, local_dev.PREPARE_STEPS + 2))
+
+    def progress(message: str) -> None:
+        typer.secho(f"==> [{next(steps)}/{local_dev.PREPARE_STEPS + (0 if no_start else 1)}] {message}", bold=True)
+
     try:
-        text = wrangler_config.render(stack_file_settings(LOCAL_SETTINGS_STACK), existing_env_sections(target))
-    except (UserError, SettingsError) as error:
+        if not no_start and not local_dev.port_is_free(ip, port):
+            raise UserError(f"{ip}:{port} is already in use (another `wrangler dev`?): stop it or pass --port N")
+        if reset:
+            _reset_local_state(project.persist_to)
+        settings = stack_file_settings(LOCAL_SETTINGS_STACK)
+        token = local_dev.prepare(settings, project, existing_env_sections(project.config), progress)
+    except (UserError, SettingsError, local_dev.LocalError) as error:
         raise fail(str(error)) from None
-    target.write_text(text)
-    typer.echo(f"wrote {target} (local development section)")
+    url = f"http://{ip}:{port}"
+    if no_start:
+        typer.echo(f"ready to start: `scripts/local.sh` (or `npx wrangler dev --port {port}`); token in {project.dev_vars}")
+        return
+    progress(f"starting wrangler dev on {url}")
+    _serve(project, ip, port, url, token)
+
+
+def _reset_local_state(persist_to: Path) -> None:
+    # Only ever delete what looks like wrangler's state folder, whatever --persist-to says.
+    if persist_to.exists():
+        if any(entry.name != "v3" for entry in persist_to.iterdir()):
+            raise UserError(f"--reset: {persist_to} holds more than wrangler's state (v3/); delete it yourself")
+        shutil.rmtree(persist_to)
+    typer.echo(f"deleted the local state in {persist_to}")
+
+
+def _serve(project: local_dev.LocalProject, ip: str, port: int, url: str, token: str) -> None:
+    """wrangler dev in the foreground until Ctrl-C (or SIGTERM); both stop wrangler and workerd."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    process = local_dev.start(project, port, ip)
+    try:
+        local_dev.wait_until_ready(url, process)
+        typer.secho(f"\nThe Worker runs at {url} (Ctrl-C stops it)", fg=typer.colors.GREEN, bold=True)
+        typer.echo(f"  token:  {token}   (SERVICE_TOKEN in {project.dev_vars})")
+        typer.echo(f"  try:    curl -H 'Authorization: Bearer {token}' {url}/subscriptions/user-pro")
+        typer.echo(f"  cron:   curl '{url}/__scheduled?cron=*+*+*+*+*'\n")
+        code = process.wait()
+        typer.secho(f"wrangler dev exited with code {code}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=1)
+    except KeyboardInterrupt:
+        typer.echo("\nstopping wrangler dev...")
+    except local_dev.LocalError as error:
+        raise fail(str(error)) from None
+    finally:
+        local_dev.stop(process)
+        signal.signal(signal.SIGTERM, previous)
+    typer.echo("stopped")
+
+
+@app.command("estimate")
+def estimate_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack whose `traffic` settings to price.")] = "dev",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the estimate as JSON.")] = False,
+    kv_counter: Annotated[
+        bool, typer.Option("--kv-counter", help="Price the seed guide's KV-counter rate limiter instead of D1 counting.")
+    ] = False,
+) -> None:
+    """Estimate daily and monthly use, free-plan headroom and the Workers Paid bill from the stack's traffic."""
+    from infra import cost, cost_report  # rich tables: only this command needs them
+
+    try:
+        result = cost.estimate(stack_file_settings(stack), usage_store="kv-counter" if kv_counter else "d1")
+    except (UserError, SettingsError, cost.OperationsTableError) as error:
+        raise fail(str(error)) from None
+    if as_json:
+        typer.echo(json.dumps({"stack": stack, **result.to_json()}, indent=2))
+        return
+    cost_report.print_estimate(result, stack)
 
 
 def main() -> None:

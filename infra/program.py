@@ -38,3 +38,28 @@ def settings_or_exit() -> tuple[Settings, pulumi.Output[str] | None]:
     if issues:
         raise pulumi.RunError(str(SettingsError(stack, issues)))
     return settings, pulumi.Config().get_secret(SERVICE_TOKEN_KEY)
+
+
+def report_expected_cost(settings: Settings) -> None:
+    """Warn at preview/up when the stack's expected traffic crosses a free-plan daily limit.
+
+    On Workers Paid (`traffic.workersPlan: paid`) say what the traffic costs instead. The
+    estimate never stops a deployment: a missing operations table is itself only a warning.
+    """
+    from infra import cost  # the estimator is not needed to build resources
+
+    stack = pulumi.get_stack()
+    try:
+        result = cost.estimate(settings)
+    except cost.OperationsTableError as error:
+        pulumi.log.warn(f"cost estimate skipped: {error}")
+        return
+    if settings.traffic.workers_plan == "paid":
+        pulumi.log.info(
+            f"expected traffic: about ${result.paid_monthly_usd:,.2f} a month on Workers Paid "
+            f"(`guruai-cache estimate --stack {stack}`)"
+        )
+        return
+    warning = cost.preview_warning(result, stack)
+    if warning:
+        pulumi.log.warn(warning)

@@ -1,11 +1,428 @@
-// Placeholder until the Worker issue lands: answers /health only.
+// The cache Worker: subscriptions cached in KV in front of D1, the tier config from KV,
+// daily usage counted in D1. One ES module, no imports: the Pulumi program uploads this
+// file as is (main_module "worker.js") and `wrangler dev` runs it on workerd.
+//
+// Bindings (infra/bindings.py): KV, DB, RATE_LIMITER; vars ENVIRONMENT, SUBSCRIPTION_TTL,
+// TIER_CONFIG_TTL, USAGE_TTL, RATE_LIMIT_TTL, USAGE_RETENTION_DAYS; secret SERVICE_TOKEN.
+//
+// Every request ends with one structured log line (JSON): its outcome, the subscription
+// cache result (hit / miss / bypass) and the KV and D1 operations it performed, counted by
+// wrappers around env.KV and env.DB. templates/worker_operations.json lists those counts per
+// outcome; the e2e tests compare it with what this file really does.
+
+const TIERS_KEY = "config:tiers";
+const SUBSCRIPTION_KEY_PREFIX = "subscription:";
+// Same rule as the settings' devSubscriptions: no id can spell another key (":", "/", "..").
+const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const STATUSES = ["active", "trialing", "past_due", "canceled"];
+// The statuses that entitle a user; others are "no active subscription" (404, cached negatively).
+const ACTIVE_STATUSES = ["active", "trialing"];
+const NEGATIVE_CACHE_TTL_S = 60; // KV's minimum expirationTtl
+const MIN_CACHE_TTL_S = 30; // KV's minimum cacheTtl
+const MAX_BODY_BYTES = 4096;
+
+const SELECT_ACTIVE_SUBSCRIPTION =
+  "SELECT user_id, tier, status, updated_at FROM subscriptions " +
+  `WHERE user_id = ?1 AND status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ")})`;
+const UPSERT_SUBSCRIPTION =
+  "INSERT INTO subscriptions (user_id, tier, status, updated_at) VALUES (?1, ?2, ?3, ?4) " +
+  "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, " +
+  "updated_at = excluded.updated_at RETURNING user_id, tier, status, updated_at";
+// Atomic: the increment happens only while under the limit, so a denied request changes
+// nothing and returns no row; concurrent requests can neither over- nor under-count.
+const COUNT_USE =
+  "INSERT INTO usage (window_start, user_id, count) VALUES (?1, ?2, 1) " +
+  "ON CONFLICT (window_start, user_id) DO UPDATE SET count = count + 1 WHERE count < ?3 " +
+  "RETURNING count";
+const DELETE_OLD_USAGE = "DELETE FROM usage WHERE window_start < ?1";
+
 export default {
   async fetch(request, env) {
+    const started = Date.now();
+    const ops = newOps();
     const url = new URL(request.url);
-    if (url.pathname === "/health") {
-      return Response.json({ status: "ok", environment: env.ENVIRONMENT });
+    const log = { event: "request", request_id: crypto.randomUUID(), method: request.method, route: null, outcome: null };
+    const c = { env, log, kv: countingKV(env.KV, ops), db: countingDB(env.DB, ops), url };
+    let response;
+    try {
+      response = await handle(request, c);
+    } catch (error) {
+      response = errorResponse(error, log);
     }
-    return Response.json({ error: { code: "not_found", message: "no such route" } }, { status: 404 });
+    response.headers.set("X-Request-Id", log.request_id);
+    Object.assign(log, { status: response.status, ops, duration_ms: Date.now() - started });
+    console.log(JSON.stringify(log));
+    return response;
   },
-  async scheduled(event, env, ctx) {},
+
+  // The cron job: delete usage rows older than the retention window. KV expires its keys by
+  // itself (every cached entry has a TTL); D1 keeps rows until something deletes them.
+  async scheduled(event, env) {
+    const ops = newOps();
+    const db = countingDB(env.DB, ops);
+    const now = event.scheduledTime ?? Date.now();
+    const retentionDays = positiveInt(env.USAGE_RETENTION_DAYS, 35);
+    const cutoff = Math.floor(now / 1000) - retentionDays * 86400;
+    const log = { event: "scheduled", outcome: "scheduled_cleanup", cron: event.cron, cutoff: new Date(cutoff * 1000).toISOString() };
+    try {
+      const result = await db.prepare(DELETE_OLD_USAGE).bind(cutoff).run();
+      log.deleted = result.meta.changes ?? 0;
+    } catch (error) {
+      Object.assign(log, { outcome: "scheduled_cleanup_failed", error: String(error?.message ?? error), ops });
+      console.error(JSON.stringify(log));
+      throw error; // the cron run shows as failed in Cloudflare's dashboard
+    }
+    console.log(JSON.stringify({ ...log, ops }));
+  },
 };
+
+// --- routing -------------------------------------------------------------------------
+
+async function handle(request, c) {
+  const [, resource, userId, ...rest] = c.url.pathname.split("/");
+  if (c.url.pathname === "/health") {
+    c.log.route = "/health";
+    allow(request, ["GET", "HEAD"], c);
+    c.log.outcome = "health";
+    return Response.json({ status: "ok", environment: c.env.ENVIRONMENT ?? null });
+  }
+  await authorize(request, c);
+  if (c.url.pathname === "/tiers") {
+    c.log.route = "/tiers";
+    allow(request, ["GET"], c);
+    return getTiers(c);
+  }
+  if (rest.length === 0 && userId !== undefined && (resource === "subscriptions" || resource === "usage")) {
+    c.log.route = `/${resource}/:userId`;
+    if (resource === "subscriptions") {
+      allow(request, ["GET", "PUT"], c);
+      checkUserId(userId, c);
+      return request.method === "GET" ? getSubscription(userId, c) : putSubscription(request, userId, c);
+    }
+    allow(request, ["POST"], c);
+    checkUserId(userId, c);
+    return postUsage(userId, c);
+  }
+  c.log.outcome = "not_found";
+  throw new HttpError(404, "not_found", `no route for ${request.method} ${c.url.pathname}`);
+}
+
+function allow(request, methods, c) {
+  if (!methods.includes(request.method)) {
+    c.log.outcome = "method_not_allowed";
+    throw new HttpError(405, "method_not_allowed", `${request.method} is not allowed here; use ${methods.join(" or ")}`, {
+      Allow: methods.join(", "),
+    });
+  }
+}
+
+// --- auth ----------------------------------------------------------------------------
+
+async function authorize(request, c) {
+  const expected = c.env.SERVICE_TOKEN;
+  if (!expected) {
+    c.log.outcome = "misconfigured";
+    throw new HttpError(503, "service_token_unset", "the Worker has no SERVICE_TOKEN secret; set it (wrangler secret put, or .dev.vars locally)");
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("Authorization") ?? "");
+  if (!match || !(await sameSecret(match[1], expected))) {
+    c.log.outcome = "unauthorized";
+    throw new HttpError(401, "unauthorized", "send Authorization: Bearer <service token>", { "WWW-Authenticate": "Bearer" });
+  }
+}
+
+// Constant time: both sides are hashed to equal-length digests first, so neither the
+// comparison nor an early length check reveals how much of the token matched.
+async function sameSecret(given, expected) {
+  const encoder = new TextEncoder();
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(given)),
+    crypto.subtle.digest("SHA-256", encoder.encode(expected)),
+  ]);
+  return crypto.subtle.timingSafeEqual(a, b);
+}
+
+function checkUserId(userId, c) {
+  if (!USER_ID.test(userId)) {
+    c.log.outcome = "invalid_request";
+    throw new HttpError(400, "invalid_user_id", "a user id is 1 to 64 characters among A-Z a-z 0-9 _ -");
+  }
+}
+
+// --- subscriptions ---------------------------------------------------------------------
+
+async function getSubscription(userId, c) {
+  const { subscription, cache } = await lookupSubscription(userId, c);
+  c.log.outcome = subscriptionOutcome("subscription_get", subscription, cache);
+  const headers = { "X-Cache": cache.toUpperCase() };
+  if (!subscription) {
+    return errorJson(404, "subscription_not_found", `user ${userId} has no active subscription`, headers);
+  }
+  return Response.json(subscription, { headers });
+}
+
+function subscriptionOutcome(prefix, subscription, cache) {
+  const found = subscription ? (cache === "hit" ? "hit" : "miss") : cache === "hit" ? "negative_hit" : "not_found";
+  return `${prefix}_${found}${cache === "bypass" ? "_degraded" : ""}`;
+}
+
+// Cache-aside: KV first; on a miss D1, then the answer is cached, an absent subscription
+// too (negatively, for KV's minimum TTL), so a miss never queries D1 twice in a row.
+// KV failing is not fatal: D1 answers (cache "bypass"). D1 failing is: 503.
+async function lookupSubscription(userId, c) {
+  const key = SUBSCRIPTION_KEY_PREFIX + userId;
+  let kvWorks = true;
+  try {
+    const cached = await c.kv.get(key, "json");
+    if (cached && typeof cached === "object" && "subscription" in cached) {
+      c.log.cache = "hit";
+      return { subscription: cached.subscription, cache: "hit" };
+    }
+  } catch (error) {
+    kvWorks = false;
+    c.log.kv_error = describe(error);
+  }
+  const subscription = await readSubscriptionFromD1(userId, c);
+  c.log.cache = kvWorks ? "miss" : "bypass";
+  if (kvWorks) {
+    const ttl = subscription ? positiveInt(c.env.SUBSCRIPTION_TTL, 300) : NEGATIVE_CACHE_TTL_S;
+    try {
+      await c.kv.put(key, JSON.stringify({ subscription }), { expirationTtl: Math.max(ttl, NEGATIVE_CACHE_TTL_S) });
+    } catch (error) {
+      c.log.kv_error = describe(error); // the answer is still right; the next request is a miss again
+    }
+  }
+  return { subscription, cache: c.log.cache };
+}
+
+async function readSubscriptionFromD1(userId, c) {
+  const { results } = await d1(c, () => c.db.prepare(SELECT_ACTIVE_SUBSCRIPTION).bind(userId).run());
+  return results.length ? subscriptionRecord(results[0]) : null;
+}
+
+function subscriptionRecord(row) {
+  return { userId: row.user_id, tier: row.tier, status: row.status, updatedAt: row.updated_at };
+}
+
+async function putSubscription(request, userId, c) {
+  const body = await readJsonObject(request, c);
+  const unknown = Object.keys(body).filter((field) => field !== "tier" && field !== "status");
+  const status = body.status ?? "active";
+  const problem =
+    unknown.length > 0
+      ? `unknown field ${JSON.stringify(unknown[0])}; send {"tier": ..., "status": ...}`
+      : typeof body.tier !== "string"
+        ? 'field "tier" is required: the name of a tier in config:tiers'
+        : !STATUSES.includes(status)
+          ? `field "status" must be one of ${STATUSES.join(", ")}`
+          : null;
+  if (problem) {
+    c.log.outcome = "invalid_request";
+    throw new HttpError(400, "invalid_body", problem);
+  }
+  const tiers = await readTiers(c);
+  if (!Object.hasOwn(tiers, body.tier)) {
+    c.log.outcome = "subscription_put_unknown_tier";
+    throw new HttpError(400, "unknown_tier", `tier ${JSON.stringify(body.tier)} is not in config:tiers; use one of ${Object.keys(tiers).join(", ")}`);
+  }
+  const { results } = await d1(c, () =>
+    c.db.prepare(UPSERT_SUBSCRIPTION).bind(userId, body.tier, status, new Date().toISOString()).run(),
+  );
+  // Invalidate after the write (the guide's step 7): the next read fills the cache from D1.
+  try {
+    await c.kv.delete(SUBSCRIPTION_KEY_PREFIX + userId);
+    c.log.outcome = "subscription_put";
+  } catch (error) {
+    // D1 has the new record; the stale cache entry expires within SUBSCRIPTION_TTL.
+    c.log.kv_error = describe(error);
+    c.log.outcome = "subscription_put_degraded";
+  }
+  return Response.json(subscriptionRecord(results[0]));
+}
+
+async function readJsonObject(request, c) {
+  const text = await request.text();
+  const fail = (status, code, message) => {
+    c.log.outcome = "invalid_request";
+    return new HttpError(status, code, message);
+  };
+  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) {
+    throw fail(413, "body_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
+  }
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw fail(400, "invalid_json", "the body is not JSON");
+  }
+  if (!body || typeof body !== "object" || Array.isArray(body)) {
+    throw fail(400, "invalid_body", 'the body must be a JSON object, e.g. {"tier": "pro", "status": "active"}');
+  }
+  return body;
+}
+
+// --- tiers -----------------------------------------------------------------------------
+
+async function getTiers(c) {
+  const tiers = await readTiers(c);
+  c.log.outcome = "tiers_get";
+  return Response.json(tiers, { headers: { "Cache-Control": `private, max-age=${cacheTtl(c)}` } });
+}
+
+function cacheTtl(c) {
+  return Math.max(positiveInt(c.env.TIER_CONFIG_TTL, 3600), MIN_CACHE_TTL_S);
+}
+
+// The tier config lives only in KV (seeded by the stack), so there is no fallback: 503.
+async function readTiers(c) {
+  let tiers;
+  try {
+    tiers = await c.kv.get(TIERS_KEY, { type: "json", cacheTtl: cacheTtl(c) });
+  } catch (error) {
+    c.log.kv_error = describe(error);
+    c.log.outcome = "tiers_unavailable";
+    throw new HttpError(503, "tier_config_unavailable", "the tier config could not be read from KV; retry later");
+  }
+  if (!tiers || typeof tiers !== "object") {
+    c.log.outcome = "tiers_missing";
+    throw new HttpError(503, "tier_config_missing", `${TIERS_KEY} is missing from KV: seed it with \`pulumi up\` (deployed) or \`guruai-cache local\` (local)`);
+  }
+  return tiers;
+}
+
+// --- usage -----------------------------------------------------------------------------
+
+async function postUsage(userId, c) {
+  if (!(await underBurstLimit(userId, c))) {
+    c.log.outcome = "usage_post_burst_limited";
+    throw new HttpError(429, "burst_limited", "too many requests for this user in a short time; slow down and retry");
+  }
+  const { subscription, cache } = await lookupSubscription(userId, c);
+  const suffix = cache === "hit" ? "" : cache === "miss" ? "_cache_miss" : "_degraded";
+  if (!subscription) {
+    c.log.outcome = `usage_post_no_subscription${suffix}`;
+    throw new HttpError(403, "no_active_subscription", `user ${userId} has no active subscription`);
+  }
+  const tier = (await readTiers(c))[subscription.tier];
+  if (!tier || !Number.isInteger(tier.dailyRequestLimit)) {
+    c.log.outcome = "usage_post_tier_missing";
+    throw new HttpError(503, "tier_config_missing", `tier ${JSON.stringify(subscription.tier)} is not in ${TIERS_KEY}: re-seed the tier config`);
+  }
+  const limit = tier.dailyRequestLimit;
+  const windowSeconds = positiveInt(c.env.RATE_LIMIT_TTL, 86400);
+  const windowStart = Math.floor(Date.now() / 1000 / windowSeconds) * windowSeconds;
+  const resetsAt = windowStart + windowSeconds;
+  const { results } = await d1(c, () => c.db.prepare(COUNT_USE).bind(windowStart, userId, limit).run());
+  const used = results.length ? results[0].count : null;
+  const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": String(resetsAt) };
+  const usage = { limit, resetsAt: new Date(resetsAt * 1000).toISOString() };
+  if (used === null) {
+    c.log.outcome = `usage_post_denied${suffix}`;
+    headers["X-RateLimit-Remaining"] = "0";
+    headers["Retry-After"] = String(Math.max(1, resetsAt - Math.floor(Date.now() / 1000)));
+    return errorJson(429, "daily_limit_exceeded", `user ${userId} used all ${limit} requests of tier ${subscription.tier} for this window`, headers, {
+      allowed: false,
+      remaining: 0,
+      ...usage,
+    });
+  }
+  c.log.outcome = `usage_post_allowed${suffix}`;
+  headers["X-RateLimit-Remaining"] = String(limit - used);
+  return Response.json({ allowed: true, used, remaining: limit - used, ...usage, tier: subscription.tier }, { headers });
+}
+
+// Per-user burst limit (the ratelimit binding). If the binding itself fails, let the
+// request through: the daily quota in D1 still bounds it.
+async function underBurstLimit(userId, c) {
+  try {
+    const { success } = await c.env.RATE_LIMITER.limit({ key: `usage:${userId}` });
+    return success;
+  } catch (error) {
+    c.log.ratelimiter_error = describe(error);
+    return true;
+  }
+}
+
+// --- D1, KV, errors ----------------------------------------------------------------------
+
+async function d1(c, query) {
+  try {
+    return await query();
+  } catch (error) {
+    c.log.d1_error = describe(error);
+    c.log.outcome = "d1_unavailable";
+    throw new HttpError(503, "database_unavailable", "the database is unavailable; retry later");
+  }
+}
+
+function newOps() {
+  return { kv_reads: 0, kv_writes: 0, kv_deletes: 0, kv_lists: 0, d1_queries: 0, d1_rows_read: 0, d1_rows_written: 0 };
+}
+
+// Counting wrappers: every KV and D1 call goes through them, so the log line reports what
+// the request really cost (KV bills per operation, D1 per row read and written).
+function countingKV(kv, ops) {
+  return {
+    get(key, options) {
+      ops.kv_reads += 1;
+      return kv.get(key, options);
+    },
+    put(key, value, options) {
+      ops.kv_writes += 1;
+      return kv.put(key, value, options);
+    },
+    delete(key) {
+      ops.kv_deletes += 1;
+      return kv.delete(key);
+    },
+    list(options) {
+      ops.kv_lists += 1;
+      return kv.list(options);
+    },
+  };
+}
+
+function countingDB(db, ops) {
+  const statement = (inner) => ({
+    bind: (...values) => statement(inner.bind(...values)),
+    async run() {
+      ops.d1_queries += 1;
+      const result = await inner.run();
+      ops.d1_rows_read += result.meta?.rows_read ?? 0;
+      ops.d1_rows_written += result.meta?.rows_written ?? 0;
+      return result;
+    },
+  });
+  return { prepare: (sql) => statement(db.prepare(sql)) };
+}
+
+class HttpError extends Error {
+  constructor(status, code, message, headers = {}, extra = {}) {
+    super(message);
+    Object.assign(this, { status, code, headers, extra });
+  }
+}
+
+// Errors have one shape: {"error": {"code", "message"}} (plus the usage figures on a 429).
+function errorJson(status, code, message, headers = {}, extra = {}) {
+  return Response.json({ error: { code, message }, ...extra }, { status, headers });
+}
+
+function errorResponse(error, log) {
+  if (error instanceof HttpError) {
+    return errorJson(error.status, error.code, error.message, error.headers, error.extra);
+  }
+  // Never a stack trace to the client: the log line has the detail, the client the request id.
+  log.outcome = "internal_error";
+  log.error = describe(error);
+  return errorJson(500, "internal_error", `unexpected error; the Worker's logs have it under request id ${log.request_id}`);
+}
+
+function describe(error) {
+  return String(error?.message ?? error).slice(0, 500);
+}
+
+function positiveInt(value, fallback) {
+  const parsed = Number.parseInt(value, 10);
+  return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
+}

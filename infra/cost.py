@@ -1,0 +1,413 @@
+"""The cost and capacity model: a stack's expected traffic, priced before it is deployed.
+
+traffic (settings) x what one request does (templates/worker_operations.json)
+  -> daily KV, D1 and Worker quantities -> free-plan utilisation and the paid bill.
+
+Pure functions: the CLI, the preview warning and the tests call them without the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from cronsim import CronSim
+
+from infra import pricing
+from infra.settings import Settings, Traffic
+
+OPERATIONS_FILE = Path(__file__).resolve().parent.parent / "templates" / "worker_operations.json"
+OPERATION_KINDS = ("kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_queries", "d1_rows_read", "d1_rows_written")
+OUTCOMES = (
+    "health",
+    "subscription_get_hit",
+    "subscription_get_miss",
+    "subscription_get_not_found",
+    "subscription_get_negative_hit",
+    "subscription_put",
+    "tiers_get",
+    "usage_post_allowed",
+    "usage_post_denied",
+    "scheduled_cleanup",
+)
+SECONDS_PER_DAY = 86_400
+# KV's shortest expirationTtl: how long the Worker caches a "no subscription" answer.
+NEGATIVE_CACHE_TTL_S = 60
+
+# Sizes the storage estimate assumes (bytes, indexes included); storage is far from
+# every limit at these sizes, so a rough figure is enough.
+CACHED_SUBSCRIPTION_BYTES = 256  # key + JSON record + KV's per-key metadata
+SUBSCRIPTION_ROW_BYTES = 200
+USAGE_ROW_BYTES = 100  # one row per user per day: user id, day, count, primary key
+
+UsageStore = Literal["d1", "kv-counter"]
+OperationsTable = Mapping[str, Mapping[str, float]]
+
+
+class OperationsTableError(Exception):
+    """templates/worker_operations.json is missing or malformed."""
+
+
+def load_operations(path: Path | None = None) -> dict[str, dict[str, float]]:
+    """The KV and D1 operations one request performs, per route outcome, checked for shape."""
+    path = path or OPERATIONS_FILE
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise OperationsTableError(f"{path} not found: the Worker's per-route operations table is needed") from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise OperationsTableError(f"{path}: not readable JSON ({error})") from None
+    routes = document.get("routes") if isinstance(document, dict) else None
+    if not isinstance(routes, dict):
+        raise OperationsTableError(f'{path}: expected {{"routes": {{"<outcome>": {{...}}}}}}')
+    missing = [outcome for outcome in OUTCOMES if outcome not in routes]
+    if missing:
+        raise OperationsTableError(f"{path}: no entry for {', '.join(missing)}")
+    table: dict[str, dict[str, float]] = {}
+    for outcome in OUTCOMES:
+        entry = routes[outcome]
+        counts = {}
+        for kind in OPERATION_KINDS:
+            value = entry.get(kind) if isinstance(entry, dict) else None
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise OperationsTableError(f"{path}: routes.{outcome}.{kind} must be a number >= 0, got {value!r}")
+            counts[kind] = float(value)
+        table[outcome] = counts
+    return table
+
+
+def kv_counter_alternative(table: OperationsTable) -> dict[str, dict[str, float]]:
+    """The seed guide's Step 6 rate limiter in place of this Worker's D1 usage count.
+
+    The guide gets `ratelimit:<user>` from KV, and when under the limit puts the count
+    plus one back: one KV read and one KV write per allowed call, one read per refused
+    call, nothing in D1. Every other route is unchanged.
+    """
+    zero = dict.fromkeys(OPERATION_KINDS, 0.0)
+    return {
+        **{outcome: dict(ops) for outcome, ops in table.items()},
+        "usage_post_allowed": {**zero, "kv_reads": 1.0, "kv_writes": 1.0},
+        "usage_post_denied": {**zero, "kv_reads": 1.0},
+    }
+
+
+def cron_runs_per_day(cron: str) -> float:
+    """Average runs a day of a cron expression, over a 28-day window (whole weeks)."""
+    start = dt.datetime(2026, 1, 1)
+    end = start + dt.timedelta(days=28)
+    runs = 0
+    for when in CronSim(cron, start - dt.timedelta(seconds=1)):  # counts a run at `start` itself
+        if when >= end:
+            break
+        runs += 1
+    return runs / 28
+
+
+def requests_per_day(traffic: Traffic, cron: str) -> dict[str, float]:
+    """How many invocations a day end in each route outcome."""
+    checks = traffic.active_users * traffic.subscription_checks_per_user_per_day
+    subscribed = checks * (1 - traffic.unsubscribed_share)
+    unsubscribed = checks * traffic.unsubscribed_share
+    hit = traffic.cache_hit_ratio
+    usage = traffic.active_users * traffic.usage_calls_per_user_per_day
+    return {
+        "health": traffic.health_checks_per_day,
+        "subscription_get_hit": subscribed * hit,
+        "subscription_get_miss": subscribed * (1 - hit),
+        "subscription_get_negative_hit": unsubscribed * hit,
+        "subscription_get_not_found": unsubscribed * (1 - hit),
+        "subscription_put": traffic.subscription_updates_per_day,
+        "tiers_get": traffic.active_users * traffic.tier_reads_per_user_per_day,
+        "usage_post_allowed": usage * (1 - traffic.usage_denied_share),
+        "usage_post_denied": usage * traffic.usage_denied_share,
+        "scheduled_cleanup": cron_runs_per_day(cron),
+    }
+
+
+def usage_rows_per_day(traffic: Traffic) -> float:
+    """Usage rows D1 gains a day: one per user who records any use that day (an upsert)."""
+    return traffic.active_users * min(1.0, traffic.usage_calls_per_user_per_day)
+
+
+@dataclass(frozen=True)
+class MeterEstimate:
+    key: str
+    label: str
+    daily: float
+    free_daily_limit: float | None
+    paid_included_monthly: float
+    paid_usd_per_million: float
+
+    @property
+    def monthly(self) -> float:
+        return self.daily * pricing.DAYS_PER_MONTH
+
+    @property
+    def utilisation(self) -> float | None:
+        """Share of the free plan's daily limit used (1.0 = all of it)."""
+        return None if not self.free_daily_limit else self.daily / self.free_daily_limit
+
+    @property
+    def over_free_limit(self) -> bool:
+        return self.free_daily_limit is not None and self.daily > self.free_daily_limit
+
+    @property
+    def exhausted_after_s(self) -> float | None:
+        """Seconds after 00:00 UTC at which the day's free allowance runs out (traffic spread evenly)."""
+        if not self.over_free_limit:
+            return None
+        return SECONDS_PER_DAY * self.free_daily_limit / self.daily
+
+    @property
+    def paid_overage(self) -> float:
+        return max(0.0, self.monthly - self.paid_included_monthly)
+
+    @property
+    def paid_usd(self) -> float:
+        return self.paid_overage / 1_000_000 * self.paid_usd_per_million
+
+
+@dataclass(frozen=True)
+class StorageEstimate:
+    key: str
+    label: str
+    bytes: float
+    free_limit_bytes: float
+    paid_included_bytes: float
+    paid_usd_per_gb_month: float
+
+    @property
+    def utilisation(self) -> float:
+        return self.bytes / self.free_limit_bytes
+
+    @property
+    def over_free_limit(self) -> bool:
+        return self.bytes > self.free_limit_bytes
+
+    @property
+    def paid_usd(self) -> float:
+        return max(0.0, self.bytes - self.paid_included_bytes) / pricing.GB * self.paid_usd_per_gb_month
+
+
+@dataclass(frozen=True)
+class LimitHit:
+    """The first day (0 = at today's traffic) a free-plan limit is crossed, and which."""
+
+    day: int
+    label: str
+    active_users: int
+
+
+@dataclass(frozen=True)
+class Estimate:
+    traffic: Traffic
+    usage_store: UsageStore
+    requests: dict[str, float]
+    meters: tuple[MeterEstimate, ...]
+    storage: tuple[StorageEstimate, ...]
+    d1_queries_daily: float
+    first_limit_hit: LimitHit | None = field(default=None)
+
+    def meter(self, key: str) -> MeterEstimate | StorageEstimate:
+        return next(m for m in (*self.meters, *self.storage) if m.key == key)
+
+    @property
+    def over_free_limits(self) -> tuple[MeterEstimate | StorageEstimate, ...]:
+        return tuple(m for m in (*self.meters, *self.storage) if m.over_free_limit)
+
+    @property
+    def paid_monthly_usd(self) -> float:
+        """The monthly bill on Workers Paid: the $5 minimum plus what exceeds its allowances."""
+        usage = sum(m.paid_usd for m in self.meters) + sum(s.paid_usd for s in self.storage)
+        return pricing.WORKERS_PAID_MINIMUM_USD + usage
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pricesReadOn": pricing.PRICES_READ_ON.isoformat(),
+            "sources": list(pricing.SOURCES),
+            "daysPerMonth": pricing.DAYS_PER_MONTH,
+            "usageStore": self.usage_store,
+            "traffic": self.traffic.model_dump(by_alias=True),
+            "requestsPerDay": {k: _num(v) for k, v in self.requests.items()},
+            "d1QueriesPerDay": _num(self.d1_queries_daily),
+            "meters": {
+                m.key: {
+                    "daily": _num(m.daily),
+                    "monthly": _num(m.monthly),
+                    "freeDailyLimit": m.free_daily_limit,
+                    "freeUtilisation": _num(m.utilisation),
+                    "freeExhaustedAtUtc": utc_clock(m.exhausted_after_s),
+                    "paidIncludedMonthly": m.paid_included_monthly,
+                    "paidUsd": round(m.paid_usd, 2),
+                }
+                for m in self.meters
+            },
+            "storage": {
+                s.key: {
+                    "bytes": _num(s.bytes),
+                    "freeLimitBytes": s.free_limit_bytes,
+                    "freeUtilisation": _num(s.utilisation),
+                    "paidUsd": round(s.paid_usd, 2),
+                }
+                for s in self.storage
+            },
+            "overFreeLimits": [m.key for m in self.over_free_limits],
+            "firstFreeLimitHit": None
+            if self.first_limit_hit is None
+            else {
+                "day": self.first_limit_hit.day,
+                "limit": self.first_limit_hit.label,
+                "activeUsers": self.first_limit_hit.active_users,
+            },
+            "paidMonthlyUsd": round(self.paid_monthly_usd, 2),
+            "paidMinimumUsd": pricing.WORKERS_PAID_MINIMUM_USD,
+        }
+
+
+def _num(value: float | None) -> float | int | None:
+    """Rounded for reading: whole numbers as ints, the rest to 4 decimals (no float noise)."""
+    if value is None:
+        return None
+    rounded = round(value, 4)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def utc_clock(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    minutes = int(seconds // 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def daily_totals(requests: Mapping[str, float], table: OperationsTable) -> dict[str, float]:
+    """Sum of (invocations of each outcome x its operations), plus one Worker request per invocation."""
+    totals = {kind: sum(count * table[outcome][kind] for outcome, count in requests.items()) for kind in OPERATION_KINDS}
+    totals["worker_requests"] = sum(requests.values())
+    return totals
+
+
+def _storage(settings: Settings, requests: Mapping[str, float], usage_store: UsageStore) -> dict[str, float]:
+    traffic = settings.traffic
+    seeds = sum(len(key.encode()) + len(value.encode()) for key, value in settings.seed_entries().items())
+    # Little's law: entries alive = entries written a day x how long each lives.
+    cached = (
+        requests["subscription_get_miss"] * settings.ttls.subscription
+        + requests["subscription_get_not_found"] * NEGATIVE_CACHE_TTL_S
+    ) / SECONDS_PER_DAY
+    kv_bytes = seeds + min(traffic.active_users, cached) * CACHED_SUBSCRIPTION_BYTES
+    subscribers = traffic.active_users * (1 - traffic.unsubscribed_share)
+    d1_bytes = subscribers * SUBSCRIPTION_ROW_BYTES
+    if usage_store == "d1":
+        d1_bytes += usage_rows_per_day(traffic) * settings.usage_retention_days * USAGE_ROW_BYTES
+    else:  # one counter key per user who used the API today, alive for the day
+        kv_bytes += usage_rows_per_day(traffic) * CACHED_SUBSCRIPTION_BYTES
+    return {"kv_storage_bytes": kv_bytes, "d1_storage_bytes": d1_bytes}
+
+
+def _estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageStore) -> Estimate:
+    ops = kv_counter_alternative(table) if usage_store == "kv-counter" else table
+    requests = requests_per_day(settings.traffic, settings.cron)
+    totals = daily_totals(requests, ops)
+    if usage_store == "d1":
+        # In steady state the cron deletes as many usage rows a day as are created; D1
+        # counts each deleted row as read (found through the index) and written.
+        expiring = usage_rows_per_day(settings.traffic)
+        totals["d1_rows_read"] += expiring
+        totals["d1_rows_written"] += expiring
+    meters = tuple(
+        MeterEstimate(m.key, m.label, totals[m.key], m.free_daily_limit, m.paid_included_monthly, m.paid_usd_per_million)
+        for m in pricing.METERS
+    )
+    stored = _storage(settings, requests, usage_store)
+    storage = tuple(
+        StorageEstimate(s.key, s.label, stored[s.key], s.free_limit_bytes, s.paid_included_bytes, s.paid_usd_per_gb_month)
+        for s in pricing.STORAGE_METERS
+    )
+    return Estimate(settings.traffic, usage_store, requests, meters, storage, totals["d1_queries"])
+
+
+def _with_users(settings: Settings, users: int) -> Settings:
+    return settings.model_copy(update={"traffic": settings.traffic.model_copy(update={"active_users": users})})
+
+
+def users_on_day(traffic: Traffic, day: int) -> int:
+    return round(traffic.active_users * (1 + traffic.monthly_user_growth) ** (day / pricing.DAYS_PER_MONTH))
+
+
+HORIZON_DAYS = 3 * 365
+
+
+def first_limit_hit(settings: Settings, table: OperationsTable, usage_store: UsageStore = "d1") -> LimitHit | None:
+    """The first day a free-plan limit is crossed as users grow, within HORIZON_DAYS; None if never."""
+    traffic = settings.traffic
+
+    def crossed(day: int) -> tuple[MeterEstimate | StorageEstimate, ...]:
+        return _estimate_now(_with_users(settings, users_on_day(traffic, day)), table, usage_store).over_free_limits
+
+    if not crossed(0):
+        if traffic.monthly_user_growth == 0 or not crossed(HORIZON_DAYS):
+            return None
+        low, high = 0, HORIZON_DAYS  # crossed(low) is false, crossed(high) true: every quantity grows with users
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (low, middle) if crossed(middle) else (middle, high)
+        day = high
+    else:
+        day = 0
+    first = crossed(day)
+    # Of the limits crossed that day, the one used up first (highest utilisation).
+    worst = max(first, key=lambda m: m.utilisation or 0)
+    return LimitHit(day=day, label=worst.label, active_users=users_on_day(traffic, day))
+
+
+def estimate(settings: Settings, table: OperationsTable | None = None, usage_store: UsageStore = "d1") -> Estimate:
+    """The stack's expected daily quantities, free-plan utilisation and paid bill."""
+    table = load_operations() if table is None else table
+    now = _estimate_now(settings, table, usage_store)
+    return Estimate(
+        now.traffic,
+        now.usage_store,
+        now.requests,
+        now.meters,
+        now.storage,
+        now.d1_queries_daily,
+        first_limit_hit(settings, table, usage_store),
+    )
+
+
+def free_plan_warnings(result: Estimate) -> list[str]:
+    """One line per free-plan limit the expected traffic crosses, saying when it runs out."""
+    lines = []
+    for meter in result.over_free_limits:
+        if isinstance(meter, MeterEstimate):
+            lines.append(
+                f"{meter.label}: {meter.daily:,.0f}/day expected, over the free plan's {meter.free_daily_limit:,.0f}/day "
+                f"({meter.utilisation:.1%}); used up by {utc_clock(meter.exhausted_after_s)} UTC each day, "
+                "after which they fail"
+            )
+        else:
+            lines.append(
+                f"{meter.label}: {meter.bytes / 1e6:,.1f} MB expected, over the free plan's "
+                f"{meter.free_limit_bytes / 1e6:,.0f} MB ({meter.utilisation:.1%})"
+            )
+    return lines
+
+
+def preview_warning(result: Estimate, stack: str) -> str | None:
+    """What `pulumi preview`/`up` says when the stack's expected traffic will not fit the free plan."""
+    lines = free_plan_warnings(result)
+    if not lines:
+        return None
+    return "\n".join(
+        [
+            f"stack {stack!r}: the expected traffic (settings `traffic.*`) crosses the Workers Free plan's limits:",
+            *(f"  - {line}" for line in lines),
+            f"fix: on Workers Paid this traffic costs about ${result.paid_monthly_usd:,.2f} a month: upgrade the account "
+            "and set `traffic.workersPlan: paid`, or correct the traffic settings; "
+            f"details: `guruai-cache estimate --stack {stack}`",
+        ]
+    )

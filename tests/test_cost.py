@@ -1,0 +1,385 @@
+"""The cost estimator: traffic settings x the Worker's per-route operations -> use, limits, bill."""
+
+import json
+import math
+from pathlib import Path
+
+import pulumi
+import pytest
+from typer.testing import CliRunner
+
+from harness import ACCOUNT_ID, run_program
+from infra import cli, cost, pricing
+from infra.settings import SettingsError, Traffic, load_settings
+
+FIXTURE_TABLE = Path(__file__).parent / "fixtures" / "worker_operations.json"
+DAY_S = 86_400
+GUIDE = {"activeUsers": 10_000, "subscriptionChecksPerUserPerDay": 10, "subscriptionUpdatesPerDay": 100}
+
+
+@pytest.fixture(autouse=True)
+def operations_file(monkeypatch):
+    # Until the Worker's table is committed, price a stand-in with the same shape.
+    if not cost.OPERATIONS_FILE.exists():
+        monkeypatch.setattr(cost, "OPERATIONS_FILE", FIXTURE_TABLE)
+
+
+@pytest.fixture
+def table():
+    return cost.load_operations()
+
+
+def settings_with(traffic=None, **raw):
+    return load_settings({"accountId": ACCOUNT_ID, "traffic": traffic or {}, **raw}, stack="prod", env={})
+
+
+def daily(result, key):
+    return result.meter(key).daily
+
+
+# --- the guide's example --------------------------------------------------------
+
+
+def test_traffic_defaults_are_the_guides_example():
+    assert Traffic().active_users == 10_000
+    assert Traffic().subscription_checks_per_user_per_day == 10
+    assert Traffic().subscription_updates_per_day == 100
+
+
+def test_guides_example_comes_out_as_the_hand_calculation(table):
+    result = cost.estimate(settings_with({**GUIDE, "cacheHitRatio": 0.9}), table)
+
+    def ops(outcome, kind):
+        return table[outcome][kind]
+
+    checks = 10_000 * 10  # 100,000 subscription checks a day
+    hits = checks * 0.9  # 90,000 answered from KV
+    misses = checks * 0.1  # 10,000 go to D1, then refill KV
+    updates = 100
+    cron = 1  # "0 3 * * *": once a day; no usage calls, so no usage rows expire
+    by_hand = {
+        kind: hits * ops("subscription_get_hit", kind)
+        + misses * ops("subscription_get_miss", kind)
+        + updates * ops("subscription_put", kind)
+        + cron * ops("scheduled_cleanup", kind)
+        for kind in cost.OPERATION_KINDS
+    }
+    by_hand["worker_requests"] = checks + updates + cron
+
+    for key in ("kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_rows_read", "d1_rows_written", "worker_requests"):
+        assert daily(result, key) == pytest.approx(by_hand[key]), key
+        assert result.meter(key).monthly == pytest.approx(30 * by_hand[key]), key
+    assert result.d1_queries_daily == pytest.approx(by_hand["d1_queries"])
+
+    # The guide's "100k reads, 100 writes, $0 within the free tier" misses what cache
+    # misses write back and what updates read: the free plan does not hold this traffic.
+    assert by_hand["kv_writes"] >= misses > 1_000
+    crossed = {m.key for m in result.over_free_limits}
+    assert crossed == {m.key for m in pricing.METERS if by_hand[m.key] > m.free_daily_limit}
+    assert {"kv_writes", "worker_requests"} <= crossed
+    writes = result.meter("kv_writes")
+    assert writes.utilisation == pytest.approx(by_hand["kv_writes"] / 1_000)
+    assert writes.exhausted_after_s == pytest.approx(DAY_S * 1_000 / by_hand["kv_writes"])  # 02:24 UTC
+    assert result.first_limit_hit is not None and result.first_limit_hit.day == 0
+    # On Workers Paid, all of it fits the allowances: the bill is the $5 minimum.
+    assert 30 * by_hand["kv_writes"] < 1_000_000 and 30 * by_hand["kv_reads"] < 10_000_000
+    assert result.paid_monthly_usd == pytest.approx(5.00)
+
+
+def test_the_paid_bill_is_the_minimum_plus_each_overage(table):
+    big = {"activeUsers": 1_000_000, "subscriptionChecksPerUserPerDay": 10, "cacheHitRatio": 0.95}
+    result = cost.estimate(settings_with(big), table)
+    bill = 5.00
+    for meter in pricing.METERS:
+        monthly = 30 * result.meter(meter.key).daily
+        bill += max(0, monthly - meter.paid_included_monthly) / 1e6 * meter.paid_usd_per_million
+    for meter in pricing.STORAGE_METERS:
+        stored = result.meter(meter.key).bytes
+        bill += max(0, stored - meter.paid_included_bytes) / 1e9 * meter.paid_usd_per_gb_month
+    # 10 M checks a day: 300 M KV reads a month against 10 M included, at $0.50 per million.
+    reads = result.meter("kv_reads")
+    assert reads.paid_usd == pytest.approx((30 * reads.daily - 10_000_000) / 1e6 * 0.50)
+    assert reads.paid_usd > 100
+    assert result.paid_monthly_usd == pytest.approx(bill)
+
+
+# --- the guide's KV-counter rate limiter, the reason usage is counted in D1 -----------
+
+
+def small_app(usage_calls_per_user):
+    """1,000 users whose subscription checks fit the free plan, recording usage."""
+    return {
+        "activeUsers": 1_000,
+        "subscriptionChecksPerUserPerDay": 10,
+        "subscriptionUpdatesPerDay": 10,
+        "cacheHitRatio": 0.99,
+        "usageCallsPerUserPerDay": usage_calls_per_user,
+    }
+
+
+def test_the_kv_counter_spends_the_free_writes_that_d1_counting_leaves_alone(table):
+    settings = settings_with(small_app(10))  # 10,000 usage calls a day
+    in_d1 = cost.estimate(settings, table)
+    kv_counter = cost.estimate(settings, table, usage_store="kv-counter")
+
+    other_writes = daily(cost.estimate(settings_with(small_app(0)), table), "kv_writes")  # cache refills
+    assert daily(in_d1, "kv_writes") == pytest.approx(other_writes + 10_000 * table["usage_post_allowed"]["kv_writes"])
+    assert daily(kv_counter, "kv_writes") == pytest.approx(other_writes + 10_000)  # the guide: one put per call
+    assert in_d1.over_free_limits == ()
+    assert [m.key for m in kv_counter.over_free_limits] == ["kv_writes"]
+    # Traffic spread over the day: the 1,000 free writes are gone this many seconds after 00:00 UTC.
+    assert kv_counter.meter("kv_writes").exhausted_after_s == pytest.approx(DAY_S * 1_000 / (other_writes + 10_000))
+
+
+def test_the_kv_counter_breaks_the_free_plan_past_a_few_hundred_calls_a_day(table):
+    other_writes = daily(cost.estimate(settings_with(small_app(0)), table), "kv_writes")
+    most_calls = 1_000 - other_writes  # each allowed call writes the counter once
+    fits = cost.estimate(settings_with(small_app(most_calls / 1_000)), table, usage_store="kv-counter")
+    over = cost.estimate(settings_with(small_app((most_calls + 10) / 1_000)), table, usage_store="kv-counter")
+    assert not fits.over_free_limits
+    assert [m.key for m in over.over_free_limits] == ["kv_writes"]
+
+
+def test_at_the_guides_scale_the_kv_counter_runs_dry_within_minutes(table):
+    guide_with_usage = {**GUIDE, "cacheHitRatio": 1.0, "usageCallsPerUserPerDay": 10}  # 100,000 calls a day
+    writes = cost.estimate(settings_with(guide_with_usage), table, usage_store="kv-counter").meter("kv_writes")
+    assert writes.daily >= 100_000
+    assert writes.exhausted_after_s <= DAY_S * 1_000 / 100_000  # 864 s: 14.4 minutes after 00:00 UTC
+    in_d1 = cost.estimate(settings_with(guide_with_usage), table).meter("kv_writes")
+    assert in_d1.daily == pytest.approx(100 * table["subscription_put"]["kv_writes"])  # only what updates write
+
+
+# --- growth: the day a free limit is hit ----------------------------------------
+
+
+def test_the_first_limit_day_is_the_first_day_growth_crosses_a_limit(table):
+    growing = {**small_app(1), "monthlyUserGrowth": 0.1}
+    settings = settings_with(growing)
+    hit = cost.estimate(settings, table).first_limit_hit
+    assert hit is not None and hit.day > 0
+
+    def crossed_on(day):
+        users = round(1_000 * 1.1 ** (day / 30))
+        return cost.estimate(settings_with({**growing, "activeUsers": users}), table).over_free_limits
+
+    assert crossed_on(hit.day) and not crossed_on(hit.day - 1)
+    assert hit.active_users == round(1_000 * 1.1 ** (hit.day / 30))
+    assert hit.label in {m.label for m in crossed_on(hit.day)}
+
+
+def test_without_growth_traffic_within_the_limits_never_hits_one(table):
+    assert cost.estimate(settings_with(small_app(1)), table).first_limit_hit is None
+
+
+# --- the parts of the model ----------------------------------------------------
+
+
+def test_unsubscribed_users_take_the_negative_cache_paths():
+    traffic = Traffic(active_users=100, subscription_checks_per_user_per_day=10, cache_hit_ratio=0.8, unsubscribed_share=0.25)
+    requests = cost.requests_per_day(traffic, "0 3 * * *")
+    assert requests["subscription_get_hit"] == pytest.approx(1_000 * 0.75 * 0.8)
+    assert requests["subscription_get_miss"] == pytest.approx(1_000 * 0.75 * 0.2)
+    assert requests["subscription_get_negative_hit"] == pytest.approx(1_000 * 0.25 * 0.8)
+    assert requests["subscription_get_not_found"] == pytest.approx(1_000 * 0.25 * 0.2)
+
+
+def test_usage_calls_split_into_allowed_and_denied_and_cron_runs_follow_the_schedule():
+    traffic = Traffic(active_users=100, usage_calls_per_user_per_day=4, usage_denied_share=0.25)
+    assert cost.requests_per_day(traffic, "*/30 * * * *")["usage_post_denied"] == pytest.approx(100)
+    assert cost.requests_per_day(traffic, "*/30 * * * *")["usage_post_allowed"] == pytest.approx(300)
+    assert cost.cron_runs_per_day("*/30 * * * *") == 48
+    assert cost.cron_runs_per_day("0 3 * * 1") == pytest.approx(1 / 7)
+
+
+def test_usage_rows_are_kept_for_the_retention_window_and_their_cleanup_is_counted(table):
+    traffic = {**small_app(3)}
+    short, long = (cost.estimate(settings_with(traffic, usageRetentionDays=days), table) for days in (10, 40))
+    # One row per user per day, kept `usageRetentionDays` days.
+    assert long.meter("d1_storage_bytes").bytes - short.meter("d1_storage_bytes").bytes == pytest.approx(
+        1_000 * 30 * cost.USAGE_ROW_BYTES
+    )
+    # Each day the cron deletes as many rows as users recorded use: D1 bills them as written.
+    per_call = table["usage_post_allowed"]["d1_rows_written"]
+    without_cleanup = 3_000 * per_call + 10 * table["subscription_put"]["d1_rows_written"]
+    assert daily(short, "d1_rows_written") == pytest.approx(
+        without_cleanup + table["scheduled_cleanup"]["d1_rows_written"] + 1_000
+    )
+
+
+def test_the_prices_say_when_they_were_read():
+    assert pricing.PRICES_READ_ON.year >= 2026
+    assert all(source.startswith("https://developers.cloudflare.com/") for source in pricing.SOURCES)
+    limits = {m.key: m.free_daily_limit for m in pricing.METERS}
+    assert limits["kv_writes"] == 1_000 and limits["kv_reads"] == 100_000 and limits["worker_requests"] == 100_000
+
+
+# --- the operations table --------------------------------------------------------
+
+
+def test_the_real_operations_table_covers_every_outcome():
+    table = cost.load_operations()
+    assert set(table) == set(cost.OUTCOMES)
+    assert all(set(ops) == set(cost.OPERATION_KINDS) for ops in table.values())
+    assert table["subscription_get_hit"]["d1_queries"] == 0  # a hit never reaches D1
+    assert table["health"] == dict.fromkeys(cost.OPERATION_KINDS, 0)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("not json", "not readable JSON"),
+        ('{"routes": []}', '"routes"'),
+        ('{"routes": {"health": {}}}', "no entry for subscription_get_hit"),
+    ],
+)
+def test_a_broken_operations_table_is_named(tmp_path, document, message):
+    path = tmp_path / "worker_operations.json"
+    path.write_text(document)
+    with pytest.raises(cost.OperationsTableError, match=message):
+        cost.load_operations(path)
+
+
+def test_a_negative_operation_count_is_refused(tmp_path):
+    document = json.loads(FIXTURE_TABLE.read_text())
+    document["routes"]["tiers_get"]["kv_reads"] = -1
+    path = tmp_path / "worker_operations.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(cost.OperationsTableError, match=r"routes\.tiers_get\.kv_reads must be a number >= 0, got -1"):
+        cost.load_operations(path)
+
+
+# --- traffic settings --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("traffic", "key", "says"),
+    [
+        ({"activeUsers": -5}, "traffic.activeUsers", "(got -5); fix: raise it to at least 0"),
+        ({"subscriptionChecksPerUserPerDay": -1}, "traffic.subscriptionChecksPerUserPerDay", "at least 0"),
+        ({"cacheHitRatio": 90}, "traffic.cacheHitRatio", "between 0 and 1 (got 90); fix: write it as a fraction (90 % is 0.9)"),
+        ({"cacheHitRatio": -0.1}, "traffic.cacheHitRatio", "between 0 and 1 (got -0.1)"),
+        ({"unsubscribedShare": 1.5}, "traffic.unsubscribedShare", "between 0 and 1"),
+        ({"usageDeniedShare": float("nan")}, "traffic.usageDeniedShare", "between 0 and 1"),
+        ({"usageCallsPerUserPerDay": float("inf")}, "traffic.usageCallsPerUserPerDay", "use a finite number"),
+        ({"activeUsers": 2.5}, "traffic.activeUsers", "use a whole number"),
+        ({"workersPlan": "pro"}, "traffic.workersPlan", "(got 'pro'); fix: use one of 'free' or 'paid'"),
+        ({"activeUser": 10}, "traffic.activeUser", "did you mean 'traffic.activeUsers'?"),
+    ],
+)
+def test_bad_traffic_settings_name_key_value_and_fix(traffic, key, says):
+    with pytest.raises(SettingsError) as caught:
+        settings_with(traffic)
+    issues = [str(issue) for issue in caught.value.issues]
+    assert len(issues) == 1 and issues[0].startswith(f"{key}: "), issues
+    assert says in issues[0]
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli.app, ["estimate", *args], env={"COLUMNS": "100"})
+
+
+def test_estimate_json_is_the_models_figures():
+    result = invoke("--stack", "prod", "--json")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    expected = cost.estimate(cli.stack_file_settings("prod"))
+    assert printed["stack"] == "prod"
+    for meter in expected.meters:
+        assert printed["meters"][meter.key]["daily"] == pytest.approx(meter.daily, abs=1e-3)
+        assert printed["meters"][meter.key]["monthly"] == pytest.approx(meter.monthly, abs=1e-3)
+        assert printed["meters"][meter.key]["freeDailyLimit"] == meter.free_daily_limit
+    assert printed["overFreeLimits"] == [m.key for m in expected.over_free_limits]
+    assert printed["paidMonthlyUsd"] == pytest.approx(expected.paid_monthly_usd, abs=0.005)
+    assert printed["pricesReadOn"] == pricing.PRICES_READ_ON.isoformat()
+
+
+def test_estimate_prints_a_table_with_daily_figures_limits_and_the_bill():
+    result = invoke("--stack", "prod")
+    assert result.exit_code == 0, result.output
+    expected = cost.estimate(cli.stack_file_settings("prod"))
+    writes = expected.meter("kv_writes")
+    row = next(line for line in result.output.splitlines() if line.strip().startswith("KV writes"))
+    assert f"{writes.daily:,.0f}" in row and f"{writes.utilisation:.1%}" in row
+    assert f"used up by {cost.utc_clock(writes.exhausted_after_s)} UTC" in result.output
+    assert f"Workers Paid: ${expected.paid_monthly_usd:,.2f} a month" in result.output
+
+
+def test_estimate_kv_counter_prices_the_guides_limiter(monkeypatch, tmp_path):
+    stack_file = tmp_path / "Pulumi.busy.yaml"
+    stack_file.write_text("config:\n  guruai-cache:traffic:\n    usageCallsPerUserPerDay: 10\n")
+    monkeypatch.setattr(cli, "ROOT", tmp_path)
+    in_d1 = json.loads(invoke("--stack", "busy", "--json").output)
+    kv_counter = json.loads(invoke("--stack", "busy", "--json", "--kv-counter").output)
+    assert kv_counter["usageStore"] == "kv-counter"
+    added = kv_counter["meters"]["kv_writes"]["daily"] - in_d1["meters"]["kv_writes"]["daily"]
+    assert added == pytest.approx(10_000 * 10 * (1 - cost.load_operations()["usage_post_allowed"]["kv_writes"]))
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("config:\n  guruai-cache:traffic:\n    cacheHitRatio: 95\n", "traffic.cacheHitRatio: a share must lie between 0 and 1"),
+        (None, "Pulumi.typo.yaml not found"),
+    ],
+)
+def test_estimate_mistakes_are_one_line_and_exit_2(monkeypatch, tmp_path, yaml_text, message):
+    if yaml_text is not None:
+        (tmp_path / "Pulumi.typo.yaml").write_text(yaml_text)
+    monkeypatch.setattr(cli, "ROOT", tmp_path)
+    result = invoke("--stack", "typo")
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_estimate_without_the_operations_table_says_so(monkeypatch, tmp_path):
+    monkeypatch.setattr(cost, "OPERATIONS_FILE", tmp_path / "worker_operations.json")
+    result = invoke("--stack", "dev")
+    assert result.exit_code == 2
+    assert "worker_operations.json not found" in result.output
+
+
+# --- the warning at pulumi preview / up ----------------------------------------------------
+
+
+@pytest.fixture
+def logged(monkeypatch):
+    messages = {"warn": [], "info": []}
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: messages["warn"].append(message))
+    monkeypatch.setattr(pulumi.log, "info", lambda message, *a, **k: messages["info"].append(message))
+    return messages
+
+
+def test_preview_warns_when_expected_traffic_crosses_a_free_limit(logged):
+    run_program("prod", {"traffic": GUIDE}, preview=True)
+    expected = cost.estimate(settings_with(GUIDE))
+    warnings = [m for m in logged["warn"] if "Workers Free plan" in m]
+    assert len(warnings) == 1
+    for meter in expected.over_free_limits:
+        assert f"{meter.label}: {meter.daily:,.0f}/day expected" in warnings[0]
+    assert "guruai-cache estimate --stack prod" in warnings[0]
+    assert f"${expected.paid_monthly_usd:,.2f} a month" in warnings[0]
+
+
+def test_preview_is_quiet_when_the_traffic_fits(logged):
+    run_program("prod", {"traffic": small_app(1)}, preview=True)
+    assert not [m for m in logged["warn"] if "Workers Free plan" in m]
+
+
+def test_on_workers_paid_preview_states_the_bill_instead(logged):
+    run_program("prod", {"traffic": {**GUIDE, "workersPlan": "paid"}}, preview=True)
+    assert not [m for m in logged["warn"] if "Workers Free plan" in m]
+    assert any("a month on Workers Paid" in m for m in logged["info"])
+
+
+def test_bad_traffic_stops_preview_before_any_resource(logged):
+    with pytest.raises(Exception, match=r"traffic\.cacheHitRatio"):
+        run_program("prod", {"traffic": {"cacheHitRatio": 2}}, preview=True)
+
+
+def test_hand_checked_clock():
+    assert cost.utc_clock(DAY_S * 1_000 / 10_000) == "02:24"
+    assert math.isclose(DAY_S * 1_000 / 100_000 / 60, 14.4)
