@@ -88,11 +88,30 @@ def kv_counter_alternative(table: OperationsTable) -> dict[str, dict[str, float]
     call, nothing in D1. Every other route is unchanged.
     """
     zero = dict.fromkeys(OPERATION_KINDS, 0.0)
+    allowed, denied = {**zero, "kv_reads": 1.0, "kv_writes": 1.0}, {**zero, "kv_reads": 1.0}
     return {
-        **{outcome: dict(ops) for outcome, ops in table.items()},
-        "usage_post_allowed": {**zero, "kv_reads": 1.0, "kv_writes": 1.0},
-        "usage_post_denied": {**zero, "kv_reads": 1.0},
+        **with_cache_miss_variants(table),
+        "usage_post_allowed": allowed,
+        "usage_post_allowed_cache_miss": allowed,  # the guide's limiter looks up no subscription
+        "usage_post_denied": denied,
+        "usage_post_denied_cache_miss": denied,
     }
+
+
+# A usage call looks up the caller's subscription the way GET /subscriptions does; the
+# table lists it on a cache hit. On a miss it also does what a miss adds to a hit.
+USAGE_OUTCOMES = ("usage_post_allowed", "usage_post_denied")
+
+
+def with_cache_miss_variants(table: OperationsTable) -> dict[str, dict[str, float]]:
+    """The table plus `<usage outcome>_cache_miss` = the hit path + (subscription miss - hit)."""
+    extended = {outcome: dict(ops) for outcome, ops in table.items()}
+    hit, miss = table["subscription_get_hit"], table["subscription_get_miss"]
+    for outcome in USAGE_OUTCOMES:
+        extended.setdefault(
+            f"{outcome}_cache_miss", {kind: table[outcome][kind] + miss[kind] - hit[kind] for kind in OPERATION_KINDS}
+        )
+    return extended
 
 
 def cron_runs_per_day(cron: str) -> float:
@@ -122,8 +141,10 @@ def requests_per_day(traffic: Traffic, cron: str) -> dict[str, float]:
         "subscription_get_not_found": unsubscribed * (1 - hit),
         "subscription_put": traffic.subscription_updates_per_day,
         "tiers_get": traffic.active_users * traffic.tier_reads_per_user_per_day,
-        "usage_post_allowed": usage * (1 - traffic.usage_denied_share),
-        "usage_post_denied": usage * traffic.usage_denied_share,
+        "usage_post_allowed": usage * (1 - traffic.usage_denied_share) * hit,
+        "usage_post_allowed_cache_miss": usage * (1 - traffic.usage_denied_share) * (1 - hit),
+        "usage_post_denied": usage * traffic.usage_denied_share * hit,
+        "usage_post_denied_cache_miss": usage * traffic.usage_denied_share * (1 - hit),
         "scheduled_cleanup": cron_runs_per_day(cron),
     }
 
@@ -294,9 +315,11 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
     traffic = settings.traffic
     seeds = sum(len(key.encode()) + len(value.encode()) for key, value in settings.seed_entries().items())
     # Little's law: entries alive = entries written a day x how long each lives.
+    fills = requests["subscription_get_miss"]
+    if usage_store == "d1":
+        fills += requests["usage_post_allowed_cache_miss"] + requests["usage_post_denied_cache_miss"]
     cached = (
-        requests["subscription_get_miss"] * settings.ttls.subscription
-        + requests["subscription_get_not_found"] * NEGATIVE_CACHE_TTL_S
+        fills * settings.ttls.subscription + requests["subscription_get_not_found"] * NEGATIVE_CACHE_TTL_S
     ) / SECONDS_PER_DAY
     kv_bytes = seeds + min(traffic.active_users, cached) * CACHED_SUBSCRIPTION_BYTES
     subscribers = traffic.active_users * (1 - traffic.unsubscribed_share)
@@ -309,7 +332,7 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
 
 
 def _estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageStore) -> Estimate:
-    ops = kv_counter_alternative(table) if usage_store == "kv-counter" else table
+    ops = kv_counter_alternative(table) if usage_store == "kv-counter" else with_cache_miss_variants(table)
     requests = requests_per_day(settings.traffic, settings.cron)
     totals = daily_totals(requests, ops)
     if usage_store == "d1":

@@ -123,7 +123,11 @@ def test_the_kv_counter_spends_the_free_writes_that_d1_counting_leaves_alone(tab
     kv_counter = cost.estimate(settings, table, usage_store="kv-counter")
 
     other_writes = daily(cost.estimate(settings_with(small_app(0)), table), "kv_writes")  # cache refills
-    assert daily(in_d1, "kv_writes") == pytest.approx(other_writes + 10_000 * table["usage_post_allowed"]["kv_writes"])
+    # A usage call looks up the subscription: 99 % hit KV, 1 % miss and refill it.
+    miss_adds = table["subscription_get_miss"]["kv_writes"] - table["subscription_get_hit"]["kv_writes"]
+    usage_writes = 10_000 * table["usage_post_allowed"]["kv_writes"] + 10_000 * 0.01 * miss_adds
+    assert daily(in_d1, "kv_writes") == pytest.approx(other_writes + usage_writes)
+    assert usage_writes <= 100  # at most the 1 % of lookups that miss
     assert daily(kv_counter, "kv_writes") == pytest.approx(other_writes + 10_000)  # the guide: one put per call
     assert in_d1.over_free_limits == ()
     assert [m.key for m in kv_counter.over_free_limits] == ["kv_writes"]
@@ -183,10 +187,14 @@ def test_unsubscribed_users_take_the_negative_cache_paths():
     assert requests["subscription_get_not_found"] == pytest.approx(1_000 * 0.25 * 0.2)
 
 
-def test_usage_calls_split_into_allowed_and_denied_and_cron_runs_follow_the_schedule():
-    traffic = Traffic(active_users=100, usage_calls_per_user_per_day=4, usage_denied_share=0.25)
-    assert cost.requests_per_day(traffic, "*/30 * * * *")["usage_post_denied"] == pytest.approx(100)
-    assert cost.requests_per_day(traffic, "*/30 * * * *")["usage_post_allowed"] == pytest.approx(300)
+def test_usage_calls_split_into_allowed_and_denied_hits_and_misses_and_cron_runs_follow_the_schedule():
+    traffic = Traffic(active_users=100, usage_calls_per_user_per_day=4, usage_denied_share=0.25, cache_hit_ratio=0.9)
+    requests = cost.requests_per_day(traffic, "*/30 * * * *")
+    assert requests["usage_post_allowed"] == pytest.approx(400 * 0.75 * 0.9)
+    assert requests["usage_post_allowed_cache_miss"] == pytest.approx(400 * 0.75 * 0.1)
+    assert requests["usage_post_denied"] == pytest.approx(400 * 0.25 * 0.9)
+    assert requests["usage_post_denied_cache_miss"] == pytest.approx(400 * 0.25 * 0.1)
+    assert requests["scheduled_cleanup"] == 48
     assert cost.cron_runs_per_day("*/30 * * * *") == 48
     assert cost.cron_runs_per_day("0 3 * * 1") == pytest.approx(1 / 7)
 
@@ -200,7 +208,14 @@ def test_usage_rows_are_kept_for_the_retention_window_and_their_cleanup_is_count
     )
     # Each day the cron deletes as many rows as users recorded use: D1 bills them as written.
     per_call = table["usage_post_allowed"]["d1_rows_written"]
-    without_cleanup = 3_000 * per_call + 10 * table["subscription_put"]["d1_rows_written"]
+    miss_adds = table["subscription_get_miss"]["d1_rows_written"] - table["subscription_get_hit"]["d1_rows_written"]
+    checks_missed = 1_000 * 10 * 0.01
+    without_cleanup = (
+        3_000 * per_call
+        + 3_000 * 0.01 * miss_adds
+        + checks_missed * table["subscription_get_miss"]["d1_rows_written"]
+        + 10 * table["subscription_put"]["d1_rows_written"]
+    )
     assert daily(short, "d1_rows_written") == pytest.approx(
         without_cleanup + table["scheduled_cleanup"]["d1_rows_written"] + 1_000
     )
@@ -314,8 +329,12 @@ def test_estimate_kv_counter_prices_the_guides_limiter(monkeypatch, tmp_path):
     in_d1 = json.loads(invoke("--stack", "busy", "--json").output)
     kv_counter = json.loads(invoke("--stack", "busy", "--json", "--kv-counter").output)
     assert kv_counter["usageStore"] == "kv-counter"
+    table = cost.load_operations()
+    usage = 10_000 * 10  # default users and hit ratio (0.9)
+    miss_adds = table["subscription_get_miss"]["kv_writes"] - table["subscription_get_hit"]["kv_writes"]
+    in_d1_usage_writes = usage * table["usage_post_allowed"]["kv_writes"] + usage * 0.1 * miss_adds
     added = kv_counter["meters"]["kv_writes"]["daily"] - in_d1["meters"]["kv_writes"]["daily"]
-    assert added == pytest.approx(10_000 * 10 * (1 - cost.load_operations()["usage_post_allowed"]["kv_writes"]))
+    assert added == pytest.approx(usage - in_d1_usage_writes)
 
 
 @pytest.mark.parametrize(
