@@ -262,6 +262,48 @@ def estimate_command(
     cost_report.print_estimate(result, stack)
 
 
+@app.command("verify")
+def verify_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Deployed stack to check.")] = "dev",
+    url: Annotated[
+        str | None,
+        typer.Option(help="The Worker's base URL; default https://<script>.<account subdomain>.workers.dev."),
+    ] = None,
+    outputs: Annotated[
+        Path | None, typer.Option(help="A saved `pulumi stack output --json` instead of asking Pulumi.")
+    ] = None,
+) -> None:
+    """Check a deployed stack: seeded keys, a KV round trip in the preview namespace, the Worker's /health.
+
+    Needs CLOUDFLARE_API_TOKEN in the environment (never an option: it would land in shell history).
+    Exit 1 when a check fails.
+    """
+    import os
+
+    import cloudflare
+    import httpx
+
+    from infra import verify
+
+    token = os.environ.get("CLOUDFLARE_API_TOKEN")
+    try:
+        if not token:
+            raise UserError("CLOUDFLARE_API_TOKEN is not set: export the token the stack was deployed with")
+        target = verify.target_from_outputs(
+            stack, stack_outputs(stack, outputs), stack_file_settings(stack).seed_entries()
+        )
+    except (UserError, SettingsError, ValueError) as error:
+        raise fail(str(error)) from None
+    typer.echo(f"verifying stack {stack} (account {target.account_id})")
+    with cloudflare.Cloudflare(api_token=token) as client, httpx.Client(timeout=15, follow_redirects=True) as http:
+        checks = verify.run(
+            target, client, http, url, progress=lambda c: typer.echo(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}")
+        )
+    typer.echo("\n" + verify.table(checks))
+    if not all(check.ok for check in checks):
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     app()
 

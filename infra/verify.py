@@ -1,0 +1,246 @@
+"""Post-deploy verification of a stack (the setup guide's Step 8, done against real resources).
+
+With the official `cloudflare` SDK: the seeded keys hold the values the settings give,
+in both namespaces; a put/get/list/delete round trip works on a throwaway key in the
+PREVIEW namespace (production data is only read); and the Worker answers `/health`.
+Every check becomes a row of a pass/fail table; API errors are explained (bad token,
+missing permission, namespace not found) instead of dumped.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cloudflare
+import httpx
+
+ROUND_TRIP_PREFIX = "verify:"
+# KV's minimum: if the delete step fails, the test key still expires by itself.
+ROUND_TRIP_TTL_S = 60
+# KV's list is eventually consistent: a fresh key can take a moment to be listed.
+LIST_ATTEMPTS = 5
+PERMISSIONS = "Workers KV Storage: Edit and Workers Scripts: Read"
+# 1000 "Invalid API Token", 6003/6111 malformed Authorization header, 9109 "Invalid access token".
+BAD_TOKEN_CODES = {1000, 6003, 6111, 9109}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a deployed stack should look like: ids from its outputs, values from its settings."""
+
+    stack: str
+    account_id: str
+    kv_namespace_id: str
+    kv_preview_namespace_id: str
+    worker_script_name: str
+    expected_seeds: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+class Abort(Exception):
+    """An error no later API check can get past (the token itself is refused)."""
+
+
+def target_from_outputs(stack: str, outputs: Mapping[str, Any], expected_seeds: Mapping[str, str]) -> Target:
+    missing = [
+        key
+        for key in ("accountId", "kvNamespaceId", "kvPreviewNamespaceId", "workerScriptName")
+        if not outputs.get(key)
+    ]
+    if missing:
+        raise ValueError(f"stack {stack!r} outputs lack {', '.join(missing)}: run `pulumi up --stack {stack}` first")
+    return Target(
+        stack=stack,
+        account_id=outputs["accountId"],
+        kv_namespace_id=outputs["kvNamespaceId"],
+        kv_preview_namespace_id=outputs["kvPreviewNamespaceId"],
+        worker_script_name=outputs["workerScriptName"],
+        expected_seeds=dict(expected_seeds),
+    )
+
+
+def error_codes(error: cloudflare.APIStatusError) -> list[int]:
+    body = error.body if isinstance(error.body, dict) else {}
+    return [item.get("code") for item in body.get("errors") or [] if isinstance(item, dict)]
+
+
+def explain(error: Exception, target: Target | None = None) -> str:
+    """One line a person can act on, for any error the SDK raises."""
+    if isinstance(error, cloudflare.APIConnectionError):
+        return f"could not reach the Cloudflare API ({error}): check the network, or CLOUDFLARE_BASE_URL if set"
+    if not isinstance(error, cloudflare.APIStatusError):
+        return f"{type(error).__name__}: {error}"
+    codes = error_codes(error)
+    shown = f"HTTP {error.status_code}" + (f", code {', '.join(map(str, codes))}" if codes else "")
+    if error.status_code == 401 or BAD_TOKEN_CODES & set(codes):
+        return f"the API token was refused ({shown}): CLOUDFLARE_API_TOKEN is wrong, expired or revoked; create a new one"
+    if error.status_code == 403:
+        account = f" on account {target.account_id}" if target else ""
+        return (
+            f"the API token may not do this ({shown}): give it {PERMISSIONS}{account} "
+            "(Cloudflare also answers this way to a token of another account)"
+        )
+    if 10013 in codes or (error.status_code == 404 and "namespace" in str(error.request.url)):
+        return (
+            f"KV namespace not found ({shown}): the stack's outputs name a namespace this account does not "
+            f"have; check the account, or run `pulumi refresh` and `pulumi up`"
+            + (f" --stack {target.stack}" if target else "")
+        )
+    if error.status_code == 429:
+        return f"rate limited by the API ({shown}): wait a minute and run it again"
+    return f"the API answered {shown}: {error.message}"
+
+
+def _fatal(error: Exception) -> bool:
+    """A refused token fails every later call the same way: one explained row is enough."""
+    return isinstance(error, cloudflare.APIStatusError) and (
+        error.status_code in (401, 403) or bool(BAD_TOKEN_CODES & set(error_codes(error)))
+    )
+
+
+def _checked(name: str, target: Target, step: Callable[[], str]) -> Check:
+    """Run one check; its exceptions become an explained failure (auth failures stop the rest)."""
+    try:
+        return Check(name, True, step())
+    except cloudflare.NotFoundError as error:
+        if 10009 in error_codes(error):  # key not found (the namespace exists)
+            return Check(name, False, "key not found: run `pulumi up` to seed it again")
+        return Check(name, False, explain(error, target))
+    except cloudflare.APIError as error:
+        check = Check(name, False, explain(error, target))
+        if _fatal(error):
+            raise Abort(check.detail) from error
+        return check
+    except AssertionError as error:
+        return Check(name, False, str(error))
+    except Exception as error:  # a verification reports every failure as a row, never a traceback
+        return Check(name, False, f"unexpected {type(error).__name__}: {error}")
+
+
+def seed_checks(client: cloudflare.Cloudflare, target: Target) -> Iterator[Check]:
+    for label, namespace_id in (("production", target.kv_namespace_id), ("preview", target.kv_preview_namespace_id)):
+        for key, expected in target.expected_seeds.items():
+
+            def step(key: str = key, expected: str = expected, namespace_id: str = namespace_id) -> str:
+                got = client.kv.namespaces.values.get(key, account_id=target.account_id, namespace_id=namespace_id)
+                text = got.read().decode()
+                assert text == expected, f"holds {_short(text)}, expected {_short(expected)}: run `pulumi up` to re-seed"
+                return f"{len(text.encode())} bytes as expected"
+
+            yield _checked(f"seed {key} ({label})", target, step)
+
+
+def round_trip_checks(
+    client: cloudflare.Cloudflare, target: Target, sleep: Callable[[float], None] = time.sleep
+) -> Iterator[Check]:
+    """put, get, list, delete on a fresh key in the preview namespace."""
+    key = f"{ROUND_TRIP_PREFIX}{secrets.token_hex(8)}"
+    value = secrets.token_hex(16)
+    where = {"account_id": target.account_id, "namespace_id": target.kv_preview_namespace_id}
+
+    def put() -> str:
+        client.kv.namespaces.values.update(key, value=value.encode(), expiration_ttl=ROUND_TRIP_TTL_S, **where)
+        return f"wrote {key} (expires in {ROUND_TRIP_TTL_S} s)"
+
+    def get() -> str:
+        text = client.kv.namespaces.values.get(key, **where).read().decode()
+        assert text == value, f"read back {_short(text)}, wrote {_short(value)}"
+        return "read back what was written"
+
+    def listed() -> str:
+        for attempt in range(LIST_ATTEMPTS):
+            names = [item.name for item in client.kv.namespaces.keys.list(prefix=ROUND_TRIP_PREFIX, **where)]
+            if key in names:
+                return f"listed under prefix {ROUND_TRIP_PREFIX!r}"
+            sleep(2**attempt)
+        raise AssertionError(f"not listed after {LIST_ATTEMPTS} tries (KV lists are eventually consistent)")
+
+    def delete() -> str:
+        client.kv.namespaces.values.delete(key, **where)
+        return "deleted"
+
+    put_check = _checked("preview round trip: put", target, put)
+    yield put_check
+    if not put_check.ok:
+        return
+    yield _checked("preview round trip: get", target, get)
+    yield _checked("preview round trip: list", target, listed)
+    yield _checked("preview round trip: delete", target, delete)
+
+
+def workers_dev_url(client: cloudflare.Cloudflare, target: Target) -> str:
+    subdomain = client.workers.subdomains.get(account_id=target.account_id).subdomain
+    return f"https://{target.worker_script_name}.{subdomain}.workers.dev"
+
+
+def health_check(http: httpx.Client, url: str, target: Target) -> Check:
+    name = f"worker {url.rstrip('/')}/health"
+    try:
+        response = http.get(f"{url.rstrip('/')}/health")
+    except httpx.HTTPError as error:
+        return Check(name, False, f"no answer ({error}): is the Worker deployed and its workers.dev route on? or pass --url")
+    if response.status_code != 200:
+        return Check(name, False, f"HTTP {response.status_code}: {_short(response.text)}")
+    try:
+        body = response.json()
+    except ValueError:
+        return Check(name, False, f"not JSON: {_short(response.text)}")
+    if not isinstance(body, dict) or body.get("status") != "ok":
+        return Check(name, False, f"unexpected body {_short(response.text)}")
+    if body.get("environment") not in (None, target.stack):
+        return Check(name, False, f"this is the {body['environment']!r} Worker, not {target.stack!r}: check --url")
+    return Check(name, True, "HTTP 200, status ok")
+
+
+def run(
+    target: Target,
+    client: cloudflare.Cloudflare,
+    http: httpx.Client,
+    url: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[Check], None] = lambda check: None,
+) -> list[Check]:
+    """Every check, in order; stops calling the API after a refused token."""
+    checks: list[Check] = []
+
+    def record(check: Check) -> None:
+        checks.append(check)
+        progress(check)
+
+    try:
+        for check in seed_checks(client, target):
+            record(check)
+        for check in round_trip_checks(client, target, sleep):
+            record(check)
+        if url is None:
+            url = workers_dev_url(client, target)
+    except Abort as stopped:
+        record(Check("cloudflare API", False, f"{stopped}; the remaining API checks were not run"))
+    except cloudflare.APIError as error:  # only the subdomain lookup gets here
+        record(Check("worker URL (workers.dev subdomain)", False, f"{explain(error, target)}; or pass --url"))
+    if url is not None:
+        record(health_check(http, url, target))
+    return checks
+
+
+def table(checks: list[Check]) -> str:
+    width = max((len(check.name) for check in checks), default=5)
+    lines = [f"{'check':<{width}}  result  detail", f"{'-' * width}  ------  ------"]
+    lines += [f"{check.name:<{width}}  {'PASS' if check.ok else 'FAIL':<6}  {check.detail}" for check in checks]
+    failed = sum(not check.ok for check in checks)
+    lines.append(f"{len(checks) - failed} passed, {failed} failed")
+    return "\n".join(lines)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text.encode())} bytes)"

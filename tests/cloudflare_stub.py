@@ -1,0 +1,158 @@
+"""A local HTTP stand-in for the Cloudflare API endpoints `guruai-cache verify` calls, and a Worker's /health.
+
+It answers as the real API does (envelopes, status codes, error codes): 401/10000 for an
+unknown token, 403/10000 for a token without KV permission or for another account,
+404/10013 for an unknown namespace, 404/10009 for a missing key, 400 for an expiration
+TTL under 60 s. It binds a free port on 127.0.0.1 and records every request.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+API_PREFIX = "/client/v4"
+
+
+@dataclass
+class StubState:
+    account_id: str
+    token: str
+    namespaces: dict[str, dict[str, bytes]]
+    subdomain: str = "acme"
+    read_only_token: str | None = None  # valid, but without Workers KV Storage permission
+    health: tuple[int, dict | str] = (200, {"status": "ok", "environment": "dev"})
+    list_lag: int = 0  # how many list calls miss a fresh key (KV lists are eventually consistent)
+    requests: list[tuple[str, str, dict]] = field(default_factory=list)
+    _unlisted: dict[str, int] = field(default_factory=dict)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: StubState
+
+    def log_message(self, *args) -> None:  # keep pytest output clean
+        pass
+
+    # --- plumbing -------------------------------------------------------------
+
+    def _send(self, status: int, body: bytes | dict, content_type: str = "application/json") -> None:
+        data = json.dumps(body).encode() if isinstance(body, dict) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _ok(self, result, **extra) -> None:
+        self._send(200, {"success": True, "errors": [], "messages": [], "result": result, **extra})
+
+    def _error(self, status: int, code: int, message: str) -> None:
+        self._send(status, {"success": False, "errors": [{"code": code, "message": message}], "messages": [], "result": None})
+
+    def _route(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self.state.requests.append((method, parts.path, query))
+        if parts.path == "/worker/health":
+            status, payload = self.state.health
+            return self._send(status, payload if isinstance(payload, dict) else payload.encode(), "application/json")
+        if not parts.path.startswith(API_PREFIX + "/"):
+            return self._send(404, b"not found", "text/plain")
+        segments = [unquote(s) for s in parts.path[len(API_PREFIX) + 1 :].split("/")]
+        token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+        if token not in (self.state.token, self.state.read_only_token):
+            return self._error(401, 10000, "Authentication error")
+        if segments[:2] != ["accounts", self.state.account_id]:
+            return self._error(403, 10000, "Authentication error")
+        rest = segments[2:]
+        if rest == ["workers", "subdomain"] and method == "GET":
+            return self._ok({"subdomain": self.state.subdomain})
+        if rest[:3] == ["storage", "kv", "namespaces"] and len(rest) >= 5:
+            if token == self.state.read_only_token:
+                return self._error(403, 10000, "Authentication error")
+            return self._kv(method, rest[3], rest[4:], query, body)
+        return self._error(404, 7003, "Could not route to the requested resource")
+
+    def _kv(self, method: str, namespace_id: str, rest: list[str], query: dict, body: bytes) -> None:
+        store = self.state.namespaces.get(namespace_id)
+        if store is None:
+            return self._error(404, 10013, f"{method.lower()}: 'namespace not found'")
+        if rest == ["keys"] and method == "GET":
+            names = sorted(k for k in store if k.startswith(query.get("prefix", "")))
+            visible = []
+            for name in names:
+                if self.state._unlisted.get(name, 0) > 0:
+                    self.state._unlisted[name] -= 1
+                    continue
+                visible.append({"name": name})
+            return self._ok(visible, result_info={"count": len(visible), "cursor": ""})
+        if len(rest) != 2 or rest[0] != "values":
+            return self._error(404, 7003, "Could not route to the requested resource")
+        key = rest[1]
+        if len(key.encode()) > 512:
+            return self._error(414, 10033, "key too long")
+        if method == "GET":
+            if key not in store:
+                return self._error(404, 10009, "get: 'key not found'")
+            return self._send(200, store[key], "application/octet-stream")
+        if method == "PUT":
+            ttl = query.get("expiration_ttl")
+            if ttl is not None and float(ttl) < 60:
+                return self._error(400, 10034, f"Invalid expiration_ttl of {ttl}. Expiration TTL must be at least 60.")
+            store[key] = self._multipart_value(body)
+            self.state._unlisted[key] = self.state.list_lag
+            return self._ok({})
+        if method == "DELETE":
+            store.pop(key, None)
+            return self._ok({})
+        return self._error(405, 10000, "method not allowed")
+
+    def _multipart_value(self, body: bytes) -> bytes:
+        content_type = self.headers.get("Content-Type", "")
+        if not content_type.startswith("multipart/form-data"):
+            return body
+        message = email.parser.BytesParser().parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        for part in message.get_payload():
+            if part.get_param("name", header="content-disposition") == "value":
+                return part.get_payload(decode=True)
+        raise ValueError("multipart body without a `value` part")
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._route("GET")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._route("PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._route("DELETE")
+
+
+class CloudflareStub:
+    def __init__(self, state: StubState) -> None:
+        handler = type("Handler", (_Handler,), {"state": state})
+        self.state = state
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}{API_PREFIX}"
+
+    @property
+    def worker_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/worker"
+
+    def __enter__(self) -> CloudflareStub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()

@@ -1,0 +1,188 @@
+"""`guruai-cache verify`: the official cloudflare SDK against a local stub of the API endpoints it uses."""
+
+import json
+
+import cloudflare
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from cloudflare_stub import CloudflareStub, StubState
+from infra import cli, verify
+
+TOKEN = "stub-token-" + "k" * 29
+
+
+@pytest.fixture(scope="module")
+def dev_outputs(tmp_path_factory, dev_run):
+    path = tmp_path_factory.mktemp("verify") / "dev.json"
+    path.write_text(json.dumps(dev_run.outputs))
+    return dev_run.outputs, path
+
+
+@pytest.fixture
+def expected():
+    return cli.stack_file_settings("dev").seed_entries()
+
+
+def seeded_state(outputs, expected, **overrides) -> StubState:
+    namespaces = {
+        outputs["kvNamespaceId"]: {key: value.encode() for key, value in expected.items()},
+        outputs["kvPreviewNamespaceId"]: {key: value.encode() for key, value in expected.items()},
+    }
+    return StubState(account_id=outputs["accountId"], token=TOKEN, namespaces=namespaces, **overrides)
+
+
+def run_cli(stub, outputs_file, monkeypatch, *extra, token=TOKEN):
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", stub.base_url)
+    if token is None:
+        monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", token)
+    return CliRunner().invoke(
+        cli.app, ["verify", "--stack", "dev", "--outputs", str(outputs_file), "--url", stub.worker_url, *extra]
+    )
+
+
+def parse_table(output):
+    lines = output[output.index("\ncheck ") + 1 :].splitlines()
+    width = lines[0].index("  result")
+    result = {}
+    for line in lines[2:-1]:
+        result[line[:width].strip()] = (line[width + 2 : width + 6], line[width + 10 :])
+    return result, lines[-1]
+
+
+def test_a_healthy_stack_passes_every_check(dev_outputs, expected, monkeypatch):
+    outputs, path = dev_outputs
+    state = seeded_state(outputs, expected)
+    with CloudflareStub(state) as stub:
+        result = run_cli(stub, path, monkeypatch)
+    assert result.exit_code == 0, result.output
+    table, summary = parse_table(result.output)
+    for key in expected:
+        assert table[f"seed {key} (production)"][0] == "PASS"
+        assert table[f"seed {key} (preview)"][0] == "PASS"
+    for step in ("put", "get", "list", "delete"):
+        assert table[f"preview round trip: {step}"][0] == "PASS"
+    assert table[f"worker {stub.worker_url}/health"] == ("PASS", "HTTP 200, status ok")
+    assert summary == f"{2 * len(expected) + 5} passed, 0 failed"
+    assert TOKEN not in result.output
+
+
+def test_production_is_only_read_and_the_test_key_is_cleaned_up(dev_outputs, expected, monkeypatch):
+    outputs, path = dev_outputs
+    state = seeded_state(outputs, expected)
+    with CloudflareStub(state) as stub:
+        assert run_cli(stub, path, monkeypatch).exit_code == 0
+    writes = [(method, p, q) for method, p, q in state.requests if method != "GET"]
+    assert writes and all(f"/namespaces/{outputs['kvPreviewNamespaceId']}/" in p for _, p, _ in writes)
+    assert [q.get("expiration_ttl") for m, _, q in writes if m == "PUT"] == ["60"]  # expires even if delete fails
+    assert not [k for k in state.namespaces[outputs["kvPreviewNamespaceId"]] if k.startswith("verify:")]
+
+
+def test_a_drifted_or_missing_seed_fails_with_the_fix(dev_outputs, expected, monkeypatch):
+    outputs, path = dev_outputs
+    state = seeded_state(outputs, expected)
+    state.namespaces[outputs["kvNamespaceId"]]["config:tiers"] = b'{"free":{}}'
+    flag = next(key for key in expected if key.startswith("flags:"))
+    del state.namespaces[outputs["kvPreviewNamespaceId"]][flag]
+    with CloudflareStub(state) as stub:
+        result = run_cli(stub, path, monkeypatch)
+    assert result.exit_code == 1
+    table, summary = parse_table(result.output)
+    status, detail = table["seed config:tiers (production)"]
+    assert status == "FAIL" and detail.startswith("""holds '{"free":{}}', expected""") and "pulumi up" in detail
+    assert table[f"seed {flag} (preview)"] == ("FAIL", "key not found: run `pulumi up` to seed it again")
+    assert table["seed config:tiers (preview)"][0] == "PASS"
+    assert summary.endswith("2 failed")
+
+
+def test_a_refused_token_is_explained_once_and_stops_the_api_checks(dev_outputs, expected, monkeypatch):
+    outputs, path = dev_outputs
+    with CloudflareStub(seeded_state(outputs, expected)) as stub:
+        result = run_cli(stub, path, monkeypatch, token="wrong-token")
+    assert result.exit_code == 1
+    table, _ = parse_table(result.output)
+    assert list(table)[0] == "cloudflare API"  # not one failure per key
+    status, detail = table["cloudflare API"]
+    assert status == "FAIL" and "HTTP 401, code 10000" in detail and "CLOUDFLARE_API_TOKEN is wrong" in detail
+    assert table[f"worker {stub.worker_url}/health"][0] == "PASS"  # the Worker needs no API token
+    assert "wrong-token" not in result.output
+
+
+def test_a_token_without_kv_permission_names_the_permission(dev_outputs, expected, monkeypatch):
+    outputs, path = dev_outputs
+    with CloudflareStub(seeded_state(outputs, expected, read_only_token="read-only-token")) as stub:
+        result = run_cli(stub, path, monkeypatch, token="read-only-token")
+    assert result.exit_code == 1
+    status, detail = parse_table(result.output)[0]["cloudflare API"]
+    assert "HTTP 403, code 10000" in detail and "Workers KV Storage: Edit" in detail and outputs["accountId"] in detail
+
+
+def test_an_unknown_namespace_is_explained(dev_outputs, expected, monkeypatch):
+    outputs, path = dev_outputs
+    state = seeded_state(outputs, expected)
+    del state.namespaces[outputs["kvNamespaceId"]]
+    with CloudflareStub(state) as stub:
+        result = run_cli(stub, path, monkeypatch)
+    assert result.exit_code == 1
+    table, _ = parse_table(result.output)
+    status, detail = table["seed config:tiers (production)"]
+    assert status == "FAIL" and "KV namespace not found (HTTP 404, code 10013)" in detail and "--stack dev" in detail
+    assert table["seed config:tiers (preview)"][0] == "PASS"
+
+
+@pytest.mark.parametrize(
+    ("health", "detail"),
+    [
+        ((500, "boom"), "HTTP 500: 'boom'"),
+        ((200, {"status": "ok", "environment": "prod"}), "this is the 'prod' Worker, not 'dev'"),
+        ((200, "<html>"), "not JSON"),
+    ],
+)
+def test_an_unhealthy_worker_fails(dev_outputs, expected, monkeypatch, health, detail):
+    outputs, path = dev_outputs
+    with CloudflareStub(seeded_state(outputs, expected, health=health)) as stub:
+        result = run_cli(stub, path, monkeypatch)
+    assert result.exit_code == 1
+    status, shown = parse_table(result.output)[0][f"worker {stub.worker_url}/health"]
+    assert status == "FAIL" and detail in shown
+
+
+def test_listing_waits_for_eventual_consistency_then_gives_up(dev_outputs, expected):
+    outputs, _ = dev_outputs
+    target = verify.target_from_outputs("dev", outputs, expected)
+    for lag, passes in ((2, True), (verify.LIST_ATTEMPTS, False)):
+        slept = []
+        with CloudflareStub(seeded_state(outputs, expected, list_lag=lag)) as stub:
+            client = cloudflare.Cloudflare(api_token=TOKEN, base_url=stub.base_url, max_retries=0)
+            checks = {c.name: c for c in verify.round_trip_checks(client, target, sleep=slept.append)}
+        assert checks["preview round trip: list"].ok is passes
+        assert len(slept) == (lag if passes else verify.LIST_ATTEMPTS)
+        assert checks["preview round trip: delete"].ok
+
+
+def test_the_default_url_is_the_scripts_workers_dev_address(dev_outputs, expected):
+    outputs, _ = dev_outputs
+    target = verify.target_from_outputs("dev", outputs, expected)
+    with CloudflareStub(seeded_state(outputs, expected, subdomain="acme-team")) as stub:
+        client = cloudflare.Cloudflare(api_token=TOKEN, base_url=stub.base_url, max_retries=0)
+        assert verify.workers_dev_url(client, target) == "https://guruai-worker-dev.acme-team.workers.dev"
+
+
+def test_an_unreachable_api_is_explained():
+    request = httpx.Request("GET", "http://127.0.0.1:9/client/v4/accounts")
+    message = verify.explain(cloudflare.APIConnectionError(request=request))
+    assert message.startswith("could not reach the Cloudflare API")
+
+
+def test_user_mistakes_are_one_line_and_exit_2(dev_outputs, tmp_path, monkeypatch):
+    _, path = dev_outputs
+    with CloudflareStub(StubState(account_id="0" * 32, token=TOKEN, namespaces={})) as stub:
+        no_token = run_cli(stub, path, monkeypatch, token=None)
+        (tmp_path / "empty.json").write_text("{}")
+        not_deployed = run_cli(stub, tmp_path / "empty.json", monkeypatch)
+    assert no_token.exit_code == 2 and "CLOUDFLARE_API_TOKEN is not set" in no_token.output
+    assert not_deployed.exit_code == 2 and "run `pulumi up --stack dev` first" in not_deployed.output
+    assert "Traceback" not in no_token.output + not_deployed.output
