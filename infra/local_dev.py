@@ -93,11 +93,11 @@ def dev_subscriptions_sql(settings: Settings, now: str) -> str:
     if not settings.dev_subscriptions:
         return ""
     rows = ",\n  ".join(
-        f"({sql_literal(sub.user_id)}, {sql_literal(sub.tier)}, {sql_literal(sub.status)}, {sql_literal(now)})"
+        f"({sql_literal(sub.user_id)}, {sql_literal(sub.tier)}, {sql_literal(sub.status)}, {sql_literal(now)}, {sql_literal(now)})"
         for sub in settings.dev_subscriptions
     )
     return (
-        "INSERT INTO subscriptions (user_id, tier, status, updated_at) VALUES\n  "
+        "INSERT INTO subscriptions (user_id, tier, status, created_at, updated_at) VALUES\n  "
         f"{rows}\n"
         "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, "
         "updated_at = excluded.updated_at\n"

@@ -21,13 +21,14 @@ const NEGATIVE_CACHE_TTL_S = 60; // KV's minimum expirationTtl
 const MIN_CACHE_TTL_S = 30; // KV's minimum cacheTtl
 const MAX_BODY_BYTES = 4096;
 
+const SUBSCRIPTION_COLUMNS = "user_id, tier, status, created_at, updated_at";
 const SELECT_ACTIVE_SUBSCRIPTION =
-  "SELECT user_id, tier, status, updated_at FROM subscriptions " +
+  `SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions ` +
   `WHERE user_id = ?1 AND status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ")})`;
 const UPSERT_SUBSCRIPTION =
-  "INSERT INTO subscriptions (user_id, tier, status, updated_at) VALUES (?1, ?2, ?3, ?4) " +
+  "INSERT INTO subscriptions (user_id, tier, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) " +
   "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, " +
-  "updated_at = excluded.updated_at RETURNING user_id, tier, status, updated_at";
+  `updated_at = excluded.updated_at RETURNING ${SUBSCRIPTION_COLUMNS}`;
 // Atomic: the increment happens only while under the limit, so a denied request changes
 // nothing and returns no row; concurrent requests can neither over- nor under-count.
 const COUNT_USE =
@@ -201,7 +202,7 @@ async function readSubscriptionFromD1(userId, c) {
 }
 
 function subscriptionRecord(row) {
-  return { userId: row.user_id, tier: row.tier, status: row.status, updatedAt: row.updated_at };
+  return { userId: row.user_id, tier: row.tier, status: row.status, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
 async function putSubscription(request, userId, c) {
@@ -228,16 +229,19 @@ async function putSubscription(request, userId, c) {
   const { results } = await d1(c, () =>
     c.db.prepare(UPSERT_SUBSCRIPTION).bind(userId, body.tier, status, new Date().toISOString()).run(),
   );
+  const record = subscriptionRecord(results[0]);
+  // A new user's upsert inserts (D1 reads one row fewer than for an update): its own outcome.
+  const outcome = record.createdAt === record.updatedAt ? "subscription_put_new" : "subscription_put";
   // Invalidate after the write (the guide's step 7): the next read fills the cache from D1.
   try {
     await c.kv.delete(SUBSCRIPTION_KEY_PREFIX + userId);
-    c.log.outcome = "subscription_put";
+    c.log.outcome = outcome;
   } catch (error) {
     // D1 has the new record; the stale cache entry expires within SUBSCRIPTION_TTL.
     c.log.kv_error = describe(error);
-    c.log.outcome = "subscription_put_degraded";
+    c.log.outcome = `${outcome}_degraded`;
   }
-  return Response.json(subscriptionRecord(results[0]));
+  return Response.json(record);
 }
 
 async function readJsonObject(request, c) {

@@ -9,6 +9,7 @@ CREATE TABLE subscriptions (
   user_id    TEXT NOT NULL PRIMARY KEY CHECK (length(user_id) BETWEEN 1 AND 64),
   tier       TEXT NOT NULL,
   status     TEXT NOT NULL CHECK (status IN ('active', 'trialing', 'past_due', 'canceled')),
+  created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
 ) WITHOUT ROWID;
 

@@ -1,0 +1,35 @@
+// Test only: the real Worker (templates/worker.js, unchanged) with one binding made to fail,
+// chosen per request by the X-Test-Fault header: the e2e tests check graceful degradation
+// on workerd without any fault switch in the shipped Worker.
+import worker from "../../templates/worker.js";
+
+const fail = (what) => async () => {
+  throw new Error(`injected ${what} failure`);
+};
+
+function failingStatement() {
+  const statement = { bind: () => statement, run: fail("D1"), all: fail("D1"), first: fail("D1") };
+  return statement;
+}
+
+const FAULTS = {
+  // every KV operation fails
+  kv: (env) => ({ ...env, KV: { get: fail("KV"), put: fail("KV"), delete: fail("KV"), list: fail("KV") } }),
+  // reads work, writes and deletes fail
+  "kv-write": (env) => ({
+    ...env,
+    KV: { get: (...a) => env.KV.get(...a), put: fail("KV"), delete: fail("KV"), list: (...a) => env.KV.list(...a) },
+  }),
+  d1: (env) => ({ ...env, DB: { prepare: () => failingStatement(), batch: fail("D1") } }),
+  ratelimiter: (env) => ({ ...env, RATE_LIMITER: { limit: fail("ratelimit") } }),
+};
+
+export default {
+  fetch(request, env, ctx) {
+    const fault = request.headers.get("X-Test-Fault");
+    return worker.fetch(request, fault ? FAULTS[fault](env) : env, ctx);
+  },
+  scheduled(event, env, ctx) {
+    return worker.scheduled(event, FAULTS.d1(env), ctx);
+  },
+};

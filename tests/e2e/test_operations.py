@@ -1,0 +1,108 @@
+"""templates/worker_operations.json against what the Worker really does on workerd.
+
+Each outcome in the table is driven by a real request; the Worker's log line reports the KV
+and D1 operations it performed (counting wrappers, D1's own rows_read/rows_written), and they
+must equal the table. The cost estimator (infra/cost.py) reads the same table.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import pytest
+from conftest import BURST_LIMIT, SMALL_TIER
+from workerd import ROOT, RunningWorker
+
+pytestmark = pytest.mark.e2e
+
+TABLE_PATH = ROOT / "templates" / "worker_operations.json"
+TABLE = json.loads(TABLE_PATH.read_text())["routes"]
+COUNTS = ("kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_queries", "d1_rows_read", "d1_rows_written")
+REQUIRED = {
+    "health", "subscription_get_hit", "subscription_get_miss", "subscription_get_not_found",
+    "subscription_get_negative_hit", "subscription_put", "tiers_get", "usage_post_allowed",
+    "usage_post_denied", "scheduled_cleanup",
+}  # fmt: skip
+
+
+def subscribe(worker: RunningWorker, user_id: str, tier: str = "pro") -> None:
+    assert worker.put(f"/subscriptions/{user_id}", {"tier": tier}).status_code == 200
+
+
+def cached(worker: RunningWorker, user_id: str, tier: str = "pro") -> None:
+    subscribe(worker, user_id, tier)
+    assert worker.get(f"/subscriptions/{user_id}").headers["X-Cache"] == "MISS"
+
+
+def exhaust(worker: RunningWorker, user_id: str) -> None:
+    for _ in range(SMALL_TIER["dailyRequestLimit"]):
+        assert worker.post(f"/usage/{user_id}").status_code == 200
+
+
+# outcome -> what leads to it: the last request made is the one measured.
+DRIVERS: dict[str, Callable[[RunningWorker, str], object]] = {
+    "health": lambda w, u: w.get("/health", token=None),
+    "unauthorized": lambda w, u: w.get("/tiers", token="wrong"),
+    "not_found": lambda w, u: w.get("/nowhere"),
+    "method_not_allowed": lambda w, u: w.request("DELETE", "/tiers"),
+    "invalid_request": lambda w, u: w.get("/subscriptions/a:b"),
+    "tiers_get": lambda w, u: w.get("/tiers"),
+    "subscription_get_miss": lambda w, u: (subscribe(w, u), w.get(f"/subscriptions/{u}"))[-1],
+    "subscription_get_hit": lambda w, u: (cached(w, u), w.get(f"/subscriptions/{u}"))[-1],
+    "subscription_get_not_found": lambda w, u: w.get(f"/subscriptions/{u}"),
+    "subscription_get_negative_hit": lambda w, u: (w.get(f"/subscriptions/{u}"), w.get(f"/subscriptions/{u}"))[-1],
+    "subscription_put": lambda w, u: (subscribe(w, u), w.put(f"/subscriptions/{u}", {"tier": "premium"}))[-1],
+    "subscription_put_new": lambda w, u: w.put(f"/subscriptions/{u}", {"tier": "pro"}),
+    "subscription_put_unknown_tier": lambda w, u: w.put(f"/subscriptions/{u}", {"tier": "gold"}),
+    "usage_post_allowed": lambda w, u: (cached(w, u), w.post(f"/usage/{u}"), w.post(f"/usage/{u}"))[-1],
+    "usage_post_allowed_cache_miss": lambda w, u: (subscribe(w, u), w.post(f"/usage/{u}"))[-1],
+    "usage_post_denied": lambda w, u: (cached(w, u, "starter"), exhaust(w, u), w.post(f"/usage/{u}"))[-1],
+    "usage_post_denied_cache_miss": lambda w, u: (
+        cached(w, u, "starter"), exhaust(w, u), subscribe(w, u, "starter"), w.post(f"/usage/{u}")
+    )[-1],
+    "usage_post_no_subscription": lambda w, u: (w.get(f"/subscriptions/{u}"), w.post(f"/usage/{u}"))[-1],
+    "usage_post_no_subscription_cache_miss": lambda w, u: w.post(f"/usage/{u}"),
+    "usage_post_burst_limited": lambda w, u: (
+        cached(w, u, "premium"), [w.post(f"/usage/{u}") for _ in range(BURST_LIMIT)], w.post(f"/usage/{u}")
+    )[-1],
+}
+
+
+def test_the_table_lists_every_required_outcome_with_every_count():
+    assert REQUIRED <= set(TABLE)
+    for outcome, entry in TABLE.items():
+        assert all(isinstance(entry[count], int) and entry[count] >= 0 for count in COUNTS), outcome
+        assert entry["description"].strip(), outcome
+    assert set(TABLE) == set(DRIVERS) | {"scheduled_cleanup"}  # every outcome in the table is measured below
+
+
+@pytest.mark.parametrize("outcome", sorted(DRIVERS))
+def test_observed_operations_equal_the_table(worker, user_id, outcome):
+    response = DRIVERS[outcome](worker, user_id)
+    if outcome == "usage_post_burst_limited" and response.status_code != 429:
+        response = worker.post(f"/usage/{user_id}")  # the burst window turned over mid-way: one more fills it
+    line = worker.log_for(response)
+    assert line["outcome"] == outcome, line
+    assert line["ops"] == {count: TABLE[outcome][count] for count in COUNTS}, line
+
+
+def test_scheduled_cleanup_operations_per_deleted_row(worker, user_id):
+    entry = TABLE["scheduled_cleanup"]
+    per_row = entry["per_deleted_row"]
+    old = int(time.time()) - (worker.settings.usage_retention_days + 3) * 86400
+    deleted = 3
+    # Rows older than any other test's, so this run deletes exactly these (the cleanup runs once per trigger).
+    worker.d1(f"DELETE FROM usage WHERE window_start < {int(time.time()) - worker.settings.usage_retention_days * 86400}")
+    worker.d1(
+        "INSERT INTO usage (window_start, user_id, count) VALUES "
+        + ", ".join(f"({old}, '{user_id}-{n}', 1)" for n in range(deleted))
+    )
+    before = len(worker.log_lines())
+    worker.get("/__scheduled?cron=0+3+*+*+*", token=None)
+    line = worker.wait_for_log(lambda l: l.get("event") == "scheduled", "the cleanup", after=before)
+    assert line["deleted"] == deleted
+    assert line["outcome"] == "scheduled_cleanup"
+    expected = {count: entry[count] + deleted * per_row.get(count, 0) for count in COUNTS}
+    assert line["ops"] == expected, line

@@ -1,0 +1,316 @@
+"""The Worker's API on real workerd (`wrangler dev`): auth, validation, caching, limits, cleanup."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from conftest import BURST_LIMIT, SMALL_TIER
+
+from infra import local_dev, seeds
+
+pytestmark = pytest.mark.e2e
+
+ROUTES = [("GET", "/tiers"), ("GET", "/subscriptions/user-pro"), ("PUT", "/subscriptions/user-pro"), ("POST", "/usage/user-pro"), ("GET", "/nowhere")]
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body["error"]) == {"code", "message"} and body["error"]["code"] == code, body
+    assert body["error"]["message"] and ".js:" not in response.text and "    at " not in response.text
+    return body
+
+
+def subscribe(worker, user_id: str, tier: str = "pro", status: str = "active") -> dict:
+    response = worker.put(f"/subscriptions/{user_id}", {"tier": tier, "status": status})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# --- auth and errors -----------------------------------------------------------------------
+
+
+def test_health_needs_no_token(worker):
+    response = worker.get("/health", token=None)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "environment": "local"}
+
+
+@pytest.mark.parametrize("method,path", ROUTES)
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", "Bearer {token}x", "Basic {token}", "Bearer"])
+def test_every_other_route_needs_the_service_token(worker, method, path, authorization):
+    headers = {} if authorization is None else {"Authorization": authorization.format(token=worker.token)}
+    response = worker.request(method, path, token=None, headers=headers, json={"tier": "pro"})
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_unknown_routes_and_methods_get_json_errors(worker):
+    assert_error(worker.get("/nowhere"), 404, "not_found")
+    assert_error(worker.get("/subscriptions/a/b"), 404, "not_found")
+    wrong_method = worker.request("DELETE", "/subscriptions/user-pro")
+    assert_error(wrong_method, 405, "method_not_allowed")
+    assert wrong_method.headers["Allow"] == "GET, PUT"
+    assert_error(worker.get("/usage/user-pro"), 405, "method_not_allowed")
+
+
+# A raw path, sent as is: none of these may reach another KV key or D1 row.
+@pytest.mark.parametrize(
+    "raw_id",
+    ["a:b", "..%2Ftiers", "..%2F..%2Fconfig:tiers", "", "x" * 600, "a%00b", "a%20b", "%C3%A9", "subscription:user-pro"],
+    ids=["colon", "dot-dot-slash", "traversal", "empty", "600-bytes", "nul", "space", "non-ascii", "key-prefix"],
+)
+def test_user_ids_are_validated_before_any_storage_access(worker, raw_id):
+    for method in ("GET", "PUT", "POST"):
+        path = f"/{'usage' if method == 'POST' else 'subscriptions'}/{raw_id}"
+        response = worker.request(method, path, json={"tier": "pro"})
+        assert_error(response, 400, "invalid_user_id")
+        assert set(worker.log_for(response)["ops"].values()) == {0}
+
+
+def test_the_longest_valid_user_id_works(worker):
+    longest = "z" * 64
+    assert subscribe(worker, longest)["userId"] == longest
+    assert worker.get(f"/subscriptions/{longest}").status_code == 200
+    assert_error(worker.get(f"/subscriptions/{longest}z"), 400, "invalid_user_id")
+
+
+# --- subscriptions -------------------------------------------------------------------------
+
+
+def test_cache_aside_miss_then_hit_and_invalidation_after_put(worker, user_id):
+    put = subscribe(worker, user_id, tier="pro")
+    assert put["userId"] == user_id and put["tier"] == "pro" and put["status"] == "active"
+    first = worker.get(f"/subscriptions/{user_id}")
+    second = worker.get(f"/subscriptions/{user_id}")
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("MISS", "HIT")
+    assert first.json() == second.json() == put
+    assert (worker.log_for(first)["cache"], worker.log_for(second)["cache"]) == ("miss", "hit")  # hit/miss counts
+
+    upgraded = subscribe(worker, user_id, tier="premium")  # writes D1, then deletes the cached entry
+    after = worker.get(f"/subscriptions/{user_id}")
+    assert after.headers["X-Cache"] == "MISS" and after.json() == upgraded and after.json()["tier"] == "premium"
+    assert worker.get(f"/subscriptions/{user_id}").headers["X-Cache"] == "HIT"
+
+
+def test_no_active_subscription_is_cached_negatively_without_querying_d1_again(worker, user_id):
+    first = worker.get(f"/subscriptions/{user_id}")
+    assert_error(first, 404, "subscription_not_found")
+    assert first.headers["X-Cache"] == "MISS" and worker.log_for(first)["ops"]["d1_queries"] == 1
+    second = worker.get(f"/subscriptions/{user_id}")
+    assert_error(second, 404, "subscription_not_found")
+    assert second.headers["X-Cache"] == "HIT" and worker.log_for(second)["ops"]["d1_queries"] == 0
+    subscribe(worker, user_id)  # the PUT also drops the negative entry
+    assert worker.get(f"/subscriptions/{user_id}").status_code == 200
+
+
+def test_canceled_and_past_due_subscriptions_are_not_active(worker, user_id):
+    for status in ("canceled", "past_due"):
+        assert subscribe(worker, user_id, status=status)["status"] == status
+        assert_error(worker.get(f"/subscriptions/{user_id}"), 404, "subscription_not_found")
+    subscribe(worker, user_id, status="trialing")
+    assert worker.get(f"/subscriptions/{user_id}").json()["status"] == "trialing"
+
+
+def test_cache_entries_expire_after_the_configured_ttls(worker, user_id):
+    """Positive entries live SUBSCRIPTION_TTL, negative ones KV's minimum (60 s)."""
+    absent = f"{user_id}-absent"
+    subscribe(worker, user_id)
+    before = time.time()
+    worker.get(f"/subscriptions/{user_id}")
+    worker.get(f"/subscriptions/{absent}")
+    listed = worker.wrangler("kv", "key", "list", "--binding", "KV", "--prefix", f"subscription:{user_id}")
+    expirations = {entry["name"]: entry["expiration"] for entry in json.loads(listed.stdout)}
+    ttl = worker.settings.ttls.subscription
+    assert before + ttl - 5 <= expirations[f"subscription:{user_id}"] <= time.time() + ttl + 1
+    assert before + 60 - 5 <= expirations[f"subscription:{absent}"] <= time.time() + 60 + 1
+
+
+@pytest.mark.parametrize(
+    "body,status,code",
+    [
+        ({"tier": "gold"}, 400, "unknown_tier"),
+        ({"tier": "pro", "status": "paused"}, 400, "invalid_body"),
+        ({"status": "active"}, 400, "invalid_body"),
+        ({"tier": "pro", "plan": "x"}, 400, "invalid_body"),
+        (["pro"], 400, "invalid_body"),
+        ("not json", 400, "invalid_json"),
+        ({"tier": "pro", "padding": "x" * 5000}, 413, "body_too_large"),
+    ],
+    ids=["unknown-tier", "bad-status", "no-tier", "extra-field", "array", "not-json", "too-large"],
+)
+def test_put_rejects_invalid_bodies_and_writes_nothing(worker, user_id, body, status, code):
+    content = body if isinstance(body, str) else json.dumps(body)
+    response = worker.request("PUT", f"/subscriptions/{user_id}", content=content)
+    error = assert_error(response, status, code)
+    if code == "unknown_tier":
+        assert all(tier in error["error"]["message"] for tier in worker.settings.tier_names())
+    assert worker.log_for(response)["ops"]["d1_queries"] == 0
+    assert_error(worker.get(f"/subscriptions/{user_id}"), 404, "subscription_not_found")
+
+
+# --- tiers and seeds -------------------------------------------------------------------------
+
+
+def test_tiers_route_serves_the_seeded_config(worker):
+    response = worker.get("/tiers")
+    assert response.status_code == 200
+    assert response.json() == seeds.tiers_document(worker.settings.tiers)
+    assert SMALL_TIER["name"] in response.json()
+
+
+def test_local_kv_holds_exactly_the_settings_seed_values(worker, tmp_path):
+    expected = worker.settings.seed_entries()
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps(list(expected)))
+    result = worker.wrangler("kv", "bulk", "get", str(keys), "--binding", "KV")
+    stored, _ = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("{") :])
+    assert {key: entry["value"] for key, entry in stored.items()} == expected
+    assert any(key.startswith("flags:") for key in expected)  # the dev stack's flags are seeded too
+
+
+def test_dev_subscriptions_from_the_settings_are_in_local_d1(worker):
+    rows = worker.d1("SELECT user_id, tier, status FROM subscriptions WHERE user_id LIKE 'user-%' ORDER BY user_id")
+    expected = sorted((sub.user_id, sub.tier, sub.status) for sub in worker.settings.dev_subscriptions)
+    assert [(r["user_id"], r["tier"], r["status"]) for r in rows] == expected
+
+
+# --- usage -----------------------------------------------------------------------------------
+
+
+def test_usage_post_counts_against_the_tiers_daily_limit(worker, user_id):
+    subscribe(worker, user_id, tier="pro")
+    limit = next(t.daily_request_limit for t in worker.settings.tiers if t.name == "pro")
+    first, second = worker.post(f"/usage/{user_id}"), worker.post(f"/usage/{user_id}")
+    assert first.status_code == second.status_code == 200
+    assert first.json()["allowed"] is True and first.json()["limit"] == limit
+    assert (first.json()["remaining"], second.json()["remaining"]) == (limit - 1, limit - 2)
+    assert second.headers["X-RateLimit-Limit"] == str(limit)
+    assert second.headers["X-RateLimit-Remaining"] == str(limit - 2)
+    window = worker.settings.ttls.rate_limit
+    assert int(second.headers["X-RateLimit-Reset"]) == (int(time.time()) // window + 1) * window
+
+
+def test_daily_limit_is_exact_under_concurrent_requests(worker, user_id):
+    limit, concurrent = SMALL_TIER["dailyRequestLimit"], 3 * SMALL_TIER["dailyRequestLimit"]
+    assert concurrent < BURST_LIMIT  # only the daily limit is at play here
+    subscribe(worker, user_id, tier=SMALL_TIER["name"])
+    worker.get(f"/subscriptions/{user_id}")
+    start = threading.Barrier(concurrent)
+    with httpx.Client(base_url=worker.url, timeout=60, limits=httpx.Limits(max_connections=concurrent)) as client:
+
+        def one_use(_):
+            start.wait()
+            return client.post(f"/usage/{user_id}", headers={"Authorization": f"Bearer {worker.token}"})
+
+        with ThreadPoolExecutor(max_workers=concurrent) as pool:
+            responses = list(pool.map(one_use, range(concurrent)))
+    allowed = [r for r in responses if r.status_code == 200]
+    denied = [r for r in responses if r.status_code != 200]
+    assert len(allowed) == limit  # neither over- nor under-counted
+    assert sorted(r.json()["remaining"] for r in allowed) == list(range(limit))  # each count handed out once
+    for response in denied:
+        body = assert_error(response, 429, "daily_limit_exceeded")
+        assert (body["allowed"], body["remaining"], body["limit"]) == (False, 0, limit)
+        assert response.headers["X-RateLimit-Limit"] == str(limit) and response.headers["X-RateLimit-Remaining"] == "0"
+        assert int(response.headers["Retry-After"]) > 0
+    assert_error(worker.post(f"/usage/{user_id}"), 429, "daily_limit_exceeded")
+    rows = worker.d1(f"SELECT count FROM usage WHERE user_id = '{user_id}'")
+    assert rows == [{"count": limit}]
+
+
+def test_burst_limit_answers_429_before_the_daily_limit(worker, user_id):
+    subscribe(worker, user_id, tier="premium")  # a daily limit far above the burst limit
+    statuses = []
+    # Fixed windows: 2 x limit + 1 requests put more than `limit` in one window, whatever the timing.
+    for _ in range(2 * BURST_LIMIT + 1):
+        response = worker.post(f"/usage/{user_id}")
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            assert_error(response, 429, "burst_limited")
+            break
+    assert statuses[:BURST_LIMIT] == [200] * BURST_LIMIT
+    assert statuses[-1] == 429
+
+
+def test_usage_without_an_active_subscription_is_refused(worker, user_id):
+    assert_error(worker.post(f"/usage/{user_id}"), 403, "no_active_subscription")
+    subscribe(worker, user_id, status="canceled")
+    assert_error(worker.post(f"/usage/{user_id}"), 403, "no_active_subscription")
+    assert worker.d1(f"SELECT * FROM usage WHERE user_id = '{user_id}'") == []
+
+
+# --- scheduled cleanup -------------------------------------------------------------------------
+
+
+def test_scheduled_cleanup_deletes_usage_rows_past_retention(worker, user_id):
+    now, day = int(time.time()), 86400
+    retention = worker.settings.usage_retention_days
+    ages = {"old": retention + 5, "just-old": retention + 1, "kept": retention - 1, "today": 0}
+    values = ", ".join(f"({now - age * day}, '{user_id}-{name}', 3)" for name, age in ages.items())
+    worker.d1(f"INSERT INTO usage (window_start, user_id, count) VALUES {values}")
+    response = worker.get(f"/__scheduled?cron={worker.settings.cron.replace(' ', '+')}", token=None)
+    assert response.status_code == 200
+    line = worker.wait_for_log(lambda l: l.get("event") == "scheduled" and l.get("deleted", 0) >= 2, "the cleanup")
+    assert line["cron"] == worker.settings.cron
+    left = worker.d1(f"SELECT user_id FROM usage WHERE user_id LIKE '{user_id}-%' ORDER BY user_id")
+    assert [row["user_id"] for row in left] == [f"{user_id}-kept", f"{user_id}-today"]
+
+
+# --- degradation --------------------------------------------------------------------------------
+
+
+def test_kv_failure_falls_back_to_d1(faulty_worker, user_id):
+    subscribe(faulty_worker, user_id, tier="pro")
+    response = faulty_worker.get(f"/subscriptions/{user_id}", headers={"X-Test-Fault": "kv"})
+    assert response.status_code == 200 and response.json()["tier"] == "pro"
+    assert response.headers["X-Cache"] == "BYPASS"
+    line = faulty_worker.log_for(response)
+    assert line["cache"] == "bypass" and "injected KV failure" in line["kv_error"]
+    assert line["ops"]["d1_queries"] == 1 and line["ops"]["kv_writes"] == 0  # no write attempt to a failing KV
+
+
+def test_kv_failure_on_the_tier_config_is_a_503(faulty_worker):
+    assert_error(faulty_worker.get("/tiers", headers={"X-Test-Fault": "kv"}), 503, "tier_config_unavailable")
+
+
+def test_failed_invalidation_still_answers_with_the_written_record(faulty_worker, user_id):
+    response = faulty_worker.put(f"/subscriptions/{user_id}", {"tier": "pro"}, headers={"X-Test-Fault": "kv-write"})
+    assert response.status_code == 200 and response.json()["tier"] == "pro"
+    assert faulty_worker.log_for(response)["outcome"] == "subscription_put_new_degraded"
+
+
+@pytest.mark.parametrize(
+    "method,path_template,body",
+    [("GET", "/subscriptions/{}", None), ("PUT", "/subscriptions/{}", {"tier": "pro"}), ("POST", "/usage/{}", None)],
+)
+def test_d1_failure_is_a_503(faulty_worker, user_id, method, path_template, body):
+    response = faulty_worker.request(method, path_template.format(user_id), json=body, headers={"X-Test-Fault": "d1"})
+    assert_error(response, 503, "database_unavailable")
+    assert "injected D1 failure" in faulty_worker.log_for(response)["d1_error"]
+
+
+def test_a_failing_rate_limiter_lets_usage_through(faulty_worker, user_id):
+    subscribe(faulty_worker, user_id)
+    response = faulty_worker.post(f"/usage/{user_id}", headers={"X-Test-Fault": "ratelimiter"})
+    assert response.status_code == 200 and response.json()["allowed"] is True
+
+
+def test_missing_tier_config_is_a_503_with_the_fix(worker, user_id):
+    subscribe(worker, user_id)
+    worker.get(f"/subscriptions/{user_id}")
+    worker.wrangler("kv", "key", "delete", seeds.TIERS_KEY, "--binding", "KV")
+    try:
+        body = assert_error(worker.get("/tiers"), 503, "tier_config_missing")
+        assert "guruai-cache local" in body["error"]["message"]
+        assert_error(worker.put(f"/subscriptions/{user_id}", {"tier": "pro"}), 503, "tier_config_missing")
+        assert_error(worker.post(f"/usage/{user_id}"), 503, "tier_config_missing")
+    finally:
+        local_dev.seed_kv(worker.project, worker.settings)
+    assert worker.get("/tiers").status_code == 200

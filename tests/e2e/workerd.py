@@ -1,0 +1,129 @@
+"""The real Worker under `wrangler dev` (workerd), for the e2e tests.
+
+The local environment is prepared by the same code as `guruai-cache local`
+(infra.local_dev), in a temporary folder: the developer's wrangler.toml,
+.dev.vars and .wrangler/ state are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import tomlkit
+
+from infra import local_dev
+from infra.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+LOG_WAIT_S = 15.0
+
+
+def make_project(directory: Path, persist_to: Path) -> local_dev.LocalProject:
+    """A throwaway project folder: the repository's templates/ (linked), its own config and state."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "templates").symlink_to(ROOT / "templates", target_is_directory=True)
+    return local_dev.LocalProject(config=directory / "wrangler.toml", persist_to=persist_to)
+
+
+@dataclass
+class RunningWorker:
+    url: str
+    token: str
+    project: local_dev.LocalProject
+    settings: Settings
+    log_path: Path
+    process: subprocess.Popen[str]
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(base_url=self.url, timeout=30)
+
+    def request(self, method: str, path: str, *, token: str | None = "default", **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if token == "default":
+            token = self.token
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def put(self, path: str, body: Any, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, json=body, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """The Worker's structured log lines (wrangler prints them verbatim among its own output)."""
+        lines = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if line.startswith("{"):
+                try:
+                    lines.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass
+        return lines
+
+    def log_for(self, response: httpx.Response) -> dict[str, Any]:
+        """The log line of one request, found by its X-Request-Id (polled: wrangler flushes asynchronously)."""
+        request_id = response.headers["X-Request-Id"]
+        return self.wait_for_log(lambda line: line.get("request_id") == request_id, f"request {request_id}")
+
+    def wait_for_log(self, matches: Any, what: str, after: int = 0) -> dict[str, Any]:
+        """The last log line (from the `after`-th on) that `matches`, polled until it appears."""
+        deadline = time.monotonic() + LOG_WAIT_S
+        while True:
+            found = [line for line in self.log_lines()[after:] if matches(line)]
+            if found:
+                return found[-1]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no log line for {what} in {self.log_path}")
+            time.sleep(0.05)
+
+    def wrangler(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A wrangler command against this Worker's local stores."""
+        return local_dev.run_wrangler(
+            self.project, [*args, "--local", "--persist-to", str(self.project.persist_to)], " ".join(args[:3])
+        )
+
+    def d1(self, sql: str) -> list[dict[str, Any]]:
+        result = self.wrangler("d1", "execute", "DB", "--command", sql, "--json")
+        return json.loads(result.stdout)[0]["results"]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def start_worker(
+    project: local_dev.LocalProject, settings: Settings, token: str, log_path: Path
+) -> RunningWorker:
+    port = local_dev.free_port()
+    log = log_path.open("w")
+    process = local_dev.start(project, port, output=log)
+    log.close()  # the child holds its own descriptor
+    worker = RunningWorker(f"http://127.0.0.1:{port}", token, project, settings, log_path, process)
+    try:
+        local_dev.wait_until_ready(worker.url, process)
+    except Exception:
+        local_dev.stop(process)
+        raise AssertionError(f"wrangler dev did not start:\n{log_path.read_text()[-3000:]}") from None
+    return worker
+
+
+def fault_config(project: local_dev.LocalProject, directory: Path) -> local_dev.LocalProject:
+    """The same config and local stores, with tests/e2e/fault_worker.js (wrapping the real Worker) as main."""
+    directory.mkdir(parents=True, exist_ok=True)
+    document = tomlkit.parse(project.config.read_text())
+    document["main"] = str(ROOT / "tests" / "e2e" / "fault_worker.js")
+    faulty = local_dev.LocalProject(config=directory / "wrangler.toml", persist_to=project.persist_to)
+    faulty.config.write_text(tomlkit.dumps(document))
+    faulty.dev_vars.write_text(project.dev_vars.read_text())
+    return faulty
