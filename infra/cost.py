@@ -32,8 +32,11 @@ OUTCOMES = (
     "tiers_get",
     "usage_post_allowed",
     "usage_post_denied",
+    "usage_post_no_subscription",
     "scheduled_cleanup",
 )
+# The cleanup's cost grows with what it deletes: scheduled_cleanup.per_deleted_row.
+PER_DELETED_ROW = "scheduled_cleanup.per_deleted_row"
 SECONDS_PER_DAY = 86_400
 # KV's shortest expirationTtl: how long the Worker caches a "no subscription" answer.
 NEGATIVE_CACHE_TTL_S = 60
@@ -67,14 +70,19 @@ def load_operations(path: Path | None = None) -> dict[str, dict[str, float]]:
     missing = [outcome for outcome in OUTCOMES if outcome not in routes]
     if missing:
         raise OperationsTableError(f"{path}: no entry for {', '.join(missing)}")
+    per_row = routes["scheduled_cleanup"].get("per_deleted_row") if isinstance(routes["scheduled_cleanup"], dict) else None
+    if not isinstance(per_row, dict):
+        raise OperationsTableError(f"{path}: routes.scheduled_cleanup.per_deleted_row must list what each deleted row costs")
+    # Extra outcomes (e.g. *_cache_miss) are used as listed; kinds a per-row entry omits cost nothing.
+    entries = {**routes, PER_DELETED_ROW: {**dict.fromkeys(OPERATION_KINDS, 0), **per_row}}
     table: dict[str, dict[str, float]] = {}
-    for outcome in OUTCOMES:
-        entry = routes[outcome]
+    for outcome, entry in entries.items():
         counts = {}
         for kind in OPERATION_KINDS:
             value = entry.get(kind) if isinstance(entry, dict) else None
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise OperationsTableError(f"{path}: routes.{outcome}.{kind} must be a number >= 0, got {value!r}")
+                where = outcome if outcome == PER_DELETED_ROW else f"routes.{outcome}"
+                raise OperationsTableError(f"{path}: {where}.{kind} must be a number >= 0, got {value!r}")
             counts[kind] = float(value)
         table[outcome] = counts
     return table
@@ -91,25 +99,31 @@ def kv_counter_alternative(table: OperationsTable) -> dict[str, dict[str, float]
     allowed, denied = {**zero, "kv_reads": 1.0, "kv_writes": 1.0}, {**zero, "kv_reads": 1.0}
     return {
         **with_cache_miss_variants(table),
-        "usage_post_allowed": allowed,
-        "usage_post_allowed_cache_miss": allowed,  # the guide's limiter looks up no subscription
-        "usage_post_denied": denied,
-        "usage_post_denied_cache_miss": denied,
+        # The guide's limiter looks up no subscription: a hit or a miss costs the same,
+        # and a user without a subscription is counted like anyone else.
+        **dict.fromkeys(("usage_post_allowed", "usage_post_allowed_cache_miss"), allowed),
+        **dict.fromkeys(("usage_post_no_subscription", "usage_post_no_subscription_cache_miss"), allowed),
+        **dict.fromkeys(("usage_post_denied", "usage_post_denied_cache_miss"), denied),
     }
 
 
 # A usage call looks up the caller's subscription the way GET /subscriptions does; the
-# table lists it on a cache hit. On a miss it also does what a miss adds to a hit.
-USAGE_OUTCOMES = ("usage_post_allowed", "usage_post_denied")
+# table's usage outcomes are for a cache hit. On a miss the call also does what the
+# matching subscription miss adds to its hit: (usage outcome, hit, miss).
+USAGE_LOOKUPS = (
+    ("usage_post_allowed", "subscription_get_hit", "subscription_get_miss"),
+    ("usage_post_denied", "subscription_get_hit", "subscription_get_miss"),
+    ("usage_post_no_subscription", "subscription_get_negative_hit", "subscription_get_not_found"),
+)
 
 
 def with_cache_miss_variants(table: OperationsTable) -> dict[str, dict[str, float]]:
-    """The table plus `<usage outcome>_cache_miss` = the hit path + (subscription miss - hit)."""
+    """The table plus `<usage outcome>_cache_miss` (hit path + miss - hit) where it lists none."""
     extended = {outcome: dict(ops) for outcome, ops in table.items()}
-    hit, miss = table["subscription_get_hit"], table["subscription_get_miss"]
-    for outcome in USAGE_OUTCOMES:
+    for outcome, hit, miss in USAGE_LOOKUPS:
         extended.setdefault(
-            f"{outcome}_cache_miss", {kind: table[outcome][kind] + miss[kind] - hit[kind] for kind in OPERATION_KINDS}
+            f"{outcome}_cache_miss",
+            {kind: table[outcome][kind] + table[miss][kind] - table[hit][kind] for kind in OPERATION_KINDS},
         )
     return extended
 
@@ -132,7 +146,9 @@ def requests_per_day(traffic: Traffic, cron: str) -> dict[str, float]:
     subscribed = checks * (1 - traffic.unsubscribed_share)
     unsubscribed = checks * traffic.unsubscribed_share
     hit = traffic.cache_hit_ratio
-    usage = traffic.active_users * traffic.usage_calls_per_user_per_day
+    usage_calls = traffic.active_users * traffic.usage_calls_per_user_per_day
+    usage = usage_calls * (1 - traffic.unsubscribed_share)
+    refused = usage_calls * traffic.unsubscribed_share  # 403: no active subscription
     return {
         "health": traffic.health_checks_per_day,
         "subscription_get_hit": subscribed * hit,
@@ -145,13 +161,15 @@ def requests_per_day(traffic: Traffic, cron: str) -> dict[str, float]:
         "usage_post_allowed_cache_miss": usage * (1 - traffic.usage_denied_share) * (1 - hit),
         "usage_post_denied": usage * traffic.usage_denied_share * hit,
         "usage_post_denied_cache_miss": usage * traffic.usage_denied_share * (1 - hit),
+        "usage_post_no_subscription": refused * hit,
+        "usage_post_no_subscription_cache_miss": refused * (1 - hit),
         "scheduled_cleanup": cron_runs_per_day(cron),
     }
 
 
 def usage_rows_per_day(traffic: Traffic) -> float:
-    """Usage rows D1 gains a day: one per user who records any use that day (an upsert)."""
-    return traffic.active_users * min(1.0, traffic.usage_calls_per_user_per_day)
+    """Usage rows D1 gains a day: one per subscribed user who records any use that day (an upsert)."""
+    return traffic.active_users * (1 - traffic.unsubscribed_share) * min(1.0, traffic.usage_calls_per_user_per_day)
 
 
 @dataclass(frozen=True)
@@ -315,12 +333,11 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
     traffic = settings.traffic
     seeds = sum(len(key.encode()) + len(value.encode()) for key, value in settings.seed_entries().items())
     # Little's law: entries alive = entries written a day x how long each lives.
-    fills = requests["subscription_get_miss"]
-    if usage_store == "d1":
+    fills, negative_fills = requests["subscription_get_miss"], requests["subscription_get_not_found"]
+    if usage_store == "d1":  # usage calls fill the same cache entries
         fills += requests["usage_post_allowed_cache_miss"] + requests["usage_post_denied_cache_miss"]
-    cached = (
-        fills * settings.ttls.subscription + requests["subscription_get_not_found"] * NEGATIVE_CACHE_TTL_S
-    ) / SECONDS_PER_DAY
+        negative_fills += requests["usage_post_no_subscription_cache_miss"]
+    cached = (fills * settings.ttls.subscription + negative_fills * NEGATIVE_CACHE_TTL_S) / SECONDS_PER_DAY
     kv_bytes = seeds + min(traffic.active_users, cached) * CACHED_SUBSCRIPTION_BYTES
     subscribers = traffic.active_users * (1 - traffic.unsubscribed_share)
     d1_bytes = subscribers * SUBSCRIPTION_ROW_BYTES
@@ -336,11 +353,10 @@ def _estimate_now(settings: Settings, table: OperationsTable, usage_store: Usage
     requests = requests_per_day(settings.traffic, settings.cron)
     totals = daily_totals(requests, ops)
     if usage_store == "d1":
-        # In steady state the cron deletes as many usage rows a day as are created; D1
-        # counts each deleted row as read (found through the index) and written.
+        # In steady state the cron deletes as many usage rows a day as are created.
         expiring = usage_rows_per_day(settings.traffic)
-        totals["d1_rows_read"] += expiring
-        totals["d1_rows_written"] += expiring
+        for kind in OPERATION_KINDS:
+            totals[kind] += expiring * ops[PER_DELETED_ROW][kind]
     meters = tuple(
         MeterEstimate(m.key, m.label, totals[m.key], m.free_daily_limit, m.paid_included_monthly, m.paid_usd_per_million)
         for m in pricing.METERS
