@@ -241,6 +241,19 @@ def _serve(project: local_dev.LocalProject, ip: str, port: int, url: str, token:
     typer.echo("stopped")
 
 
+def _parse_traffic_option(values: list[str]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key or not text:
+            raise UserError(f"--traffic {value!r}: expected KEY=VALUE, e.g. --traffic usageCallsPerUserPerDay=10")
+        try:
+            parsed[key.removeprefix("traffic.")] = json.loads(text)
+        except json.JSONDecodeError:
+            parsed[key.removeprefix("traffic.")] = text  # a word, e.g. workersPlan=paid
+    return parsed
+
+
 @app.command("estimate")
 def estimate_command(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack whose `traffic` settings to price.")] = "dev",
@@ -248,12 +261,17 @@ def estimate_command(
     kv_counter: Annotated[
         bool, typer.Option("--kv-counter", help="Price the seed guide's KV-counter rate limiter instead of D1 counting.")
     ] = False,
+    traffic: Annotated[
+        list[str] | None,
+        typer.Option("--traffic", "-t", help="KEY=VALUE: try another `traffic.<KEY>` than the stack's (repeatable)."),
+    ] = None,
 ) -> None:
     """Estimate daily and monthly use, free-plan headroom and the Workers Paid bill from the stack's traffic."""
     from infra import cost, cost_report  # rich tables: only this command needs them
 
     try:
-        result = cost.estimate(stack_file_settings(stack), usage_store="kv-counter" if kv_counter else "d1")
+        settings = cost.with_traffic(stack_file_settings(stack), _parse_traffic_option(traffic or []), stack)
+        result = cost.estimate(settings, usage_store="kv-counter" if kv_counter else "d1")
     except (UserError, SettingsError, cost.OperationsTableError) as error:
         raise fail(str(error)) from None
     if as_json:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from cronsim import CronSim
 
 from infra import pricing
-from infra.settings import Settings, Traffic
+from infra.settings import Settings, Traffic, load_settings
 
 OPERATIONS_FILE = Path(__file__).resolve().parent.parent / "templates" / "worker_operations.json"
 OPERATION_KINDS = ("kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_queries", "d1_rows_read", "d1_rows_written")
@@ -367,6 +367,15 @@ def _estimate_now(settings: Settings, table: OperationsTable, usage_store: Usage
         for s in pricing.STORAGE_METERS
     )
     return Estimate(settings.traffic, usage_store, requests, meters, storage, totals["d1_queries"])
+
+
+def with_traffic(settings: Settings, overrides: Mapping[str, Any], stack: str) -> Settings:
+    """The settings with some `traffic.*` values replaced, validated like the stack's own."""
+    if not overrides:
+        return settings
+    merged = {**settings.traffic.model_dump(by_alias=True), **overrides}
+    traffic = load_settings({"traffic": merged}, stack=stack, require_account=False, env={}).traffic
+    return settings.model_copy(update={"traffic": traffic})
 
 
 def _with_users(settings: Settings, users: int) -> Settings:

@@ -38,13 +38,14 @@ def _usd(value: float) -> str:
 
 def quantities_table(result: Estimate, stack: str) -> Table:
     table = Table(
-        title=f"stack {stack}: expected use ({STORE_NAMES[result.usage_store]})",
+        title=f"stack {stack}: expected use ({STORE_NAMES[result.usage_store]}); paid figures per month",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        collapse_padding=True,
     )
     table.add_column("", no_wrap=True)
-    for header in ("per day", "per month", "free\nlimit/day", "free\nused", "paid incl.\nper month", "paid cost\nper month"):
+    for header in ("per day", "per month", "free/day", "free use", "paid incl.", "paid cost"):
         table.add_column(header, justify="right", no_wrap=True)
     for m in result.meters:
         table.add_row(
@@ -78,6 +79,8 @@ def requests_table(result: Estimate) -> Table:
     table.add_column("per day", justify="right")
     table.add_column("share", justify="right")
     for outcome, count in result.requests.items():
+        if not count:
+            continue  # routes this traffic never takes
         table.add_row(outcome, _count(count), f"{count / total:.1%}")
     table.add_row("D1 queries (all routes)", _count(result.d1_queries_daily), "")
     return table

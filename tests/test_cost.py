@@ -374,6 +374,19 @@ def test_estimate_kv_counter_prices_the_guides_limiter(monkeypatch, tmp_path):
     assert added == pytest.approx(usage - in_d1_usage_writes)
 
 
+def test_estimate_traffic_option_tries_other_figures_validated_like_the_stacks():
+    tried = json.loads(invoke("--stack", "prod", "--json", "-t", "activeUsers=500", "--traffic", "workersPlan=paid").output)
+    expected = cost.estimate(settings_with({"activeUsers": 500, "workersPlan": "paid"}))
+    assert tried["traffic"]["activeUsers"] == 500 and tried["traffic"]["workersPlan"] == "paid"
+    assert tried["meters"]["kv_reads"]["daily"] == pytest.approx(expected.meter("kv_reads").daily)
+    bad = invoke("--stack", "prod", "-t", "cacheHitRatio=90")
+    assert bad.exit_code == 2
+    assert "traffic.cacheHitRatio: a share must lie between 0 and 1 (got 90)" in bad.output
+    assert "stack 'prod'" in bad.output
+    malformed = invoke("--stack", "prod", "-t", "activeUsers")
+    assert malformed.exit_code == 2 and "expected KEY=VALUE" in malformed.output
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "message"),
     [
