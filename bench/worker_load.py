@@ -1,0 +1,134 @@
+"""Load on the local Worker (workerd under `wrangler dev`, loopback only), with the pinned autocannon.
+
+Prints requests/s and p50/p99 latency for: the trivial route (/health, the ceiling), a
+subscription cache hit, a cache miss served from D1 (every request a different seeded user),
+and a usage POST; then the ratios hit/ceiling and miss/hit.
+
+  .venv/bin/python bench/worker_load.py [--duration 10] [--connections 10]
+
+Local workerd is not Cloudflare's edge: KV and D1 are local SQLite here, so the figures
+compare the Worker's paths with each other; they are not production latencies. The local
+environment is prepared by infra.local_dev in a temporary folder (limits raised so the
+load is never refused) and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from infra import cli, local_dev  # noqa: E402
+from infra.settings import Settings  # noqa: E402
+
+BENCH_TIER = {"name": "bench", "monthlyPrice": 0, "dailyRequestLimit": 1_000_000_000, "features": []}
+MISS_USERS = 200_000  # more than a run can read: every miss request finds a different, uncached row
+
+
+def bench_settings() -> Settings:
+    """The dev stack's settings, with limits no load run reaches."""
+    base = cli.stack_file_settings(cli.LOCAL_SETTINGS_STACK).model_dump(by_alias=True, mode="json")
+    base["tiers"] = [*base["tiers"], BENCH_TIER]
+    base["burstRateLimit"] = {**base["burstRateLimit"], "limit": 1_000_000_000}
+    return Settings.model_validate(base, context={"require_account": False, "stack": "dev"})
+
+
+def seed_users(project: local_dev.LocalProject) -> None:
+    sql = f"""
+    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {MISS_USERS - 1})
+    INSERT INTO subscriptions (user_id, tier, status, created_at, updated_at)
+    SELECT 'miss-' || i, 'pro', 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM n;
+    INSERT INTO subscriptions (user_id, tier, status, created_at, updated_at) VALUES
+      ('hit', 'pro', 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+      ('usage', 'bench', 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+    """
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
+        file.write(sql)
+    try:
+        local_dev.run_wrangler(
+            project,
+            ["d1", "execute", "DB", "--file", file.name, "--local", "--persist-to", str(project.persist_to)],
+            "seeding the benchmark users",
+        )
+    finally:
+        Path(file.name).unlink()
+
+
+def warm(url: str, path: str, token: str, method: str = "GET") -> None:
+    request = urllib.request.Request(f"{url}{path}", method=method, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200, path
+
+
+def run_scenario(spec: dict) -> dict:
+    result = subprocess.run(
+        ["node", str(ROOT / "bench" / "autocannon_run.mjs"), json.dumps(spec)],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario (default 10)")
+    parser.add_argument("--connections", type=int, default=10, help="concurrent connections (default 10)")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="worker-load-"))
+    process = None
+    try:
+        project = local_dev.LocalProject(config=folder / "wrangler.toml", persist_to=folder / "state")
+        (folder / "templates").symlink_to(ROOT / "templates", target_is_directory=True)
+        print("preparing the local Worker (migrations, seeds)...", file=sys.stderr)
+        token = local_dev.prepare(bench_settings(), project, {})
+        seed_users(project)
+        port = local_dev.free_port()
+        url = f"http://127.0.0.1:{port}"
+        log = (folder / "wrangler-dev.log").open("w")
+        # wrangler's own per-request log lines go through Node: keep them out of the Worker's figures.
+        process = local_dev.start(project, port, output=log, extra_args=("--log-level", "warn"))
+        local_dev.wait_until_ready(url, process)
+        warm(url, "/subscriptions/hit", token)
+        warm(url, "/subscriptions/usage", token)
+
+        auth = {"Authorization": f"Bearer {token}"}
+        common = {"url": url, "duration": args.duration, "connections": args.connections}
+        scenarios = {
+            "ceiling: GET /health": {**common, "method": "GET", "headers": {}, "url": f"{url}/health"},
+            "cache hit: GET /subscriptions/:id": {**common, "method": "GET", "headers": auth, "url": f"{url}/subscriptions/hit"},
+            "miss from D1: GET /subscriptions/:id": {
+                **common, "method": "GET", "headers": auth, "pathTemplate": "/subscriptions/miss-{n}",
+            },
+            "usage: POST /usage/:id": {**common, "method": "POST", "headers": auth, "url": f"{url}/usage/usage"},
+        }  # fmt: skip
+        results = {}
+        for name, spec in scenarios.items():
+            print(f"running {name} for {args.duration} s...", file=sys.stderr)
+            results[name] = run_scenario(spec)
+            if results[name]["distinct_paths"] and results[name]["distinct_paths"] > MISS_USERS:
+                print(f"warning: {name} went past the {MISS_USERS} seeded users", file=sys.stderr)
+    finally:
+        if process is not None:
+            local_dev.stop(process)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print(f"\nlocal workerd (wrangler dev), {args.connections} connections, {args.duration} s per scenario\n")
+    print(f"| {'scenario':<38} | {'req/s':>8} | {'p50 ms':>6} | {'p99 ms':>6} | {'non-2xx':>7} | {'errors':>6} |")
+    print(f"| {'-' * 38} | {'-' * 8}:| {'-' * 6}:| {'-' * 6}:| {'-' * 7}:| {'-' * 6}:|")
+    for name, r in results.items():
+        print(f"| {name:<38} | {r['requests_per_s']:>8.0f} | {r['p50_ms']:>6} | {r['p99_ms']:>6} | {r['non2xx']:>7} | {r['errors']:>6} |")
+    rate = {name.split(":")[0]: r["requests_per_s"] for name, r in results.items()}
+    print(f"\nhit / ceiling (req/s): {rate['cache hit'] / rate['ceiling']:.2f}")
+    print(f"miss / hit    (req/s): {rate['miss from D1'] / rate['cache hit']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
