@@ -433,6 +433,13 @@ def test_preview_warns_when_expected_traffic_crosses_a_free_limit(logged):
     assert f"${expected.paid_monthly_usd:,.2f} a month" in warnings[0]
 
 
+def test_committed_stacks_dev_previews_quietly_and_prod_at_the_guides_traffic_warns(logged):
+    run_program("dev", preview=True)
+    assert not [m for m in logged["warn"] if "Workers Free plan" in m]
+    run_program("prod", preview=True)
+    assert [m for m in logged["warn"] if "Workers Free plan" in m and "stack 'prod'" in m]
+
+
 def test_preview_is_quiet_when_the_traffic_fits(logged):
     run_program("prod", {"traffic": small_app(1)}, preview=True)
     assert not [m for m in logged["warn"] if "Workers Free plan" in m]
