@@ -167,6 +167,19 @@ def requests_per_day(traffic: Traffic, cron: str) -> dict[str, float]:
     }
 
 
+def evenly_spread_hit_ratio(traffic: Traffic, ttl_s: int) -> float:
+    """The hit ratio if each user's lookups came at random (Poisson) times over the day.
+
+    A miss caches the entry for ttl_s; the lookups within that time hit, then the next
+    one misses again. With lambda lookups a second per user, each miss is followed by
+    lambda*ttl hits on average: hit ratio = lambda*ttl / (1 + lambda*ttl). Real users
+    look up in bursts, which is what a higher `cacheHitRatio` assumes; this is its floor.
+    """
+    lookups = traffic.subscription_checks_per_user_per_day + traffic.usage_calls_per_user_per_day
+    per_ttl = lookups / SECONDS_PER_DAY * ttl_s
+    return per_ttl / (1 + per_ttl)
+
+
 def usage_rows_per_day(traffic: Traffic) -> float:
     """Usage rows D1 gains a day: one per subscribed user who records any use that day (an upsert)."""
     return traffic.active_users * (1 - traffic.unsubscribed_share) * min(1.0, traffic.usage_calls_per_user_per_day)
@@ -250,6 +263,7 @@ class Estimate:
     storage: tuple[StorageEstimate, ...]
     d1_queries_daily: float
     first_limit_hit: LimitHit | None = field(default=None)
+    evenly_spread_hit_ratio: float | None = field(default=None)
 
     def meter(self, key: str) -> MeterEstimate | StorageEstimate:
         return next(m for m in (*self.meters, *self.storage) if m.key == key)
@@ -304,6 +318,7 @@ class Estimate:
             },
             "paidMonthlyUsd": round(self.paid_monthly_usd, 2),
             "paidMinimumUsd": pricing.WORKERS_PAID_MINIMUM_USD,
+            "evenlySpreadHitRatio": _num(self.evenly_spread_hit_ratio),
         }
 
 
@@ -424,6 +439,7 @@ def estimate(settings: Settings, table: OperationsTable | None = None, usage_sto
         now.storage,
         now.d1_queries_daily,
         first_limit_hit(settings, table, usage_store),
+        evenly_spread_hit_ratio(settings.traffic, settings.ttls.subscription),
     )
 
 

@@ -111,6 +111,12 @@ def summary_lines(result: Estimate) -> list[str]:
             f"First free limit hit: day {hit.day} ({hit.label}, at {hit.active_users:,} active users, "
             f"+{traffic.monthly_user_growth:.0%} a month)"
         )
+    floor = result.evenly_spread_hit_ratio
+    if floor is not None and floor < traffic.cache_hit_ratio:
+        lines.append(
+            f"Cache hit ratio: {traffic.cache_hit_ratio:.0%} assumed; if each user's lookups were spread evenly "
+            f"over the day, the subscription TTL would give only {floor:.1%} (and more KV writes)"
+        )
     usage = result.paid_monthly_usd - pricing.WORKERS_PAID_MINIMUM_USD
     lines.append(
         f"Workers Paid: {_usd(result.paid_monthly_usd)} a month "

@@ -215,6 +215,28 @@ def test_usage_rows_are_kept_for_the_retention_window_and_their_cleanup_is_count
     assert table[cost.PER_DELETED_ROW]["d1_rows_written"] >= 1  # D1 bills a deleted row as written
 
 
+def test_the_evenly_spread_hit_ratio_is_the_guides_ttl_against_its_check_rate():
+    # 10 checks a user a day, 300 s TTL: 10/86,400 x 300 = 0.0347 lookups per TTL.
+    per_ttl = 10 / 86_400 * 300
+    assert cost.evenly_spread_hit_ratio(Traffic(), 300) == pytest.approx(per_ttl / (1 + per_ttl))  # 3.4 %
+    assert cost.evenly_spread_hit_ratio(Traffic(), 300) < 0.04
+
+
+def test_the_evenly_spread_hit_ratio_matches_a_simulated_cache():
+    import random
+
+    rng, ttl, rate = random.Random(5), 300.0, 1 / 200  # one lookup every 200 s on average
+    now, expires, hits, lookups = 0.0, -1.0, 0, 200_000
+    for _ in range(lookups):
+        now += rng.expovariate(rate)
+        if now < expires:
+            hits += 1
+        else:
+            expires = now + ttl  # a miss fills the cache; hits do not extend it
+    traffic = Traffic(subscription_checks_per_user_per_day=86_400 * rate)
+    assert hits / lookups == pytest.approx(cost.evenly_spread_hit_ratio(traffic, int(ttl)), abs=0.01)
+
+
 def test_the_prices_say_when_they_were_read():
     assert pricing.PRICES_READ_ON.year >= 2026
     assert all(source.startswith("https://developers.cloudflare.com/") for source in pricing.SOURCES)
@@ -357,6 +379,7 @@ def test_estimate_prints_a_table_with_daily_figures_limits_and_the_bill():
     assert f"{writes.daily:,.0f}" in row and f"{writes.utilisation:.1%}" in row
     assert f"used up by {cost.utc_clock(writes.exhausted_after_s)} UTC" in result.output
     assert f"Workers Paid: ${expected.paid_monthly_usd:,.2f} a month" in result.output
+    assert f"would give only {expected.evenly_spread_hit_ratio:.1%}" in " ".join(result.output.split())
 
 
 def test_estimate_kv_counter_prices_the_guides_limiter(monkeypatch, tmp_path):
