@@ -8,6 +8,7 @@ Pure functions: the CLI, the preview warning and the tests call them without the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -430,16 +431,10 @@ def first_limit_hit(settings: Settings, table: OperationsTable, usage_store: Usa
 def estimate(settings: Settings, table: OperationsTable | None = None, usage_store: UsageStore = "d1") -> Estimate:
     """The stack's expected daily quantities, free-plan utilisation and paid bill."""
     table = load_operations() if table is None else table
-    now = _estimate_now(settings, table, usage_store)
-    return Estimate(
-        now.traffic,
-        now.usage_store,
-        now.requests,
-        now.meters,
-        now.storage,
-        now.d1_queries_daily,
-        first_limit_hit(settings, table, usage_store),
-        evenly_spread_hit_ratio(settings.traffic, settings.ttls.subscription),
+    return dataclasses.replace(
+        _estimate_now(settings, table, usage_store),
+        first_limit_hit=first_limit_hit(settings, table, usage_store),
+        evenly_spread_hit_ratio=evenly_spread_hit_ratio(settings.traffic, settings.ttls.subscription),
     )
 
 
