@@ -245,11 +245,15 @@ async function putSubscription(request, userId, c) {
 }
 
 async function readJsonObject(request, c) {
-  const text = await request.text();
   const fail = (status, code, message) => {
     c.log.outcome = "invalid_request";
     return new HttpError(status, code, message);
   };
+  // Refuse a declared oversize body before reading it; check the real size after.
+  if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY_BYTES) {
+    throw fail(413, "body_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
+  }
+  const text = await request.text();
   if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) {
     throw fail(413, "body_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
   }

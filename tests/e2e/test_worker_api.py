@@ -155,6 +155,12 @@ def test_put_rejects_invalid_bodies_and_writes_nothing(worker, user_id, body, st
     assert_error(worker.get(f"/subscriptions/{user_id}"), 404, "subscription_not_found")
 
 
+def test_an_oversize_body_without_content_length_is_refused_too(worker, user_id):
+    chunks = iter([b'{"tier": "pro", "padding": "', b"x" * 5000, b'"}'])  # sent chunked: no Content-Length
+    response = worker.request("PUT", f"/subscriptions/{user_id}", content=chunks)
+    assert_error(response, 413, "body_too_large")
+
+
 # --- tiers and seeds -------------------------------------------------------------------------
 
 
