@@ -186,6 +186,11 @@ def usage_rows_per_day(traffic: Traffic) -> float:
     return traffic.active_users * (1 - traffic.unsubscribed_share) * min(1.0, traffic.usage_calls_per_user_per_day)
 
 
+def _over(amount: float, limit: float) -> bool:
+    """Strictly over the limit; exactly at it still fits (shares like 0.9 x 1,000 leave float dust)."""
+    return amount > limit * (1 + 1e-9)
+
+
 @dataclass(frozen=True)
 class MeterEstimate:
     key: str
@@ -206,7 +211,7 @@ class MeterEstimate:
 
     @property
     def over_free_limit(self) -> bool:
-        return self.free_daily_limit is not None and self.daily > self.free_daily_limit
+        return self.free_daily_limit is not None and _over(self.daily, self.free_daily_limit)
 
     @property
     def exhausted_after_s(self) -> float | None:
@@ -239,7 +244,7 @@ class StorageEstimate:
 
     @property
     def over_free_limit(self) -> bool:
-        return self.bytes > self.free_limit_bytes
+        return _over(self.bytes, self.free_limit_bytes)
 
     @property
     def paid_usd(self) -> float:

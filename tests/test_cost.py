@@ -137,6 +137,13 @@ def test_the_kv_counter_breaks_the_free_plan_past_a_few_hundred_calls_a_day(tabl
     assert [m.key for m in over.over_free_limits] == ["kv_writes"]
 
 
+def test_exactly_at_a_limit_still_fits_whatever_the_float_rounding(table):
+    # 1,000 x 0.9 usage calls + 100 cache refills: 1,000 KV writes, the free plan's limit to the write.
+    at_limit = cost.estimate(settings_with(small_app(0.9)), table, usage_store="kv-counter")
+    assert at_limit.meter("kv_writes").daily == pytest.approx(1_000)
+    assert not at_limit.over_free_limits
+
+
 def test_at_the_guides_scale_the_kv_counter_runs_dry_within_minutes(table):
     guide_with_usage = {**GUIDE, "cacheHitRatio": 1.0, "usageCallsPerUserPerDay": 10}  # 100,000 calls a day
     writes = cost.estimate(settings_with(guide_with_usage), table, usage_store="kv-counter").meter("kv_writes")
