@@ -199,7 +199,11 @@ def local_command(
         raise fail(str(error)) from None
     url = f"http://{ip}:{port}"
     if no_start:
-        typer.echo(f"ready to start: `scripts/local.sh` (or `npx wrangler dev --port {port}`); token in {project.dev_vars}")
+        if project == local_dev.default_project():
+            start = f"`scripts/local.sh --port {port}` (or `npx wrangler dev --port {port}`)"
+        else:
+            start = f"`npx wrangler dev --config {project.config} --persist-to {project.persist_to} --port {port}`"
+        typer.echo(f"prepared; start with {start}; the token is in {project.dev_vars}")
         return
     progress(f"starting wrangler dev on {url}")
     _serve(project, ip, port, url, token)

@@ -203,7 +203,11 @@ def seed_subscriptions(project: LocalProject, settings: Settings) -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
         file.write(sql)
     try:
-        run_wrangler(project, ["d1", "execute", DB_BINDING, "--file", file.name, *_local(project)], "seeding D1")
+        run_wrangler(
+            project,
+            ["d1", "execute", DB_BINDING, "--file", file.name, *_local(project)],
+            "seeding D1 (if the local schema predates templates/migrations, `guruai-cache local --reset` starts afresh)",
+        )
     finally:
         os.unlink(file.name)
     return len(settings.dev_subscriptions)

@@ -60,3 +60,11 @@ def test_sql_literals_are_quoted():
     db = sqlite3.connect(":memory:")
     tricky = "o'clock; DROP TABLE x"
     assert db.execute("SELECT " + local_dev.sql_literal(tricky)).fetchone() == (tricky,)
+
+
+def test_reset_deletes_a_wrangler_state_folder(tmp_path):
+    state = tmp_path / "state"
+    (state / "v3" / "d1").mkdir(parents=True)
+    cli._reset_local_state(state)
+    assert not state.exists()
+    cli._reset_local_state(state)  # nothing there: nothing to do
