@@ -12,8 +12,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import BURST_LIMIT, SMALL_TIER
-from workerd import ROOT, RunningWorker
+from workerd import BURST_LIMIT, ROOT, SMALL_TIER, RunningWorker
 
 pytestmark = pytest.mark.e2e
 

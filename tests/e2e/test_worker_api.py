@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from conftest import BURST_LIMIT, SMALL_TIER
+from workerd import BURST_LIMIT, SMALL_TIER
 
 from infra import local_dev, seeds
 

@@ -17,11 +17,24 @@ from typing import Any
 import httpx
 import tomlkit
 
-from infra import local_dev
+from infra import cli, local_dev
 from infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_WAIT_S = 15.0
+
+# Small limits, so the limit tests need few requests: a tier whose daily limit is reached
+# by a few concurrent requests, and a burst limit above that (so the two never mix).
+SMALL_TIER = {"name": "starter", "monthlyPrice": 1, "dailyRequestLimit": 10, "features": ["basic-search"]}
+BURST_LIMIT = 40
+
+
+def e2e_settings() -> Settings:
+    """The dev stack's settings (as `guruai-cache local` uses them), plus the small tier and burst limit."""
+    base = cli.stack_file_settings(cli.LOCAL_SETTINGS_STACK).model_dump(by_alias=True, mode="json")
+    base["tiers"] = [*base["tiers"], SMALL_TIER]
+    base["burstRateLimit"] = {**base["burstRateLimit"], "limit": BURST_LIMIT, "period": 60}
+    return Settings.model_validate(base, context={"require_account": False, "stack": "dev"})
 
 
 def make_project(directory: Path, persist_to: Path) -> local_dev.LocalProject:
