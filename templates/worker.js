@@ -52,7 +52,8 @@ export default {
     }
     response.headers.set("X-Request-Id", log.request_id);
     Object.assign(log, { status: response.status, ops, duration_ms: Date.now() - started });
-    console.log(JSON.stringify(log));
+    // Error level for 5xx, so they stand out in Workers Logs; one line either way.
+    (response.status >= 500 ? console.error : console.log)(JSON.stringify(log));
     return response;
   },
 

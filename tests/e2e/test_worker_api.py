@@ -320,3 +320,12 @@ def test_missing_tier_config_is_a_503_with_the_fix(worker, user_id):
     finally:
         local_dev.seed_kv(worker.project, worker.settings)
     assert worker.get("/tiers").status_code == 200
+
+
+def test_a_failing_cleanup_is_logged_and_reported_as_failed(faulty_worker):
+    """The fault wrapper's scheduled handler runs the real cleanup on a failing D1."""
+    before = len(faulty_worker.log_lines())
+    response = faulty_worker.get("/__scheduled?cron=0+3+*+*+*", token=None)
+    assert response.status_code >= 500  # the cron run counts as failed, not silently done
+    line = faulty_worker.wait_for_log(lambda l: l.get("event") == "scheduled", "the failed cleanup", after=before)
+    assert line["outcome"] == "scheduled_cleanup_failed" and "injected D1 failure" in line["error"]

@@ -8,6 +8,7 @@ The local environment is prepared by the same code as `guruai-cache local`
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_WAIT_S = 15.0
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 # Small limits, so the limit tests need few requests: a tier whose daily limit is reached
 # by a few concurrent requests, and a burst limit above that (so the two never mix).
@@ -78,9 +80,11 @@ class RunningWorker:
         """The Worker's structured log lines (wrangler prints them verbatim among its own output)."""
         lines = []
         for line in self.log_path.read_text(errors="replace").splitlines():
-            if line.startswith("{"):
+            line = ANSI_ESCAPE.sub("", line)  # console.error lines come as "✘ [ERROR] {...}", coloured
+            start = line.find('{"event"')
+            if start >= 0:
                 try:
-                    lines.append(json.loads(line))
+                    lines.append(json.loads(line[start:]))
                 except json.JSONDecodeError:
                     pass
         return lines
