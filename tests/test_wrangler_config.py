@@ -160,3 +160,10 @@ def test_render_is_a_pure_function_of_settings_and_ids():
     assert config["vars"]["USAGE_TTL"] == "90" == config["env"]["staging"]["vars"]["USAGE_TTL"]
     assert config["env"]["staging"]["name"] == "guruai-worker-staging"
     assert text == wrangler_config.render(settings, {"staging": wrangler_config.env_section(settings, "staging", ids)})
+
+
+def test_committed_wrangler_toml_is_what_the_settings_render():
+    """The committed file is what `guruai-cache local` would write: settings and file never drift apart."""
+    committed = ROOT / "wrangler.toml"
+    expected = wrangler_config.render(cli.stack_file_settings("dev"), cli.existing_env_sections(committed))
+    assert committed.read_text() == expected
