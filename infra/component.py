@@ -18,6 +18,7 @@ class CacheStack(pulumi.ComponentResource):
         self,
         settings: Settings,
         environment: str,
+        api_token: pulumi.Input[str],
         service_token: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
@@ -49,8 +50,6 @@ class CacheStack(pulumi.ComponentResource):
             database_id=self.storage.database.id,
             service_token=pulumi.Output.secret(service_token),
         )
-        api_token = migrations.api_token()
-        assert api_token is not None, "settings_or_exit requires the API token"
         self.migrations = [
             migrations.apply_on_deploy(name, database, account_id, api_token, self)
             for name, database in (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 from pulumi.runtime import config as runtime_config
 
@@ -22,22 +24,32 @@ def stack_config() -> dict:
     return parse_config_values(merged, pulumi.get_project())
 
 
-def settings_or_exit() -> tuple[Settings, pulumi.Output[str] | None]:
-    """Validated settings and the service token (a secret Output, or None to generate one).
+@dataclass(frozen=True)
+class ValidatedRun:
+    """What the program may build from: checked settings and the two secrets it needs."""
+
+    settings: Settings
+    service_token: pulumi.Output[str] | None  # None: CacheStack generates one
+    api_token: pulumi.Output[str]
+
+
+def settings_or_exit() -> ValidatedRun:
+    """The stack's validated settings and secrets.
 
     Invalid settings end the run with their list and no traceback, before any
     resource is registered.
     """
     stack = pulumi.get_stack()
     token = runtime_config.get_config(f"{pulumi.get_project()}:{SERVICE_TOKEN_KEY}")
-    issues = check_service_token(token) + migrations.api_token_issues(migrations.api_token())
+    api_token = migrations.api_token()
+    issues = check_service_token(token) + migrations.api_token_issues(api_token)
     try:
         settings = load_settings(stack_config(), stack=stack)
     except SettingsError as error:
         issues = error.issues + issues
-    if issues:
+    if issues or api_token is None:
         raise pulumi.RunError(str(SettingsError(stack, issues)))
-    return settings, pulumi.Config().get_secret(SERVICE_TOKEN_KEY)
+    return ValidatedRun(settings, pulumi.Config().get_secret(SERVICE_TOKEN_KEY), api_token)
 
 
 def report_expected_cost(settings: Settings) -> None:
