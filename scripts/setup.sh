@@ -26,7 +26,9 @@ else
 fi
 
 echo "==> Python environment (.venv, from uv.lock)"
-"$uv" sync --frozen --quiet
+# Precompiled bytecode: pulumi_cloudflare's generated modules take ~4 s to compile on each
+# import when Python may not write .pyc files (PYTHONDONTWRITEBYTECODE), ~1.4 s compiled.
+"$uv" sync --frozen --quiet --compile-bytecode
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm packages (from package-lock.json)"
