@@ -283,20 +283,41 @@ function cacheTtl(c) {
 }
 
 // The tier config lives only in KV (seeded by the stack), so there is no fallback: 503.
+// Read as text and parsed here, so a corrupt value is told apart from a KV failure.
 async function readTiers(c) {
-  let tiers;
+  let text;
   try {
-    tiers = await c.kv.get(TIERS_KEY, { type: "json", cacheTtl: cacheTtl(c) });
+    text = await c.kv.get(TIERS_KEY, { type: "text", cacheTtl: cacheTtl(c) });
   } catch (error) {
     c.log.kv_error = describe(error);
     c.log.outcome = "tiers_unavailable";
     throw new HttpError(503, "tier_config_unavailable", "the tier config could not be read from KV; retry later");
   }
-  if (!tiers || typeof tiers !== "object") {
+  const reseed = "seed it with `pulumi up` (deployed) or `guruai-cache local` (local)";
+  if (text === null) {
     c.log.outcome = "tiers_missing";
-    throw new HttpError(503, "tier_config_missing", `${TIERS_KEY} is missing from KV: seed it with \`pulumi up\` (deployed) or \`guruai-cache local\` (local)`);
+    throw new HttpError(503, "tier_config_missing", `${TIERS_KEY} is missing from KV: ${reseed}`);
+  }
+  const tiers = parseTiers(text);
+  if (!tiers) {
+    c.log.outcome = "tiers_invalid";
+    throw new HttpError(503, "tier_config_invalid", `${TIERS_KEY} in KV is not a JSON object of tiers (name -> {"dailyRequestLimit": n >= 1, ...}): ${reseed}`);
   }
   return tiers;
+}
+
+// {name: {dailyRequestLimit: integer >= 1, ...}, ...} with at least one tier, or null.
+function parseTiers(text) {
+  let tiers;
+  try {
+    tiers = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!tiers || typeof tiers !== "object" || Array.isArray(tiers)) return null;
+  const entries = Object.values(tiers);
+  const valid = entries.length > 0 && entries.every((t) => t && typeof t === "object" && Number.isInteger(t.dailyRequestLimit) && t.dailyRequestLimit >= 1);
+  return valid ? tiers : null;
 }
 
 // --- usage -----------------------------------------------------------------------------
