@@ -29,6 +29,8 @@ def test_kv_outage_serves_from_d1_then_recovers(faulty_worker, user_id):
     assert_error(w.get("/tiers", headers=KV_DOWN), 503, "tier_config_unavailable")
     # Usage needs the tier's limit, which lives in KV: refused, and not counted.
     assert_error(w.post(f"/usage/{user_id}", headers=KV_DOWN), 503, "tier_config_unavailable")
+    # A PUT checks its tier against KV first: refused, and D1 keeps the old record.
+    assert_error(w.put(f"/subscriptions/{user_id}", {"tier": "premium"}, headers=KV_DOWN), 503, "tier_config_unavailable")
 
     first, second = w.get(f"/subscriptions/{user_id}"), w.get(f"/subscriptions/{user_id}")
     assert (first.status_code, first.headers["X-Cache"], second.headers["X-Cache"]) == (200, "MISS", "HIT")
@@ -50,6 +52,7 @@ def test_d1_outage_keeps_cached_reads_then_recovers(faulty_worker, user_id):
     assert_error(w.get(f"/subscriptions/{uncached}", headers=D1_DOWN), 503, "database_unavailable")
     assert_error(w.put(f"/subscriptions/{cached}", {"tier": "premium"}, headers=D1_DOWN), 503, "database_unavailable")
     assert_error(w.post(f"/usage/{cached}", headers=D1_DOWN), 503, "database_unavailable")
+    assert w.get("/tiers", headers=D1_DOWN).status_code == 200  # KV only
 
     # Nothing from the outage stays: no negative entry for the uncached user, the failed PUT
     # changed nothing (the cached record is still served), the failed usage call not counted.
