@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from worker_load import ROOT, BENCH_TIER, bench_settings, warm
+from worker_load import ROOT, BENCH_TIER, bench_settings, fresh_local_worker, warm
 
 from infra import local_dev  # noqa: E402 (worker_load puts the project on sys.path)
 from infra.settings import Settings  # noqa: E402
@@ -102,19 +101,7 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=2_000_000, help="stop after this many requests (default 2,000,000)")
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="worker-reliability-"))
-    process = None
-    try:
-        project = local_dev.LocalProject(config=folder / "wrangler.toml", persist_to=folder / "state")
-        (folder / "templates").symlink_to(ROOT / "templates", target_is_directory=True)
-        print("preparing a fresh local Worker (migrations, seeds)...", file=sys.stderr)
-        token = local_dev.prepare(settings(), project, {})
-        seed_users(project)
-        port = local_dev.free_port()
-        url = f"http://127.0.0.1:{port}"
-        log = (folder / "wrangler-dev.log").open("w")
-        process = local_dev.start(project, port, output=log, extra_args=("--log-level", "warn"))
-        local_dev.wait_until_ready(url, process)
+    with fresh_local_worker(settings(), seed_users) as (url, token, project):
         for n in range(USERS["hot"]):
             warm(url, f"/subscriptions/hot-{n}", token)  # so that these GETs are hits from the start
         spec = {
@@ -128,10 +115,6 @@ def main() -> int:
         )  # fmt: skip
         r = json.loads(run.stdout.strip().splitlines()[-1])
         counts = d1_usage(project)
-    finally:
-        if process is not None:
-            local_dev.stop(process)
-        shutil.rmtree(folder, ignore_errors=True)
 
     statuses = sorted({int(s) for tally in r["by_route"].values() for s in tally})
     load = {kind: tally for kind, tally in r["by_route"].items() if kind != "drain"}

@@ -15,12 +15,14 @@ load is never refused) and removed afterwards.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,26 +78,42 @@ def run_scenario(spec: dict) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario (default 10)")
-    parser.add_argument("--connections", type=int, default=10, help="concurrent connections (default 10)")
-    args = parser.parse_args()
+@contextlib.contextmanager
+def fresh_local_worker(
+    settings: Settings, seed: Callable[[local_dev.LocalProject], None]
+) -> Iterator[tuple[str, str, local_dev.LocalProject]]:
+    """A Worker on workerd with its own migrated, seeded state in a temporary folder: (url, token, project).
 
-    folder = Path(tempfile.mkdtemp(prefix="worker-load-"))
+    Prepared by the same code as `guruai-cache local`; stopped and deleted on exit.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="worker-bench-"))
     process = None
     try:
         project = local_dev.LocalProject(config=folder / "wrangler.toml", persist_to=folder / "state")
         (folder / "templates").symlink_to(ROOT / "templates", target_is_directory=True)
-        print("preparing the local Worker (migrations, seeds)...", file=sys.stderr)
-        token = local_dev.prepare(bench_settings(), project, {})
-        seed_users(project)
+        print("preparing a fresh local Worker (migrations, seeds)...", file=sys.stderr)
+        token = local_dev.prepare(settings, project, {})
+        seed(project)
         port = local_dev.free_port()
         url = f"http://127.0.0.1:{port}"
         log = (folder / "wrangler-dev.log").open("w")
         # wrangler's own per-request log lines go through Node: keep them out of the Worker's figures.
         process = local_dev.start(project, port, output=log, extra_args=("--log-level", "warn"))
         local_dev.wait_until_ready(url, process)
+        yield url, token, project
+    finally:
+        if process is not None:
+            local_dev.stop(process)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario (default 10)")
+    parser.add_argument("--connections", type=int, default=10, help="concurrent connections (default 10)")
+    args = parser.parse_args()
+
+    with fresh_local_worker(bench_settings(), seed_users) as (url, token, _project):
         warm(url, "/subscriptions/hit", token)
         warm(url, "/subscriptions/usage", token)
 
@@ -115,10 +133,6 @@ def main() -> None:
             results[name] = run_scenario(spec)
             if results[name]["distinct_paths"] and results[name]["distinct_paths"] > MISS_USERS:
                 print(f"warning: {name} went past the {MISS_USERS} seeded users", file=sys.stderr)
-    finally:
-        if process is not None:
-            local_dev.stop(process)
-        shutil.rmtree(folder, ignore_errors=True)
 
     print(f"\nlocal workerd (wrangler dev), {args.connections} connections, {args.duration} s per scenario\n")
     print(f"| {'scenario':<38} | {'req/s':>8} | {'p50 ms':>6} | {'p99 ms':>6} | {'non-2xx':>7} | {'errors':>6} |")
