@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic import field_validator, model_validator
+
+from infra.setting_model import SettingModel, problem
 
 KV_NAMESPACE_ID = re.compile(r"^[0-9a-f]{32}$")
 D1_DATABASE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -26,14 +26,8 @@ RESOURCE_FIELDS = {
 }
 
 
-def _problem(message: str, fix: str) -> PydanticCustomError:
-    return PydanticCustomError("setting", message, {"fix": fix})
-
-
-class Adopt(BaseModel):
+class Adopt(SettingModel):
     """Ids of existing resources to take over instead of creating new ones."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
     kv_namespace_id: str | None = None
     kv_preview_namespace_id: str | None = None
@@ -44,7 +38,7 @@ class Adopt(BaseModel):
     @classmethod
     def _namespace_id(cls, value: str | None) -> str | None:
         if value is not None and not KV_NAMESPACE_ID.match(value):
-            raise _problem(
+            raise problem(
                 "not a KV namespace id (32 lowercase hex characters)",
                 "copy it from `npx wrangler kv namespace list` (the `id` field) or the dashboard's KV page",
             )
@@ -54,7 +48,7 @@ class Adopt(BaseModel):
     @classmethod
     def _database_id(cls, value: str | None) -> str | None:
         if value is not None and not D1_DATABASE_ID.match(value):
-            raise _problem(
+            raise problem(
                 "not a D1 database id (a UUID such as 0f2b9c1e-...)",
                 "copy the `uuid` from `npx wrangler d1 list --json`",
             )
@@ -66,7 +60,7 @@ class Adopt(BaseModel):
         for production, preview in pairs:
             value = getattr(self, _snake(production))
             if value is not None and value == getattr(self, _snake(preview)):
-                raise _problem(
+                raise problem(
                     f"{production} and {preview} name the same resource: preview work would write production data",
                     f"adopt a separate preview resource, or leave {preview} unset to have one created",
                 )

@@ -1,7 +1,7 @@
 """Everything the program reads from Pulumi config, validated in one pass.
 
 `load_settings` is pure (a dict of config in, `Settings` or `SettingsError`
-out) so tests and the CLI use it without the Pulumi engine; `from_pulumi`
+out) so tests and the CLI use it without the Pulumi engine; `program.settings_or_exit`
 is the thin glue that gathers the stack's config.
 """
 
@@ -18,18 +18,16 @@ from typing import Any, Literal
 from cronsim import CronSim, CronSimError
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
 
 from infra import limits, seeds
 from infra.adoption import Adopt
+from infra.setting_model import SettingModel, problem
 from infra.naming import NAME_PATTERN, ResourceNames, resource_names
 
 PROJECT = "guruai-cache"
@@ -41,17 +39,7 @@ FLAG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "canceled")
 
 
-def _problem(message: str, fix: str) -> PydanticCustomError:
-    """A validation error that carries its fix, so the report can say how to mend it."""
-    return PydanticCustomError("setting", message, {"fix": fix})
-
-
-class _Model(BaseModel):
-    # camelCase keys, as Pulumi config keys are; unknown keys are typos, not extras.
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
-
-
-class Ttls(_Model):
+class Ttls(SettingModel):
     """Cache lifetimes in seconds (the guide's values are the defaults)."""
 
     subscription: int = 300
@@ -63,14 +51,14 @@ class Ttls(_Model):
     @classmethod
     def _at_least_kv_minimum(cls, value: int) -> int:
         if value < limits.KV_MIN_EXPIRATION_TTL_S:
-            raise _problem(
+            raise problem(
                 f"below KV's minimum expirationTtl of {limits.KV_MIN_EXPIRATION_TTL_S} s",
                 f"use {limits.KV_MIN_EXPIRATION_TTL_S} or more",
             )
         return value
 
 
-class Tier(_Model):
+class Tier(SettingModel):
     name: str
     monthly_price: float = Field(ge=0)
     daily_request_limit: int = Field(ge=1)
@@ -80,7 +68,7 @@ class Tier(_Model):
     @classmethod
     def _slug(cls, value: str) -> str:
         if not SLUG.match(value):
-            raise _problem("not a tier slug", "use lowercase letters, digits, '-' or '_', e.g. 'pro'")
+            raise problem("not a tier slug", "use lowercase letters, digits, '-' or '_', e.g. 'pro'")
         return value
 
 
@@ -96,7 +84,7 @@ DEFAULT_TIERS = (
 )
 
 
-class FeatureFlag(_Model):
+class FeatureFlag(SettingModel):
     enabled: bool = True
     # None: every tier; otherwise only these tiers see the feature.
     tiers: tuple[str, ...] | None = None
@@ -109,7 +97,7 @@ class FeatureFlag(_Model):
         return {"enabled": value} if isinstance(value, (bool, str)) else value
 
 
-class BurstRateLimit(_Model):
+class BurstRateLimit(SettingModel):
     """The Workers `ratelimit` binding: a per-client burst limit."""
 
     limit: int = Field(default=100, ge=1)
@@ -120,18 +108,18 @@ class BurstRateLimit(_Model):
     @classmethod
     def _supported_period(cls, value: int) -> int:
         if value not in limits.RATELIMIT_PERIODS_S:
-            raise _problem("the ratelimit binding supports only 10 or 60 seconds", "use 10 or 60")
+            raise problem("the ratelimit binding supports only 10 or 60 seconds", "use 10 or 60")
         return value
 
     @field_validator("namespace_id")
     @classmethod
     def _positive_integer(cls, value: str) -> str:
         if not value.isdigit() or int(value) < 1:
-            raise _problem("not a positive integer", "use a number unique to this limiter in the account, e.g. '1001'")
+            raise problem("not a positive integer", "use a number unique to this limiter in the account, e.g. '1001'")
         return value
 
 
-class DevSubscription(_Model):
+class DevSubscription(SettingModel):
     """A subscription loaded into the local D1 only, so `wrangler dev` has data to serve."""
 
     user_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
@@ -150,7 +138,7 @@ def _count(default: float) -> Any:
     return Field(default=default, ge=0, allow_inf_nan=False)
 
 
-class Traffic(_Model):
+class Traffic(SettingModel):
     """Expected traffic: the input of `guruai-cache estimate` and of the free-plan warning.
 
     Defaults are the setup guide's cost example (10,000 users, 10 subscription checks
@@ -180,11 +168,11 @@ class Traffic(_Model):
     def _share(cls, value: float) -> float:
         if not 0 <= value <= 1:  # also refuses NaN
             hint = f"{value:g} % is {value / 100:g}" if 1 < value <= 100 else "e.g. 0.9 for 90 %"
-            raise _problem("a share must lie between 0 and 1", f"write it as a fraction ({hint})")
+            raise problem("a share must lie between 0 and 1", f"write it as a fraction ({hint})")
         return value
 
 
-class Settings(_Model):
+class Settings(SettingModel):
     app_name: str = "guruai"
     # Validated even when unset: a missing account id is reported with the rest.
     account_id: str | None = Field(default=None, validate_default=True)
@@ -206,14 +194,14 @@ class Settings(_Model):
     @classmethod
     def _app_name(cls, value: str, info: ValidationInfo) -> str:
         if not NAME_PATTERN.match(value):
-            raise _problem(
+            raise problem(
                 "Cloudflare names accept only lowercase letters, digits and inner hyphens",
                 "use e.g. 'guruai' or 'my-app'",
             )
         stack = (info.context or {}).get("stack", "dev")
         problems = resource_names(value, stack).problems()
         if problems:
-            raise _problem("; ".join(problems), "shorten appName, or use a lowercase stack name")
+            raise problem("; ".join(problems), "shorten appName, or use a lowercase stack name")
         return value
 
     @field_validator("account_id")
@@ -221,13 +209,13 @@ class Settings(_Model):
     def _account_id(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             if (info.context or {}).get("require_account", True):
-                raise _problem(
+                raise problem(
                     "missing",
                     f"run `pulumi config set accountId <32-hex id>` or export {ACCOUNT_ID_ENV}",
                 )
             return None
         if not re.fullmatch(r"[0-9a-f]{32}", value):
-            raise _problem(
+            raise problem(
                 "not a Cloudflare account id (32 lowercase hex characters)",
                 "copy it from the dashboard's Workers & Pages overview, right sidebar",
             )
@@ -237,11 +225,11 @@ class Settings(_Model):
     @classmethod
     def _tiers(cls, value: tuple[Tier, ...]) -> tuple[Tier, ...]:
         if not value:
-            raise _problem("no tiers", "define at least one tier")
+            raise problem("no tiers", "define at least one tier")
         names = [tier.name for tier in value]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
-            raise _problem(f"tier names repeat: {', '.join(duplicates)}", "give each tier its own name")
+            raise problem(f"tier names repeat: {', '.join(duplicates)}", "give each tier its own name")
         _raise_if(_kv_size_issues(("tiers",), seeds.TIERS_KEY, seeds.tiers_value(value)))
         return value
 
@@ -280,14 +268,14 @@ class Settings(_Model):
     @classmethod
     def _cron(cls, value: str) -> str:
         if len(value.split()) != 5:
-            raise _problem(
+            raise problem(
                 "Cloudflare cron triggers take exactly 5 fields (minute hour day month weekday)",
                 "use e.g. '0 3 * * *' for 03:00 UTC daily",
             )
         try:
             CronSim(value, dt.datetime(2026, 1, 1))
         except CronSimError as error:
-            raise _problem(f"not a cron expression: {error}", "use e.g. '0 3 * * *' for 03:00 UTC daily") from None
+            raise problem(f"not a cron expression: {error}", "use e.g. '0 3 * * *' for 03:00 UTC daily") from None
         return value
 
     @field_validator("compatibility_date")
@@ -296,9 +284,9 @@ class Settings(_Model):
         try:
             parsed = dt.date.fromisoformat(value)
         except ValueError:
-            raise _problem("not a date in YYYY-MM-DD form", "use e.g. '2026-04-01'") from None
+            raise problem("not a date in YYYY-MM-DD form", "use e.g. '2026-04-01'") from None
         if parsed > dt.date.today():
-            raise _problem("in the future: Cloudflare rejects it", "use today's date or earlier")
+            raise problem("in the future: Cloudflare rejects it", "use today's date or earlier")
         return value
 
     def names(self, stack: str) -> ResourceNames:
