@@ -28,15 +28,9 @@ from typing import IO, Any
 from infra import wrangler_config
 from infra.bindings import DB_BINDING, KV_BINDING, SERVICE_TOKEN_BINDING
 from infra.settings import Settings
+from infra.wrangler_cli import WRANGLER, wrangler_env
 
 ROOT = Path(__file__).resolve().parent.parent
-WRANGLER = ROOT / "node_modules" / ".bin" / "wrangler"
-# Without these wrangler tries to reach Cloudflare (metrics, error reports, cf fetch) on every run.
-QUIET_WRANGLER_ENV = {
-    "WRANGLER_SEND_METRICS": "false",
-    "WRANGLER_SEND_ERROR_REPORTS": "false",
-    "CLOUDFLARE_CF_FETCH_ENABLED": "false",
-}
 DEFAULT_IP = "127.0.0.1"
 DEFAULT_PORT = 8787
 SUBSCRIPTION_KEY_PREFIX = "subscription:"  # the Worker's cache key for a user's subscription
@@ -72,11 +66,6 @@ def default_project() -> LocalProject:
 
 
 # --- pure parts --------------------------------------------------------------------------
-
-
-def render_config(settings: Settings, env_sections: Mapping[str, Mapping[str, Any]]) -> str:
-    """The local wrangler.toml: local ids at the top level, the given [env.*] sections kept."""
-    return wrangler_config.render(settings, env_sections)
 
 
 def kv_seed_pairs(settings: Settings) -> list[dict[str, str]]:
@@ -157,10 +146,6 @@ def free_port(ip: str = DEFAULT_IP) -> int:
 
 
 # --- wrangler ----------------------------------------------------------------------------
-
-
-def wrangler_env() -> dict[str, str]:
-    return {**os.environ, **QUIET_WRANGLER_ENV, "NO_COLOR": "1"}
 
 
 def _wrangler() -> str:
@@ -247,7 +232,7 @@ def prepare(
     if not worker.exists():
         raise LocalError(f"{worker} not found: the config's directory must hold the project's templates/")
     progress(f"rendering {project.config} (local section; {len(env_sections)} [env.*] section(s) kept)")
-    project.config.write_text(render_config(settings, env_sections))
+    project.config.write_text(wrangler_config.render(settings, env_sections))
     token, created = ensure_service_token(project.dev_vars)
     progress(f"{'generated' if created else 'kept'} the local service token in {project.dev_vars}")
     project.persist_to.mkdir(parents=True, exist_ok=True)

@@ -33,21 +33,16 @@ from pulumi_command import local as command
 
 from infra.bindings import DB_BINDING, MIGRATIONS_DIR
 from infra.settings import SettingIssue
+from infra.wrangler_cli import WRANGLER, wrangler_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / MIGRATIONS_DIR
-WRANGLER = ROOT / "node_modules" / ".bin" / "wrangler"
 # Pulumi.yaml's `virtualenv: .venv`: the interpreter that runs the program runs the migrations too.
 APPLY_COMMAND = ".venv/bin/python -m infra.migrations"
 TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
 NAME_ENV = "D1_DATABASE_NAME"
 ID_ENV = "D1_DATABASE_ID"
-QUIET_WRANGLER = {
-    "WRANGLER_SEND_METRICS": "false",
-    "WRANGLER_SEND_ERROR_REPORTS": "false",
-    "CLOUDFLARE_CF_FETCH_ENABLED": "false",
-}
 
 
 # --- pure parts -----------------------------------------------------------------
@@ -168,7 +163,7 @@ def apply(
         result = subprocess.run(
             wrangler_args(config_path, database_name, local=local, persist_to=persist_to),
             cwd=folder,
-            env={**(os.environ if env is None else env), **QUIET_WRANGLER},
+            env=wrangler_env(env),
             stdin=subprocess.DEVNULL,  # no TTY: wrangler applies without asking
         )
     return result.returncode

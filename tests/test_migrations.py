@@ -1,7 +1,6 @@
 """D1 migrations on deploy: the Commands under strict mocks, and the script they run, on the real wrangler."""
 
 import json
-import os
 import subprocess
 import tomllib
 
@@ -11,8 +10,8 @@ import pytest
 from harness import API_TOKEN, COMMAND, D1, ROOT, SCRIPT, run_program, unwrap
 from infra import migrations
 from infra.bindings import MIGRATIONS_DIR
+from infra.wrangler_cli import WRANGLER, wrangler_env
 
-QUIET = {**migrations.QUIET_WRANGLER, "NO_COLOR": "1"}
 
 
 def commands(run):
@@ -99,9 +98,9 @@ def local_d1_rows(config, persist, sql):
     config_path = persist / "wrangler.json"
     config_path.write_text(json.dumps(config))
     result = subprocess.run(
-        [str(migrations.WRANGLER), "d1", "execute", config["d1_databases"][0]["database_name"], "--local",
+        [str(WRANGLER), "d1", "execute", config["d1_databases"][0]["database_name"], "--local",
          "--config", str(config_path), "--persist-to", str(persist), "--json", "--command", sql],
-        capture_output=True, text=True, env={**os.environ, **QUIET}, timeout=120,
+        capture_output=True, text=True, env=wrangler_env(), timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)[0]["results"]
@@ -115,7 +114,7 @@ def test_generated_config_applies_migrations_once_with_the_real_wrangler(tmp_pat
     (folder / "0001_items.sql").write_text("CREATE TABLE items (id INTEGER PRIMARY KEY);")
     persist = tmp_path / "state"
     database = ("guruai-db-test", "00000000-0000-4000-8000-000000000001")
-    env = {**os.environ, **QUIET}
+    env = wrangler_env()
 
     assert migrations.apply(*database, local=True, persist_to=persist, migrations_dir=folder, env=env) == 0
     (folder / "0002_more.sql").write_text("ALTER TABLE items ADD COLUMN name TEXT;")
@@ -133,5 +132,5 @@ def test_generated_config_applies_migrations_once_with_the_real_wrangler(tmp_pat
 
 @pytest.mark.wrangler
 def test_the_projects_migrations_apply_cleanly(tmp_path):
-    env = {**os.environ, **QUIET}
+    env = wrangler_env()
     assert migrations.apply("guruai-db-test", "00000000-0000-4000-8000-000000000002", local=True, persist_to=tmp_path, env=env) == 0

@@ -1,7 +1,6 @@
 """wrangler.toml rendering: content, the template's comments, wrangler's schema, and wrangler itself."""
 
 import json
-import os
 import subprocess
 import tomllib
 
@@ -11,15 +10,9 @@ from typer.testing import CliRunner
 
 from harness import ROOT, run_program
 from infra import cli, wrangler_config
+from infra.wrangler_cli import WRANGLER, wrangler_env
 from infra.settings import load_settings
 
-WRANGLER = ROOT / "node_modules" / ".bin" / "wrangler"
-QUIET_WRANGLER = {
-    "WRANGLER_SEND_METRICS": "false",
-    "WRANGLER_SEND_ERROR_REPORTS": "false",
-    "CLOUDFLARE_CF_FETCH_ENABLED": "false",
-    "NO_COLOR": "1",
-}
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +90,7 @@ def test_rendered_file_matches_wranglers_own_schema(rendered):
 
 def run_wrangler(args, cwd):
     return subprocess.run(
-        [str(WRANGLER), *args], cwd=cwd, env={**os.environ, **QUIET_WRANGLER}, capture_output=True, text=True, timeout=120
+        [str(WRANGLER), *args], cwd=cwd, env=wrangler_env(), capture_output=True, text=True, timeout=120
     )
 
 
