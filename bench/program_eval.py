@@ -28,7 +28,7 @@ import sys, time, warnings, json
 warnings.simplefilter("ignore")
 sys.path.insert(0, "tests")
 import pulumi_cloudflare  # imported first: its cost is measured separately
-from harness import run_program
+from pulumi_mocks import run_program
 flags = {{f"flag-{{i:04d}}": {{"enabled": i % 2 == 0}} for i in range({flags})}}
 start = time.perf_counter()
 run = run_program("dev", {{"featureFlags": flags}})

@@ -17,7 +17,7 @@ GET /health for 2 s (the "drain" row) so that every usage POST is answered, and 
   .venv/bin/python bench/reliability_load.py [--duration 60] [--connections 10] [--max-requests 2000000]
 
 Exits 1 when a 5xx, a connection error or an accounting difference was seen. The local
-environment is prepared by infra.local_dev in a temporary folder (removed afterwards); the
+environment is prepared by infra.tools.local in a temporary folder (removed afterwards); the
 burst limit is raised so that it never refuses the load (the e2e tests cover it).
 """
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from worker_load import ROOT, BENCH_TIER, bench_settings, fresh_local_worker, warm
 
-from infra import local_dev  # noqa: E402 (worker_load puts the project on sys.path)
+from infra.tools import local  # noqa: E402 (worker_load puts the project on sys.path)
 from infra.settings import Settings  # noqa: E402
 
 SMALL_TIER = {"name": "small", "monthlyPrice": 0, "dailyRequestLimit": 20, "features": []}
@@ -56,7 +56,7 @@ def settings() -> Settings:
     return Settings.model_validate(base, context={"require_account": False, "stack": "dev"})
 
 
-def seed_users(project: local_dev.LocalProject) -> None:
+def seed_users(project: local.LocalProject) -> None:
     def users(prefix: str, count: int, tier: str) -> str:
         return f"""
         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {count - 1})
@@ -74,19 +74,19 @@ def seed_users(project: local_dev.LocalProject) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
         file.write(sql)
     try:
-        local_dev.run_wrangler(
+        local.run_wrangler(
             project, ["d1", "execute", "DB", "--file", file.name, *local(project)], "seeding the load's users"
         )
     finally:
         Path(file.name).unlink()
 
 
-def local(project: local_dev.LocalProject) -> list[str]:
+def local(project: local.LocalProject) -> list[str]:
     return ["--local", "--persist-to", str(project.persist_to)]
 
 
-def d1_usage(project: local_dev.LocalProject) -> dict[str, int]:
-    result = local_dev.run_wrangler(
+def d1_usage(project: local.LocalProject) -> dict[str, int]:
+    result = local.run_wrangler(
         project,
         ["d1", "execute", "DB", "--command", "SELECT user_id, SUM(count) AS count FROM usage GROUP BY user_id", "--json", *local(project)],
         "reading the usage counts",

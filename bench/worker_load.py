@@ -8,7 +8,7 @@ and a usage POST; then the ratios hit/ceiling and miss/hit.
 
 Local workerd is not Cloudflare's edge: KV and D1 are local SQLite here, so the figures
 compare the Worker's paths with each other; they are not production latencies. The local
-environment is prepared by infra.local_dev in a temporary folder (limits raised so the
+environment is prepared by infra.tools.local in a temporary folder (limits raised so the
 load is never refused) and removed afterwards.
 """
 
@@ -28,8 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from infra import cli, local_dev  # noqa: E402
-from infra.settings import Settings  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from local_worker import free_port, make_project  # noqa: E402
+
+from infra.settings import Settings, stack_file_settings  # noqa: E402
+from infra.tools import local, wrangler_dev  # noqa: E402
+from infra.tools.render import LOCAL_SETTINGS_STACK  # noqa: E402
 
 BENCH_TIER = {"name": "bench", "monthlyPrice": 0, "dailyRequestLimit": 1_000_000_000, "features": []}
 MISS_USERS = 200_000  # more than a run can read: every miss request finds a different, uncached row
@@ -37,13 +42,13 @@ MISS_USERS = 200_000  # more than a run can read: every miss request finds a dif
 
 def bench_settings() -> Settings:
     """The dev stack's settings, with limits no load run reaches."""
-    base = cli.stack_file_settings(cli.LOCAL_SETTINGS_STACK).model_dump(by_alias=True, mode="json")
+    base = stack_file_settings(LOCAL_SETTINGS_STACK).model_dump(by_alias=True, mode="json")
     base["tiers"] = [*base["tiers"], BENCH_TIER]
     base["burstRateLimit"] = {**base["burstRateLimit"], "limit": 1_000_000_000}
     return Settings.model_validate(base, context={"require_account": False, "stack": "dev"})
 
 
-def seed_users(project: local_dev.LocalProject) -> None:
+def seed_users(project: local.LocalProject) -> None:
     sql = f"""
     WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {MISS_USERS - 1})
     INSERT INTO subscriptions (user_id, tier, status, created_at, updated_at)
@@ -55,7 +60,7 @@ def seed_users(project: local_dev.LocalProject) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
         file.write(sql)
     try:
-        local_dev.run_wrangler(
+        local.run_wrangler(
             project,
             ["d1", "execute", "DB", "--file", file.name, "--local", "--persist-to", str(project.persist_to)],
             "seeding the benchmark users",
@@ -80,8 +85,8 @@ def run_scenario(spec: dict) -> dict:
 
 @contextlib.contextmanager
 def fresh_local_worker(
-    settings: Settings, seed: Callable[[local_dev.LocalProject], None]
-) -> Iterator[tuple[str, str, local_dev.LocalProject]]:
+    settings: Settings, seed: Callable[[local.LocalProject], None]
+) -> Iterator[tuple[str, str, local.LocalProject]]:
     """A Worker on workerd with its own migrated, seeded state in a temporary folder: (url, token, project).
 
     Prepared by the same code as `guruai-cache local`; stopped and deleted on exit.
@@ -89,21 +94,20 @@ def fresh_local_worker(
     folder = Path(tempfile.mkdtemp(prefix="worker-bench-"))
     process = None
     try:
-        project = local_dev.LocalProject(config=folder / "wrangler.toml", persist_to=folder / "state")
-        (folder / "templates").symlink_to(ROOT / "templates", target_is_directory=True)
+        project = make_project(folder, folder / "state", settings)
         print("preparing a fresh local Worker (migrations, seeds)...", file=sys.stderr)
-        token = local_dev.prepare(settings, project, {})
+        token = local.prepare(settings, project)
         seed(project)
-        port = local_dev.free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = (folder / "wrangler-dev.log").open("w")
         # wrangler's own per-request log lines go through Node: keep them out of the Worker's figures.
-        process = local_dev.start(project, port, output=log, extra_args=("--log-level", "warn"))
-        local_dev.wait_until_ready(url, process)
+        process = wrangler_dev.start(project.config, project.persist_to, port, output=log, extra_args=("--log-level", "warn"))
+        wrangler_dev.wait_until_ready(url, process)
         yield url, token, project
     finally:
         if process is not None:
-            local_dev.stop(process)
+            wrangler_dev.stop(process)
         shutil.rmtree(folder, ignore_errors=True)
 
 

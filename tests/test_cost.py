@@ -7,9 +7,14 @@ import pulumi
 import pytest
 from typer.testing import CliRunner
 
-from harness import ACCOUNT_ID, run_program
-from infra import cli, cost, pricing
-from infra.settings import SettingsError, Traffic, load_settings
+from pulumi_mocks import ACCOUNT_ID, run_program
+from infra import paths
+from infra import platform as pricing
+from infra.cost import estimate as cost
+from infra.cost import operations
+from infra.settings import SettingsError, load_settings, stack_file_settings
+from infra.settings.traffic import Traffic
+from infra.tools import cli
 
 DAY_S = 86_400
 GUIDE = {"activeUsers": 10_000, "subscriptionChecksPerUserPerDay": 10, "subscriptionUpdatesPerDay": 100}
@@ -18,15 +23,20 @@ GUIDE = {"activeUsers": 10_000, "subscriptionChecksPerUserPerDay": 10, "subscrip
 @pytest.fixture
 def table():
     """The Worker's own table (templates/worker_operations.json): every figure below follows it."""
-    return cost.load_operations()
+    return operations.load_operations()
 
 
 def settings_with(traffic=None, **raw):
     return load_settings({"accountId": ACCOUNT_ID, "traffic": traffic or {}, **raw}, stack="prod", env={})
 
 
+def meter(result, key):
+    """The estimate of one billed quantity or store, by key."""
+    return next(m for m in (*result.meters, *result.storage) if m.key == key)
+
+
 def daily(result, key):
-    return result.meter(key).daily
+    return meter(result, key).daily
 
 
 # --- the guide's example --------------------------------------------------------
@@ -54,13 +64,13 @@ def test_guides_example_comes_out_as_the_hand_calculation(table):
         + misses * ops("subscription_get_miss", kind)
         + updates * ops("subscription_put", kind)
         + cron * ops("scheduled_cleanup", kind)
-        for kind in cost.OPERATION_KINDS
+        for kind in operations.OPERATION_KINDS
     }
     by_hand["worker_requests"] = checks + updates + cron
 
     for key in ("kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_rows_read", "d1_rows_written", "worker_requests"):
         assert daily(result, key) == pytest.approx(by_hand[key]), key
-        assert result.meter(key).monthly == pytest.approx(30 * by_hand[key]), key
+        assert meter(result, key).monthly == pytest.approx(30 * by_hand[key]), key
     assert result.d1_queries_daily == pytest.approx(by_hand["d1_queries"])
 
     # The guide's "100k reads, 100 writes, $0 within the free tier" misses what cache
@@ -69,7 +79,7 @@ def test_guides_example_comes_out_as_the_hand_calculation(table):
     crossed = {m.key for m in result.over_free_limits}
     assert crossed == {m.key for m in pricing.METERS if by_hand[m.key] > m.free_daily_limit}
     assert {"kv_writes", "worker_requests"} <= crossed
-    writes = result.meter("kv_writes")
+    writes = meter(result, "kv_writes")
     assert writes.utilisation == pytest.approx(by_hand["kv_writes"] / 1_000)
     assert writes.exhausted_after_s == pytest.approx(DAY_S * 1_000 / by_hand["kv_writes"])  # 02:24 UTC
     assert result.first_limit_hit is not None and result.first_limit_hit.day == 0
@@ -82,14 +92,14 @@ def test_the_paid_bill_is_the_minimum_plus_each_overage(table):
     big = {"activeUsers": 1_000_000, "subscriptionChecksPerUserPerDay": 10, "cacheHitRatio": 0.95}
     result = cost.estimate(settings_with(big), table)
     bill = 5.00
-    for meter in pricing.METERS:
-        monthly = 30 * result.meter(meter.key).daily
-        bill += max(0, monthly - meter.paid_included_monthly) / 1e6 * meter.paid_usd_per_million
-    for meter in pricing.STORAGE_METERS:
-        stored = result.meter(meter.key).bytes
-        bill += max(0, stored - meter.paid_included_bytes) / 1e9 * meter.paid_usd_per_gb_month
+    for priced in pricing.METERS:
+        monthly = 30 * meter(result, priced.key).daily
+        bill += max(0, monthly - priced.paid_included_monthly) / 1e6 * priced.paid_usd_per_million
+    for stored_meter in pricing.STORAGE_METERS:
+        stored = meter(result, stored_meter.key).bytes
+        bill += max(0, stored - stored_meter.paid_included_bytes) / 1e9 * stored_meter.paid_usd_per_gb_month
     # 10 M checks a day: 300 M KV reads a month against 10 M included, at $0.50 per million.
-    reads = result.meter("kv_reads")
+    reads = meter(result, "kv_reads")
     assert reads.paid_usd == pytest.approx((30 * reads.daily - 10_000_000) / 1e6 * 0.50)
     assert reads.paid_usd > 100
     assert result.paid_monthly_usd == pytest.approx(bill)
@@ -124,7 +134,7 @@ def test_the_kv_counter_spends_the_free_writes_that_d1_counting_leaves_alone(tab
     assert in_d1.over_free_limits == ()
     assert [m.key for m in kv_counter.over_free_limits] == ["kv_writes"]
     # Traffic spread over the day: the 1,000 free writes are gone this many seconds after 00:00 UTC.
-    assert kv_counter.meter("kv_writes").exhausted_after_s == pytest.approx(DAY_S * 1_000 / (other_writes + 10_000))
+    assert meter(kv_counter, "kv_writes").exhausted_after_s == pytest.approx(DAY_S * 1_000 / (other_writes + 10_000))
 
 
 def test_the_kv_counter_breaks_the_free_plan_past_a_few_hundred_calls_a_day(table):
@@ -139,16 +149,16 @@ def test_the_kv_counter_breaks_the_free_plan_past_a_few_hundred_calls_a_day(tabl
 def test_exactly_at_a_limit_still_fits_whatever_the_float_rounding(table):
     # 1,000 x 0.9 usage calls + 100 cache refills: 1,000 KV writes, the free plan's limit to the write.
     at_limit = cost.estimate(settings_with(small_app(0.9)), table, usage_store="kv-counter")
-    assert at_limit.meter("kv_writes").daily == pytest.approx(1_000)
+    assert meter(at_limit, "kv_writes").daily == pytest.approx(1_000)
     assert not at_limit.over_free_limits
 
 
 def test_at_the_guides_scale_the_kv_counter_runs_dry_within_minutes(table):
     guide_with_usage = {**GUIDE, "cacheHitRatio": 1.0, "usageCallsPerUserPerDay": 10}  # 100,000 calls a day
-    writes = cost.estimate(settings_with(guide_with_usage), table, usage_store="kv-counter").meter("kv_writes")
+    writes = meter(cost.estimate(settings_with(guide_with_usage), table, usage_store="kv-counter"), "kv_writes")
     assert writes.daily >= 100_000
     assert writes.exhausted_after_s <= DAY_S * 1_000 / 100_000  # 864 s: 14.4 minutes after 00:00 UTC
-    in_d1 = cost.estimate(settings_with(guide_with_usage), table).meter("kv_writes")
+    in_d1 = meter(cost.estimate(settings_with(guide_with_usage), table), "kv_writes")
     assert in_d1.daily == pytest.approx(100 * table["subscription_put"]["kv_writes"])  # only what updates write
 
 
@@ -202,7 +212,7 @@ def test_usage_rows_are_kept_for_the_retention_window_and_their_cleanup_is_count
     traffic = {**small_app(3)}
     short, long = (cost.estimate(settings_with(traffic, usageRetentionDays=days), table) for days in (10, 40))
     # One row per user per day, kept `usageRetentionDays` days.
-    assert long.meter("d1_storage_bytes").bytes - short.meter("d1_storage_bytes").bytes == pytest.approx(
+    assert meter(long, "d1_storage_bytes").bytes - meter(short, "d1_storage_bytes").bytes == pytest.approx(
         1_000 * 30 * cost.USAGE_ROW_BYTES
     )
     # Each day the cron deletes as many rows as users recorded use: D1 bills them as written.
@@ -216,9 +226,9 @@ def test_usage_rows_are_kept_for_the_retention_window_and_their_cleanup_is_count
         + 10 * table["subscription_put"]["d1_rows_written"]
     )
     assert daily(short, "d1_rows_written") == pytest.approx(
-        without_cleanup + table["scheduled_cleanup"]["d1_rows_written"] + 1_000 * table[cost.PER_DELETED_ROW]["d1_rows_written"]
+        without_cleanup + table["scheduled_cleanup"]["d1_rows_written"] + 1_000 * table[operations.PER_DELETED_ROW]["d1_rows_written"]
     )
-    assert table[cost.PER_DELETED_ROW]["d1_rows_written"] >= 1  # D1 bills a deleted row as written
+    assert table[operations.PER_DELETED_ROW]["d1_rows_written"] >= 1  # D1 bills a deleted row as written
 
 
 def test_the_evenly_spread_hit_ratio_is_the_guides_ttl_against_its_check_rate():
@@ -254,11 +264,11 @@ def test_the_prices_say_when_they_were_read():
 
 
 def test_the_real_operations_table_covers_every_outcome():
-    table = cost.load_operations()
-    assert set(cost.OUTCOMES) <= set(table)
-    assert all(set(ops) == set(cost.OPERATION_KINDS) for ops in table.values())
+    table = operations.load_operations()
+    assert set(operations.OUTCOMES) <= set(table)
+    assert all(set(ops) == set(operations.OPERATION_KINDS) for ops in table.values())
     assert table["subscription_get_hit"]["d1_queries"] == 0  # a hit never reaches D1
-    assert table["health"] == dict.fromkeys(cost.OPERATION_KINDS, 0)
+    assert table["health"] == dict.fromkeys(operations.OPERATION_KINDS, 0)
 
 
 @pytest.mark.parametrize(
@@ -272,15 +282,15 @@ def test_the_real_operations_table_covers_every_outcome():
 def test_a_broken_operations_table_is_named(tmp_path, document, message):
     path = tmp_path / "worker_operations.json"
     path.write_text(document)
-    with pytest.raises(cost.OperationsTableError, match=message):
-        cost.load_operations(path)
+    with pytest.raises(operations.OperationsTableError, match=message):
+        operations.load_operations(path)
 
 
 def test_the_tables_usage_miss_outcomes_are_its_hit_path_plus_what_a_lookup_miss_adds(table):
     # The model's assumption, checked on the Worker's measured table wherever it lists a miss outcome.
     stripped = {outcome: ops for outcome, ops in table.items() if not outcome.endswith("_cache_miss")}
-    derived = cost.with_cache_miss_variants(stripped)
-    listed = [outcome for outcome, _, _ in cost.USAGE_LOOKUPS if f"{outcome}_cache_miss" in table]
+    derived = operations.with_cache_miss_variants(stripped)
+    listed = [outcome for outcome, _, _ in operations.USAGE_LOOKUPS if f"{outcome}_cache_miss" in table]
     assert listed
     for outcome in listed:
         assert derived[f"{outcome}_cache_miss"] == table[f"{outcome}_cache_miss"], outcome
@@ -297,21 +307,21 @@ def test_usage_calls_of_users_without_a_subscription_are_refused_and_leave_no_us
 
 
 def the_real_document():
-    return json.loads(cost.OPERATIONS_FILE.read_text())
+    return json.loads(paths.OPERATIONS_TABLE.read_text())
 
 
 def test_a_cache_miss_variant_listed_in_the_table_is_used_as_listed(tmp_path):
     document = the_real_document()
-    listed = {kind: 7 for kind in cost.OPERATION_KINDS}
+    listed = {kind: 7 for kind in operations.OPERATION_KINDS}
     document["routes"]["usage_post_allowed_cache_miss"] = listed
     path = tmp_path / "worker_operations.json"
     path.write_text(json.dumps(document))
-    table = cost.with_cache_miss_variants(cost.load_operations(path))
+    table = operations.with_cache_miss_variants(operations.load_operations(path))
     assert table["usage_post_allowed_cache_miss"] == listed
     routes = document["routes"]
     document["routes"].pop("usage_post_denied_cache_miss", None)
     path.write_text(json.dumps(document))
-    table = cost.with_cache_miss_variants(cost.load_operations(path))
+    table = operations.with_cache_miss_variants(operations.load_operations(path))
     assert table["usage_post_denied_cache_miss"]["kv_writes"] == (
         routes["usage_post_denied"]["kv_writes"]
         + routes["subscription_get_miss"]["kv_writes"]
@@ -324,8 +334,8 @@ def test_a_negative_operation_count_is_refused(tmp_path):
     document["routes"]["tiers_get"]["kv_reads"] = -1
     path = tmp_path / "worker_operations.json"
     path.write_text(json.dumps(document))
-    with pytest.raises(cost.OperationsTableError, match=r"routes\.tiers_get\.kv_reads must be a number >= 0, got -1"):
-        cost.load_operations(path)
+    with pytest.raises(operations.OperationsTableError, match=r"routes\.tiers_get\.kv_reads must be a number >= 0, got -1"):
+        operations.load_operations(path)
 
 
 # --- traffic settings --------------------------------------------------------------
@@ -365,7 +375,7 @@ def test_estimate_json_is_the_models_figures():
     result = invoke("--stack", "prod", "--json")
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
-    expected = cost.estimate(cli.stack_file_settings("prod"))
+    expected = cost.estimate(stack_file_settings("prod"))
     assert printed["stack"] == "prod"
     for meter in expected.meters:
         assert printed["meters"][meter.key]["daily"] == pytest.approx(meter.daily, abs=1e-3)
@@ -379,8 +389,8 @@ def test_estimate_json_is_the_models_figures():
 def test_estimate_prints_a_table_with_daily_figures_limits_and_the_bill():
     result = invoke("--stack", "prod")
     assert result.exit_code == 0, result.output
-    expected = cost.estimate(cli.stack_file_settings("prod"))
-    writes = expected.meter("kv_writes")
+    expected = cost.estimate(stack_file_settings("prod"))
+    writes = meter(expected, "kv_writes")
     row = next(line for line in result.output.splitlines() if line.strip().startswith("KV writes"))
     assert f"{writes.daily:,.0f}" in row and f"{writes.utilisation:.1%}" in row
     assert f"used up by {cost.utc_clock(writes.exhausted_after_s)} UTC" in result.output
@@ -391,11 +401,11 @@ def test_estimate_prints_a_table_with_daily_figures_limits_and_the_bill():
 def test_estimate_kv_counter_prices_the_guides_limiter(monkeypatch, tmp_path):
     stack_file = tmp_path / "Pulumi.busy.yaml"
     stack_file.write_text("config:\n  guruai-cache:traffic:\n    usageCallsPerUserPerDay: 10\n")
-    monkeypatch.setattr(cli, "ROOT", tmp_path)
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
     in_d1 = json.loads(invoke("--stack", "busy", "--json").output)
     kv_counter = json.loads(invoke("--stack", "busy", "--json", "--kv-counter").output)
     assert kv_counter["usageStore"] == "kv-counter"
-    table = cost.load_operations()
+    table = operations.load_operations()
     usage = 10_000 * 10  # default users and hit ratio (0.9)
     miss_adds = table["subscription_get_miss"]["kv_writes"] - table["subscription_get_hit"]["kv_writes"]
     in_d1_usage_writes = usage * table["usage_post_allowed"]["kv_writes"] + usage * 0.1 * miss_adds
@@ -407,7 +417,7 @@ def test_estimate_traffic_option_tries_other_figures_validated_like_the_stacks()
     tried = json.loads(invoke("--stack", "prod", "--json", "-t", "activeUsers=500", "--traffic", "workersPlan=paid").output)
     expected = cost.estimate(settings_with({"activeUsers": 500, "workersPlan": "paid"}))
     assert tried["traffic"]["activeUsers"] == 500 and tried["traffic"]["workersPlan"] == "paid"
-    assert tried["meters"]["kv_reads"]["daily"] == pytest.approx(expected.meter("kv_reads").daily)
+    assert tried["meters"]["kv_reads"]["daily"] == pytest.approx(meter(expected, "kv_reads").daily)
     bad = invoke("--stack", "prod", "-t", "cacheHitRatio=90")
     assert bad.exit_code == 2
     assert "traffic.cacheHitRatio: a share must lie between 0 and 1 (got 90)" in bad.output
@@ -426,7 +436,7 @@ def test_estimate_traffic_option_tries_other_figures_validated_like_the_stacks()
 def test_estimate_mistakes_are_one_line_and_exit_2(monkeypatch, tmp_path, yaml_text, message):
     if yaml_text is not None:
         (tmp_path / "Pulumi.typo.yaml").write_text(yaml_text)
-    monkeypatch.setattr(cli, "ROOT", tmp_path)
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
     result = invoke("--stack", "typo")
     assert result.exit_code == 2
     assert message in result.output
@@ -434,10 +444,10 @@ def test_estimate_mistakes_are_one_line_and_exit_2(monkeypatch, tmp_path, yaml_t
 
 
 def test_estimate_without_the_operations_table_says_so(monkeypatch, tmp_path):
-    monkeypatch.setattr(cost, "OPERATIONS_FILE", tmp_path / "worker_operations.json")
+    monkeypatch.setattr(paths, "OPERATIONS_TABLE", tmp_path / "operations.json")
     result = invoke("--stack", "dev")
     assert result.exit_code == 2
-    assert "worker_operations.json not found" in result.output
+    assert "operations.json not found" in result.output
 
 
 # --- the warning at pulumi preview / up ----------------------------------------------------
@@ -452,7 +462,7 @@ def logged(monkeypatch):
 
 
 def test_preview_warns_when_expected_traffic_crosses_a_free_limit(logged):
-    run_program("prod", {"traffic": GUIDE}, preview=True)
+    run_program("prod", {"traffic": GUIDE}, dry_run=True)
     expected = cost.estimate(settings_with(GUIDE))
     warnings = [m for m in logged["warn"] if "Workers Free plan" in m]
     assert len(warnings) == 1
@@ -463,26 +473,26 @@ def test_preview_warns_when_expected_traffic_crosses_a_free_limit(logged):
 
 
 def test_committed_stacks_dev_previews_quietly_and_prod_at_the_guides_traffic_warns(logged):
-    run_program("dev", preview=True)
+    run_program("dev", dry_run=True)
     assert not [m for m in logged["warn"] if "Workers Free plan" in m]
-    run_program("prod", preview=True)
+    run_program("prod", dry_run=True)
     assert [m for m in logged["warn"] if "Workers Free plan" in m and "stack 'prod'" in m]
 
 
 def test_preview_is_quiet_when_the_traffic_fits(logged):
-    run_program("prod", {"traffic": small_app(1)}, preview=True)
+    run_program("prod", {"traffic": small_app(1)}, dry_run=True)
     assert not [m for m in logged["warn"] if "Workers Free plan" in m]
 
 
 def test_on_workers_paid_preview_states_the_bill_instead(logged):
-    run_program("prod", {"traffic": {**GUIDE, "workersPlan": "paid"}}, preview=True)
+    run_program("prod", {"traffic": {**GUIDE, "workersPlan": "paid"}}, dry_run=True)
     assert not [m for m in logged["warn"] if "Workers Free plan" in m]
     assert any("a month on Workers Paid" in m for m in logged["info"])
 
 
 def test_bad_traffic_stops_preview_before_any_resource(logged):
     with pytest.raises(Exception, match=r"traffic\.cacheHitRatio"):
-        run_program("prod", {"traffic": {"cacheHitRatio": 2}}, preview=True)
+        run_program("prod", {"traffic": {"cacheHitRatio": 2}}, dry_run=True)
 
 
 def test_hand_checked_clock():

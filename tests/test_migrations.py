@@ -1,5 +1,6 @@
 """D1 migrations on deploy: the Commands under strict mocks, and the script they run, on the real wrangler."""
 
+import inspect
 import json
 import subprocess
 import tomllib
@@ -7,10 +8,13 @@ import tomllib
 import pulumi
 import pytest
 
-from harness import API_TOKEN, COMMAND, D1, ROOT, SCRIPT, run_program, unwrap
-from infra import migrations
-from infra.bindings import MIGRATIONS_DIR
-from infra.wrangler_cli import WRANGLER, wrangler_env
+from pulumi_mocks import API_TOKEN, COMMAND, D1, ROOT, SCRIPT, run_program, unwrap
+from infra import paths
+from infra.plan import migrations as plan
+from infra.tools import apply_migrations
+from infra.tools.pinned_wrangler import wrangler_env
+
+WRANGLER = paths.WRANGLER
 
 
 
@@ -29,10 +33,10 @@ def test_each_database_gets_a_migration_command_wired_to_its_outputs(dev_run):
         assert environment["D1_DATABASE_ID"] == database.id
         assert environment["CLOUDFLARE_ACCOUNT_ID"] == database.plain("accountId")
         assert environment["CLOUDFLARE_API_TOKEN"] == API_TOKEN
-        assert command.plain("create") == ".venv/bin/python -m infra.migrations"
+        assert command.plain("create") == ".venv/bin/python -m infra.tools.apply_migrations"
         assert API_TOKEN not in json.dumps({k: v for k, v in command.inputs.items() if k != "environment"})
         assert command.plain("dir") == str(ROOT)
-        assert command.plain("triggers") == [migrations.migrations_hash()]
+        assert command.plain("triggers") == [plan.migrations_hash()]
         assert database.urn in command.dependencies
         assert command.parent == dev_run.one("guruai:cache:CacheStack").urn
         assert not command.protect
@@ -61,34 +65,34 @@ def test_no_token_stops_the_run_before_any_resource(monkeypatch):
 
 def test_hash_follows_every_migration_file_and_nothing_else(tmp_path):
     (tmp_path / "0001_a.sql").write_text("CREATE TABLE a (x);")
-    first = migrations.migrations_hash(tmp_path)
+    first = plan.migrations_hash(tmp_path)
     (tmp_path / "README.md").write_text("notes")
-    assert migrations.migrations_hash(tmp_path) == first  # wrangler applies only *.sql
+    assert plan.migrations_hash(tmp_path) == first  # wrangler applies only *.sql
     (tmp_path / "0001_a.sql").write_text("CREATE TABLE a (x, y);")
-    edited = migrations.migrations_hash(tmp_path)
+    edited = plan.migrations_hash(tmp_path)
     assert edited != first
     (tmp_path / "0002_b.sql").write_text("CREATE TABLE b (x);")
-    added = migrations.migrations_hash(tmp_path)
+    added = plan.migrations_hash(tmp_path)
     assert added != edited
     (tmp_path / "0002_b.sql").rename(tmp_path / "0003_b.sql")
-    assert migrations.migrations_hash(tmp_path) != added
+    assert plan.migrations_hash(tmp_path) != added
 
 
 def test_the_local_environment_applies_the_same_directory():
-    local = tomllib.loads((ROOT / "templates" / "wrangler.toml").read_text())
-    assert local["d1_databases"][0]["migrations_dir"] == MIGRATIONS_DIR
-    assert migrations.MIGRATIONS == ROOT / MIGRATIONS_DIR
-    assert migrations.migration_files(), "templates/migrations holds the schema"
+    local = tomllib.loads((ROOT / "wrangler.toml").read_text())
+    assert ROOT / local["d1_databases"][0]["migrations_dir"] == paths.MIGRATIONS_DIR
+    assert inspect.signature(apply_migrations.apply).parameters["migrations_dir"].default == paths.MIGRATIONS_DIR
+    assert plan.migration_files(), "worker/migrations holds the schema"
 
 
 def test_script_refuses_to_run_without_the_commands_environment(capsys):
-    assert migrations.main(env={"D1_DATABASE_NAME": "guruai-db-dev"}) == 2
+    assert apply_migrations.main(env={"D1_DATABASE_NAME": "guruai-db-dev"}) == 2
     error = capsys.readouterr().err
     assert "D1_DATABASE_ID, CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID not set" in error
 
 
 def test_wrangler_gets_no_secret_on_its_command_line(tmp_path):
-    args = migrations.wrangler_args(tmp_path / "wrangler.json", "guruai-db-dev", local=False)
+    args = apply_migrations.wrangler_args(tmp_path / "wrangler.json", "guruai-db-dev", local=False)
     assert args[1:6] == ["d1", "migrations", "apply", "guruai-db-dev", "--config"]
     assert args[-1] == "--remote"
     assert not any("token" in arg.lower() for arg in args)
@@ -116,14 +120,14 @@ def test_generated_config_applies_migrations_once_with_the_real_wrangler(tmp_pat
     database = ("guruai-db-test", "00000000-0000-4000-8000-000000000001")
     env = wrangler_env()
 
-    assert migrations.apply(*database, local=True, persist_to=persist, migrations_dir=folder, env=env) == 0
+    assert apply_migrations.apply(*database, local=True, persist_to=persist, migrations_dir=folder, env=env) == 0
     (folder / "0002_more.sql").write_text("ALTER TABLE items ADD COLUMN name TEXT;")
-    assert migrations.apply(*database, local=True, persist_to=persist, migrations_dir=folder, env=env) == 0
+    assert apply_migrations.apply(*database, local=True, persist_to=persist, migrations_dir=folder, env=env) == 0
     capfd.readouterr()
-    assert migrations.apply(*database, local=True, persist_to=persist, migrations_dir=folder, env=env) == 0
+    assert apply_migrations.apply(*database, local=True, persist_to=persist, migrations_dir=folder, env=env) == 0
     assert "No migrations to apply" in capfd.readouterr().out  # idempotent: d1_migrations remembers
 
-    config = migrations.wrangler_config(*database, folder)
+    config = plan.single_database_config(*database, folder)
     applied = local_d1_rows(config, persist, "SELECT name FROM d1_migrations ORDER BY id")
     assert [row["name"] for row in applied] == ["0001_items.sql", "0002_more.sql"]
     columns = local_d1_rows(config, persist, "SELECT name FROM pragma_table_info('items')")
@@ -133,4 +137,4 @@ def test_generated_config_applies_migrations_once_with_the_real_wrangler(tmp_pat
 @pytest.mark.wrangler
 def test_the_projects_migrations_apply_cleanly(tmp_path):
     env = wrangler_env()
-    assert migrations.apply("guruai-db-test", "00000000-0000-4000-8000-000000000002", local=True, persist_to=tmp_path, env=env) == 0
+    assert apply_migrations.apply("guruai-db-test", "00000000-0000-4000-8000-000000000002", local=True, persist_to=tmp_path, env=env) == 0

@@ -18,8 +18,8 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from harness import D1, KV_NAMESPACE, ROOT, SCRIPT, run_program, unwrap
-from infra import limits
+from pulumi_mocks import D1, KV_NAMESPACE, ROOT, SCRIPT, run_program, unwrap
+from infra import platform as limits
 
 POLICY = ROOT / "policy"
 sys.path.insert(0, str(POLICY))

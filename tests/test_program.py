@@ -5,7 +5,7 @@ import json
 import pulumi
 import pytest
 
-from harness import (
+from pulumi_mocks import (
     ACCOUNT_ID,
     COMMAND,
     COMPONENT,
@@ -21,6 +21,7 @@ from harness import (
     stack_config,
     unwrap,
 )
+from infra.plan.seeds import seed_entries
 from infra.settings import load_settings, parse_config_values
 
 STATEFUL = (KV_NAMESPACE, D1)
@@ -89,7 +90,6 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
         ("plain_text", "ENVIRONMENT"),
         ("plain_text", "SUBSCRIPTION_TTL"),
         ("plain_text", "TIER_CONFIG_TTL"),
-        ("plain_text", "USAGE_TTL"),
         ("plain_text", "RATE_LIMIT_TTL"),
         ("plain_text", "USAGE_RETENTION_DAYS"),
         ("secret_text", "SERVICE_TOKEN"),
@@ -106,7 +106,8 @@ def test_ttl_settings_reach_the_worker_vars():
     run = run_program("dev", {"ttls": {"subscription": 120, "tierConfig": 600}})
     items, _ = bindings(run)
     texts = {b["name"]: b.get("text") for b in items}
-    assert (texts["SUBSCRIPTION_TTL"], texts["TIER_CONFIG_TTL"], texts["USAGE_TTL"]) == ("120", "600", "60")
+    assert (texts["SUBSCRIPTION_TTL"], texts["TIER_CONFIG_TTL"]) == ("120", "600")
+    assert "USAGE_TTL" not in texts  # ttls.usage is deprecated: nothing reads it
 
 
 def test_worker_script_module_compat_date_observability_and_cron(dev_run):
@@ -122,7 +123,7 @@ def test_worker_script_module_compat_date_observability_and_cron(dev_run):
 
 
 def test_seeds_equal_the_settings_in_both_namespaces(dev_run):
-    expected = settings_of("dev").seed_entries()
+    expected = seed_entries(settings_of("dev"))
     for namespace_name, prefix in (("kv", "seed-"), ("kv-preview", "preview-seed-")):
         namespace = dev_run.one(KV_NAMESPACE, namespace_name)
         seeded = {
@@ -180,7 +181,7 @@ def test_outputs_name_every_resource_and_carry_the_wrangler_section(dev_run):
     assert out["d1DatabaseId"] == dev_run.one(D1, "db").id
     assert out["d1PreviewDatabaseId"] == dev_run.one(D1, "db-preview").id
     assert out["workerScriptName"] == "guruai-worker-dev"
-    assert out["seededKeys"] == list(settings_of("dev").seed_entries())
+    assert out["seededKeys"] == list(seed_entries(settings_of("dev")))
     section = out["wrangler"]
     assert section["name"] == out["workerScriptName"]
     assert section["kv_namespaces"] == [

@@ -2,9 +2,10 @@
 
 import pytest
 
-from harness import ACCOUNT_ID
+from pulumi_mocks import ACCOUNT_ID
+from infra.plan.seeds import seed_entries
 from infra.settings import SettingsError, load_settings
-from infra.seeds import canonical_json
+from infra.worker_contract import canonical_json
 
 
 def errors_for(raw, stack="dev", env=None):
@@ -21,11 +22,18 @@ def the_issue(raw, key):
 
 def test_defaults_are_the_guides_values():
     settings = load_settings({"accountId": ACCOUNT_ID}, stack="dev", env={})
-    assert (settings.ttls.subscription, settings.ttls.tier_config, settings.ttls.usage, settings.ttls.rate_limit) == (
-        300, 3600, 60, 86400
-    )
+    assert (settings.ttls.subscription, settings.ttls.tier_config, settings.ttls.rate_limit) == (300, 3600, 86400)
     assert settings.app_name == "guruai"
     assert settings.protect_stateful_resources is True  # safe unless a stack opts out
+
+
+def test_a_deprecated_setting_still_loads_and_says_what_to_do():
+    settings = load_settings({"accountId": ACCOUNT_ID, "ttls": {"usage": 60}}, stack="dev", env={})
+    assert settings.deprecations() == [
+        "ttls.usage: no route caches usage data (usage is counted in D1), so the Worker no longer gets USAGE_TTL; "
+        "remove it: `pulumi config rm --path ttls.usage`"
+    ]
+    assert load_settings({"accountId": ACCOUNT_ID}, stack="dev", env={}).deprecations() == []
 
 
 def test_account_id_comes_from_the_environment_like_wranglers():
@@ -107,7 +115,7 @@ def test_flag_shorthand_and_seed_values_are_canonical_json():
         stack="dev",
         env={},
     )
-    entries = settings.seed_entries()
+    entries = seed_entries(settings)
     assert list(entries) == ["config:tiers", "flags:ai", "flags:beta"]
     assert entries["flags:beta"] == '{"enabled":true}'
     assert entries["flags:ai"] == '{"enabled":false,"tiers":["pro"]}'
@@ -124,5 +132,5 @@ def test_seed_values_do_not_depend_on_config_order():
     backward = load_settings(
         {"accountId": ACCOUNT_ID, "featureFlags": dict(reversed(list(flags.items())))}, stack="dev", env={}
     )
-    assert forward.seed_entries() == backward.seed_entries()
-    assert list(forward.seed_entries()) == ["config:tiers", "flags:alpha", "flags:zeta"]
+    assert seed_entries(forward) == seed_entries(backward)
+    assert list(seed_entries(forward)) == ["config:tiers", "flags:alpha", "flags:zeta"]

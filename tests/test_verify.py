@@ -8,7 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cloudflare_stub import CloudflareStub, StubState
-from infra import cli, verify
+from infra.plan.seeds import seed_entries
+from infra.settings import stack_file_settings
+from infra.tools import cli, verify
 
 TOKEN = "stub-token-" + "k" * 29
 
@@ -22,7 +24,7 @@ def dev_outputs(tmp_path_factory, dev_run):
 
 @pytest.fixture
 def expected():
-    return cli.stack_file_settings("dev").seed_entries()
+    return seed_entries(stack_file_settings("dev"))
 
 
 def seeded_state(outputs, expected, **overrides) -> StubState:

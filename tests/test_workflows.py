@@ -8,7 +8,7 @@ import tomllib
 import pytest
 import yaml
 
-from harness import ROOT
+from pulumi_mocks import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))

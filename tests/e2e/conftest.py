@@ -5,21 +5,21 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from workerd import RunningWorker, e2e_settings, fault_config, make_project, start_worker
+from local_worker import RunningWorker, e2e_settings, fault_config, make_project, start_worker
 
-from infra import local_dev
+from infra.tools import local, wrangler_dev
 
 
 @pytest.fixture(scope="session")
 def worker(tmp_path_factory) -> RunningWorker:
     root = tmp_path_factory.mktemp("e2e")
     settings = e2e_settings()
-    project = make_project(root / "project", root / "state")
-    token = local_dev.prepare(settings, project, {})
+    project = make_project(root / "project", root / "state", settings)
+    token = local.prepare(settings, project)
     running = start_worker(project, settings, token, root / "wrangler-dev.log")
     yield running
     running.close()
-    local_dev.stop(running.process)
+    wrangler_dev.stop(running.process)
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,7 @@ def faulty_worker(worker, tmp_path_factory) -> RunningWorker:
     running = start_worker(project, worker.settings, worker.token, root / "wrangler-dev.log")
     yield running
     running.close()
-    local_dev.stop(running.process)
+    wrangler_dev.stop(running.process)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
-// Test only: the real Worker (templates/worker.js, unchanged) with one binding made to fail,
+// Test only: the real Worker (worker/worker.js, unchanged) with one binding made to fail,
 // chosen per request by the X-Test-Fault header: the e2e tests check graceful degradation
 // on workerd without any fault switch in the shipped Worker.
-import worker from "../../templates/worker.js";
+import worker from "../../worker/worker.js";
 
 const fail = (what) => async () => {
   throw new Error(`injected ${what} failure`);

@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 from test_worker_api import assert_error, subscribe
 
-from infra import local_dev, seeds
+from infra import worker_contract
+from infra.tools import local
 
 pytestmark = pytest.mark.e2e
 
@@ -82,9 +83,9 @@ def test_missing_or_corrupt_tier_config_is_a_503_then_recovers_when_reseeded(wor
     try:
         for name, value in [("missing", None), *CORRUPT_TIERS.items()]:
             if value is None:
-                worker.wrangler("kv", "key", "delete", seeds.TIERS_KEY, "--binding", "KV")
+                worker.wrangler("kv", "key", "delete", worker_contract.TIERS_KEY, "--binding", "KV")
             else:
-                worker.wrangler("kv", "key", "put", seeds.TIERS_KEY, value, "--binding", "KV")
+                worker.wrangler("kv", "key", "put", worker_contract.TIERS_KEY, value, "--binding", "KV")
             code = "tier_config_missing" if value is None else "tier_config_invalid"
             body = assert_error(worker.get("/tiers"), 503, code)
             assert "guruai-cache local" in body["error"]["message"], name
@@ -93,8 +94,8 @@ def test_missing_or_corrupt_tier_config_is_a_503_then_recovers_when_reseeded(wor
             got = worker.get(f"/subscriptions/{user_id}")  # subscription reads do not need the tiers
             assert got.status_code == 200 and got.json()["tier"] == "pro", name
     finally:
-        local_dev.seed_kv(worker.project, worker.settings)
-    assert worker.get("/tiers").json() == seeds.tiers_document(worker.settings.tiers)
+        local.seed_kv(worker.project, worker.settings)
+    assert worker.get("/tiers").json() == worker_contract.tiers_document(worker.settings.tiers)
     assert subscribe(worker, user_id, tier="premium")["tier"] == "premium"
     used = worker.post(f"/usage/{user_id}")
     assert used.status_code == 200 and used.json()["used"] == 1  # none of the refused calls counted

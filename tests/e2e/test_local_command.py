@@ -11,14 +11,13 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
 
 import httpx
 import pytest
 from typer.testing import CliRunner
-from workerd import ROOT, make_project
+from local_worker import ROOT, free_port, make_project
 
-from infra import cli, local_dev
+from infra.tools import cli, local, wrangler_dev
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +28,7 @@ def test_rerunning_the_preparation_keeps_token_and_data(worker, user_id):
     worker.get("/subscriptions/user-pro")
     assert worker.get("/subscriptions/user-pro").headers["X-Cache"] == "HIT"
 
-    token = local_dev.prepare(worker.settings, worker.project, {})  # while wrangler dev runs
+    token = local.prepare(worker.settings, worker.project)  # while wrangler dev runs
 
     assert token == worker.token
     assert worker.get(f"/subscriptions/{user_id}").json()["tier"] == "pro"  # data survives
@@ -52,9 +51,9 @@ def _read_until(lines: list[str], process: subprocess.Popen, marker: str, timeou
 def test_local_command_prepares_serves_and_stops_on_ctrl_c(tmp_path):
     project = make_project(tmp_path / "project", tmp_path / "state")
     shutil.copy(ROOT / "wrangler.toml", project.config)  # a rendered file with [env.*] sections
-    envs_before = tomllib.loads(project.config.read_text()).get("env")
-    port = local_dev.free_port()
-    command = [sys.executable, "-m", "infra.cli", "local", "--port", str(port)]
+    config_before = project.config.read_text()
+    port = free_port()
+    command = [sys.executable, "-m", "infra.tools.cli", "local", "--port", str(port)]
     command += ["--config", str(project.config), "--persist-to", str(project.persist_to)]
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -68,12 +67,12 @@ def test_local_command_prepares_serves_and_stops_on_ctrl_c(tmp_path):
         output = "".join(lines)
         assert f"http://127.0.0.1:{port}" in output
         token = re.search(r"token:\s+(\S+)", output).group(1)
-        assert token == local_dev.read_dev_var(project.dev_vars.read_text(), "SERVICE_TOKEN")
+        assert token == local.read_dev_var(project.dev_vars.read_text(), "SERVICE_TOKEN")
         assert re.findall(r"==> \[(\d)/6\]", output) == [str(step) for step in range(1, 7)]  # progress per step
 
         response = httpx.get(f"http://127.0.0.1:{port}/subscriptions/user-pro", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200 and response.json()["tier"] == "pro"  # seeded from the dev settings
-        assert tomllib.loads(project.config.read_text()).get("env") == envs_before  # [env.*] kept
+        assert project.config.read_text() == config_before  # read, never written: `wrangler render` writes it
 
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the foreground group
         assert process.wait(timeout=60) == 0
@@ -83,7 +82,7 @@ def test_local_command_prepares_serves_and_stops_on_ctrl_c(tmp_path):
             process.wait()
     reader.join(timeout=5)
     assert "stopped" in "".join(lines)
-    assert local_dev.port_is_free("127.0.0.1", port)  # wrangler and workerd are gone
+    assert wrangler_dev.port_is_free("127.0.0.1", port)  # wrangler and workerd are gone
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/health")
 
@@ -98,6 +97,20 @@ def test_a_busy_port_is_a_one_line_error(tmp_path):
     assert f"127.0.0.1:{port} is already in use" in result.output and "--port" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "wrangler.toml").exists()  # refused before doing anything
+
+
+def test_a_stale_config_is_refused_with_the_command_that_renders_it(tmp_path):
+    project = make_project(tmp_path / "project", tmp_path / "state")
+    stale = (ROOT / "wrangler.toml").read_text().replace('SUBSCRIPTION_TTL = "300"', 'SUBSCRIPTION_TTL = "301"', 1)
+    project.config.write_text(stale)
+    args = ["local", "--no-start", "--config", str(project.config), "--persist-to", str(project.persist_to)]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 2, result.output
+    assert "does not match the dev stack's settings" in result.output
+    assert f"guruai-cache wrangler render --local-only --output {project.config}" in result.output
+    assert '+SUBSCRIPTION_TTL = "300"' in result.output  # what differs
+    assert project.config.read_text() == stale  # nothing but `wrangler render` writes it
+    assert not project.dev_vars.exists()  # refused before any other step
 
 
 def test_reset_deletes_only_wrangler_state(tmp_path):

@@ -1,8 +1,8 @@
-"""templates/worker_operations.json against what the Worker really does on workerd.
+"""worker/operations.json against what the Worker really does on workerd.
 
 Each outcome in the table is driven by a real request; the Worker's log line reports the KV
 and D1 operations it performed (counting wrappers, D1's own rows_read/rows_written), and they
-must equal the table. The cost estimator (infra/cost.py) reads the same table.
+must equal the table. The cost estimator (infra/cost/) reads the same table.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ import time
 from collections.abc import Callable
 
 import pytest
-from workerd import BURST_LIMIT, ROOT, SMALL_TIER, RunningWorker
+from local_worker import BURST_LIMIT, SMALL_TIER, RunningWorker
+
+from infra import paths
 
 pytestmark = pytest.mark.e2e
 
-TABLE_PATH = ROOT / "templates" / "worker_operations.json"
+TABLE_PATH = paths.OPERATIONS_TABLE
 TABLE = json.loads(TABLE_PATH.read_text())["routes"]
 COUNTS = ("kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_queries", "d1_rows_read", "d1_rows_written")
 REQUIRED = {

@@ -25,7 +25,9 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from workerd import RunningWorker
+from local_worker import RunningWorker
+
+from infra.plan.seeds import seed_entries
 
 pytestmark = pytest.mark.e2e
 
@@ -175,7 +177,7 @@ def test_random_requests_never_5xx_never_another_user_never_a_key_outside_its_pr
     print(f"\n{model.cases} random requests; {len(model.subscriptions)} user ids written")
 
     # The stores themselves, after the run (and every other test so far in this session).
-    seeded = set(worker.settings.seed_entries())
+    seeded = set(seed_entries(worker.settings))
     keys = list_kv_keys(worker)
     strays = [k for k in keys if k not in seeded and not re.fullmatch(r"subscription:[A-Za-z0-9_-]{1,64}", k)]
     assert strays == []

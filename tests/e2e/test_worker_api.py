@@ -9,9 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from workerd import BURST_LIMIT, SMALL_TIER
+from local_worker import BURST_LIMIT, SMALL_TIER
 
-from infra import local_dev, seeds
+from infra import worker_contract
+from infra.plan.seeds import seed_entries
+from infra.tools import local
 
 pytestmark = pytest.mark.e2e
 
@@ -150,7 +152,7 @@ def test_put_rejects_invalid_bodies_and_writes_nothing(worker, user_id, body, st
     response = worker.request("PUT", f"/subscriptions/{user_id}", content=content)
     error = assert_error(response, status, code)
     if code == "unknown_tier":
-        assert all(tier in error["error"]["message"] for tier in worker.settings.tier_names())
+        assert all(tier in error["error"]["message"] for tier in (t.name for t in worker.settings.tiers))
     assert worker.log_for(response)["ops"]["d1_queries"] == 0
     assert_error(worker.get(f"/subscriptions/{user_id}"), 404, "subscription_not_found")
 
@@ -167,12 +169,12 @@ def test_an_oversize_body_without_content_length_is_refused_too(worker, user_id)
 def test_tiers_route_serves_the_seeded_config(worker):
     response = worker.get("/tiers")
     assert response.status_code == 200
-    assert response.json() == seeds.tiers_document(worker.settings.tiers)
+    assert response.json() == worker_contract.tiers_document(worker.settings.tiers)
     assert SMALL_TIER["name"] in response.json()
 
 
 def test_local_kv_holds_exactly_the_settings_seed_values(worker, tmp_path):
-    expected = worker.settings.seed_entries()
+    expected = seed_entries(worker.settings)
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps(list(expected)))
     result = worker.wrangler("kv", "bulk", "get", str(keys), "--binding", "KV")
@@ -311,14 +313,14 @@ def test_a_failing_rate_limiter_lets_usage_through(faulty_worker, user_id):
 def test_missing_tier_config_is_a_503_with_the_fix(worker, user_id):
     subscribe(worker, user_id)
     worker.get(f"/subscriptions/{user_id}")
-    worker.wrangler("kv", "key", "delete", seeds.TIERS_KEY, "--binding", "KV")
+    worker.wrangler("kv", "key", "delete", worker_contract.TIERS_KEY, "--binding", "KV")
     try:
         body = assert_error(worker.get("/tiers"), 503, "tier_config_missing")
         assert "guruai-cache local" in body["error"]["message"]
         assert_error(worker.put(f"/subscriptions/{user_id}", {"tier": "pro"}), 503, "tier_config_missing")
         assert_error(worker.post(f"/usage/{user_id}"), 503, "tier_config_missing")
     finally:
-        local_dev.seed_kv(worker.project, worker.settings)
+        local.seed_kv(worker.project, worker.settings)
     assert worker.get("/tiers").status_code == 200
 
 

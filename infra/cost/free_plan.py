@@ -1,0 +1,40 @@
+"""What a stack's expected traffic does to the Workers Free plan, in words: the lines
+`guruai-cache estimate` prints and `pulumi preview` warns with."""
+
+from __future__ import annotations
+
+from infra.cost.estimate import Estimate, MeterEstimate, utc_clock
+
+
+def free_plan_warnings(result: Estimate) -> list[str]:
+    """One line per free-plan limit the expected traffic crosses, saying when it runs out."""
+    lines = []
+    for meter in result.over_free_limits:
+        if isinstance(meter, MeterEstimate):
+            lines.append(
+                f"{meter.label}: {meter.daily:,.0f}/day expected, over the free plan's {meter.free_daily_limit:,.0f}/day "
+                f"({meter.utilisation:.1%}); used up by {utc_clock(meter.exhausted_after_s)} UTC each day, "
+                "after which they fail"
+            )
+        else:
+            lines.append(
+                f"{meter.label}: {meter.bytes / 1e6:,.1f} MB expected, over the free plan's "
+                f"{meter.free_limit_bytes / 1e6:,.0f} MB ({meter.utilisation:.1%})"
+            )
+    return lines
+
+
+def preview_warning(result: Estimate, stack: str) -> str | None:
+    """What `pulumi preview`/`up` says when the stack's expected traffic will not fit the free plan."""
+    lines = free_plan_warnings(result)
+    if not lines:
+        return None
+    return "\n".join(
+        [
+            f"stack {stack!r}: the expected traffic (settings `traffic.*`) crosses the Workers Free plan's limits:",
+            *(f"  - {line}" for line in lines),
+            f"fix: on Workers Paid this traffic costs about ${result.paid_monthly_usd:,.2f} a month: upgrade the account "
+            "and set `traffic.workersPlan: paid`, or correct the traffic settings; "
+            f"details: `guruai-cache estimate --stack {stack}`",
+        ]
+    )

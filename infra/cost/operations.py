@@ -1,0 +1,109 @@
+"""What one request does to KV and D1, per route outcome: worker/operations.json, read and checked.
+
+The Worker measures these itself (counting wrappers around env.KV and env.DB) and the e2e
+tests (tests/e2e/test_operations.py) hold the file equal to what it really does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from infra import paths
+
+OPERATION_KINDS = ("kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_queries", "d1_rows_read", "d1_rows_written")
+OUTCOMES = (
+    "health",
+    "subscription_get_hit",
+    "subscription_get_miss",
+    "subscription_get_not_found",
+    "subscription_get_negative_hit",
+    "subscription_put",
+    "tiers_get",
+    "usage_post_allowed",
+    "usage_post_denied",
+    "usage_post_no_subscription",
+    "scheduled_cleanup",
+)
+# The cleanup's cost grows with what it deletes: scheduled_cleanup.per_deleted_row.
+PER_DELETED_ROW = "scheduled_cleanup.per_deleted_row"
+
+OperationsTable = Mapping[str, Mapping[str, float]]
+
+
+class OperationsTableError(Exception):
+    """worker/operations.json is missing or malformed."""
+
+
+def load_operations(path: Path | None = None) -> dict[str, dict[str, float]]:
+    """The KV and D1 operations one request performs, per route outcome, checked for shape."""
+    path = path or paths.OPERATIONS_TABLE
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise OperationsTableError(f"{path} not found: the Worker's per-route operations table is needed") from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise OperationsTableError(f"{path}: not readable JSON ({error})") from None
+    routes = document.get("routes") if isinstance(document, dict) else None
+    if not isinstance(routes, dict):
+        raise OperationsTableError(f'{path}: expected {{"routes": {{"<outcome>": {{...}}}}}}')
+    missing = [outcome for outcome in OUTCOMES if outcome not in routes]
+    if missing:
+        raise OperationsTableError(f"{path}: no entry for {', '.join(missing)}")
+    per_row = routes["scheduled_cleanup"].get("per_deleted_row") if isinstance(routes["scheduled_cleanup"], dict) else None
+    if not isinstance(per_row, dict):
+        raise OperationsTableError(f"{path}: routes.scheduled_cleanup.per_deleted_row must list what each deleted row costs")
+    # Extra outcomes (e.g. *_cache_miss) are used as listed; kinds a per-row entry omits cost nothing.
+    entries = {**routes, PER_DELETED_ROW: {**dict.fromkeys(OPERATION_KINDS, 0), **per_row}}
+    table: dict[str, dict[str, float]] = {}
+    for outcome, entry in entries.items():
+        counts = {}
+        for kind in OPERATION_KINDS:
+            value = entry.get(kind) if isinstance(entry, dict) else None
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                where = outcome if outcome == PER_DELETED_ROW else f"routes.{outcome}"
+                raise OperationsTableError(f"{path}: {where}.{kind} must be a number >= 0, got {value!r}")
+            counts[kind] = float(value)
+        table[outcome] = counts
+    return table
+
+
+def kv_counter_alternative(table: OperationsTable) -> dict[str, dict[str, float]]:
+    """The seed guide's Step 6 rate limiter in place of this Worker's D1 usage count.
+
+    The guide gets `ratelimit:<user>` from KV, and when under the limit puts the count
+    plus one back: one KV read and one KV write per allowed call, one read per refused
+    call, nothing in D1. Every other route is unchanged.
+    """
+    zero = dict.fromkeys(OPERATION_KINDS, 0.0)
+    allowed, denied = {**zero, "kv_reads": 1.0, "kv_writes": 1.0}, {**zero, "kv_reads": 1.0}
+    return {
+        **with_cache_miss_variants(table),
+        # The guide's limiter looks up no subscription: a hit or a miss costs the same,
+        # and a user without a subscription is counted like anyone else.
+        **dict.fromkeys(("usage_post_allowed", "usage_post_allowed_cache_miss"), allowed),
+        **dict.fromkeys(("usage_post_no_subscription", "usage_post_no_subscription_cache_miss"), allowed),
+        **dict.fromkeys(("usage_post_denied", "usage_post_denied_cache_miss"), denied),
+    }
+
+
+# A usage call looks up the caller's subscription the way GET /subscriptions does; the
+# table's usage outcomes are for a cache hit. On a miss the call also does what the
+# matching subscription miss adds to its hit: (usage outcome, hit, miss).
+USAGE_LOOKUPS = (
+    ("usage_post_allowed", "subscription_get_hit", "subscription_get_miss"),
+    ("usage_post_denied", "subscription_get_hit", "subscription_get_miss"),
+    ("usage_post_no_subscription", "subscription_get_negative_hit", "subscription_get_not_found"),
+)
+
+
+def with_cache_miss_variants(table: OperationsTable) -> dict[str, dict[str, float]]:
+    """The table plus `<usage outcome>_cache_miss` (hit path + miss - hit) where it lists none."""
+    extended = {outcome: dict(ops) for outcome, ops in table.items()}
+    for outcome, hit, miss in USAGE_LOOKUPS:
+        extended.setdefault(
+            f"{outcome}_cache_miss",
+            {kind: table[outcome][kind] + table[miss][kind] - table[hit][kind] for kind in OPERATION_KINDS},
+        )
+    return extended

@@ -1,0 +1,30 @@
+"""Where things live in the repository: the one place that computes the root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The Worker: its source (uploaded as is), its D1 schema, and the operations it performs per request.
+WORKER_DIR = ROOT / "worker"
+WORKER_SOURCE = WORKER_DIR / "worker.js"
+MIGRATIONS_DIR = WORKER_DIR / "migrations"
+OPERATIONS_TABLE = WORKER_DIR / "operations.json"
+
+# The one rendered template, and the file rendered from it.
+WRANGLER_TEMPLATE = ROOT / "templates" / "wrangler.toml"
+WRANGLER_TOML = ROOT / "wrangler.toml"
+
+# The pinned wrangler (package-lock.json), installed by scripts/setup.sh.
+WRANGLER = ROOT / "node_modules" / ".bin" / "wrangler"
+
+
+def stack_file(stack: str) -> Path:
+    """A stack's committed settings, Pulumi.<stack>.yaml."""
+    return ROOT / f"Pulumi.{stack}.yaml"
+
+
+def relative(path: Path) -> str:
+    """A repository path as wrangler.toml spells it (relative to the root, forward slashes)."""
+    return path.relative_to(ROOT).as_posix()

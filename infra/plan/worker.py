@@ -1,0 +1,80 @@
+"""The Worker as plain data: its script name, compatibility, cron, variables and bindings.
+
+One plan feeds both the deployed script (infra/stack/worker.py turns the bindings into the
+provider's argument classes) and wrangler.toml (infra/plan/wrangler_toml.py). No Pulumi or
+provider import here: the CLI reads this without paying for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infra import paths
+from infra.settings import Settings
+from infra.worker_contract import (
+    DB_BINDING,
+    ENVIRONMENT_VAR,
+    KV_BINDING,
+    RATE_LIMITER_BINDING,
+    SERVICE_TOKEN_SECRET,
+)
+
+MAIN_MODULE = paths.WORKER_SOURCE.name
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """The `ratelimit` binding: `limit` requests per `period` seconds, per key, in one account-wide namespace."""
+
+    namespace_id: str
+    limit: int
+    period: int
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    script_name: str
+    compatibility_date: str
+    cron: str
+    vars: dict[str, str]  # plain-text variables, all strings as Workers vars are
+    rate_limit: RateLimit
+
+
+def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
+    """`stack` is a Pulumi stack name, or names.LOCAL for local development."""
+    ttls, limiter = settings.ttls, settings.burst_rate_limit
+    return WorkerPlan(
+        script_name=settings.names(stack).worker_script,
+        compatibility_date=settings.compatibility_date,
+        cron=settings.cron,
+        vars={
+            ENVIRONMENT_VAR: stack,
+            "SUBSCRIPTION_TTL": str(ttls.subscription),
+            "TIER_CONFIG_TTL": str(ttls.tier_config),
+            "RATE_LIMIT_TTL": str(ttls.rate_limit),
+            "USAGE_RETENTION_DAYS": str(settings.usage_retention_days),
+        },
+        rate_limit=RateLimit(namespace_id=limiter.namespace_id, limit=limiter.limit, period=limiter.period),
+    )
+
+
+def script_bindings(plan: WorkerPlan, kv_namespace_id: Any, database_id: Any, service_token: Any) -> list[dict[str, Any]]:
+    """The script's bindings, with the provider's field names; ids and token may be Pulumi Outputs.
+
+    The order is fixed (KV, DB, rate limiter, vars, secret): the provider compares the list
+    in order, and any reordering shows up as a diff in every `pulumi preview`.
+    """
+    limit = plan.rate_limit
+    return [
+        {"type": "kv_namespace", "name": KV_BINDING, "namespace_id": kv_namespace_id},
+        {"type": "d1", "name": DB_BINDING, "id": database_id},
+        {
+            "type": "ratelimit",
+            "name": RATE_LIMITER_BINDING,
+            "namespace_id": limit.namespace_id,
+            "simple": {"limit": limit.limit, "period": limit.period},
+        },
+        *({"type": "plain_text", "name": name, "text": value} for name, value in plan.vars.items()),
+        {"type": "secret_text", "name": SERVICE_TOKEN_SECRET, "text": service_token},
+    ]

@@ -1,0 +1,86 @@
+"""What Cloudflare allows and what it charges: hard limits, free-plan limits and Paid prices.
+
+Read on PRICES_READ_ON from Cloudflare's limits and pricing pages (SOURCES). Free-plan limits
+are per account per day, reset at 00:00 UTC, and operations over them fail; Workers Paid
+bills per month beyond what it includes. Prices change: re-read the pages and update the
+figures and the date together. The policy pack keeps its own copy of the KV limits (it may
+not import this package); tests/test_policy.py holds the copies equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+# --- hard limits --------------------------------------------------------------------------
+
+KV_MIN_EXPIRATION_TTL_S = 60
+KV_MAX_KEY_BYTES = 512
+KV_MAX_VALUE_BYTES = 25 * 1024 * 1024
+KV_MAX_METADATA_BYTES = 1024
+
+# Worker script names double as a workers.dev subdomain label.
+WORKER_NAME_MAX_CHARS = 63
+# Names of D1 databases and KV namespace titles share this loose ceiling in the API.
+D1_NAME_MAX_CHARS = 64
+KV_TITLE_MAX_CHARS = 512
+
+# The `ratelimit` binding only supports these windows.
+RATELIMIT_PERIODS_S = (10, 60)
+
+# --- free-plan limits and Paid prices ---------------------------------------------------------
+
+PRICES_READ_ON = dt.date(2026, 11, 25)
+SOURCES = (
+    "https://developers.cloudflare.com/kv/platform/pricing/",
+    "https://developers.cloudflare.com/d1/platform/pricing/",
+    "https://developers.cloudflare.com/workers/platform/pricing/",
+)
+
+# Workers Paid: a $5 monthly minimum that includes the monthly allowances below.
+WORKERS_PAID_MINIMUM_USD = 5.00
+# Paid usage is billed per calendar month; the estimate uses a 30-day month.
+DAYS_PER_MONTH = 30
+GB = 1_000_000_000  # Cloudflare bills storage in decimal gigabytes
+
+
+@dataclass(frozen=True)
+class Meter:
+    """One billed quantity: its free-plan ceiling and its price on Workers Paid."""
+
+    key: str  # the estimate's field name
+    label: str
+    free_daily_limit: float | None  # per day on the free plan (None: not limited per day)
+    paid_included_monthly: float
+    paid_usd_per_million: float
+
+
+@dataclass(frozen=True)
+class StorageMeter:
+    key: str
+    label: str
+    free_limit_bytes: float  # the most the free plan stores
+    paid_included_bytes: float
+    paid_usd_per_gb_month: float
+
+
+METERS = (
+    Meter("kv_reads", "KV reads", 100_000, 10_000_000, 0.50),
+    Meter("kv_writes", "KV writes", 1_000, 1_000_000, 5.00),
+    Meter("kv_deletes", "KV deletes", 1_000, 1_000_000, 5.00),
+    Meter("kv_lists", "KV lists", 1_000, 1_000_000, 5.00),
+    Meter("d1_rows_read", "D1 rows read", 5_000_000, 25_000_000_000, 0.001),
+    Meter("d1_rows_written", "D1 rows written", 100_000, 50_000_000, 1.00),
+    Meter("worker_requests", "Worker requests", 100_000, 10_000_000, 0.30),
+)
+
+STORAGE_METERS = (
+    # KV: 1 GB per account on the free plan; 1 GB included on paid.
+    StorageMeter("kv_storage_bytes", "KV storage", 1 * GB, 1 * GB, 0.50),
+    # D1: 500 MB per database on the free plan (5 GB per account); 5 GB included on paid.
+    # This project keeps everything in one database, so the per-database ceiling binds first.
+    StorageMeter("d1_storage_bytes", "D1 storage", 500_000_000, 5 * GB, 0.75),
+)
+
+# Not modelled: Workers CPU time (paid: 30 M CPU-ms a month included, then $0.02 per
+# million CPU-ms; free: 10 ms per invocation). This Worker spends a few ms per request.

@@ -1,0 +1,189 @@
+"""Settings: every setting a stack has, validated in one pass by pydantic.
+
+Each field's own rules live with its model (catalog, worker, traffic, adopt, local_data);
+this model adds what spans fields: tiers named by flags and dev data, names Cloudflare
+accepts, seeded values within KV's limits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from cronsim import CronSim, CronSimError
+from pydantic import Field, ValidationInfo, field_validator
+
+from infra import platform, worker_contract
+from infra.names import NAME_PATTERN, ResourceNames, resource_names
+from infra.settings.adopt import Adopt
+from infra.settings.base import Issue, SettingModel, problem, raise_if
+from infra.settings.catalog import DEFAULT_TIERS, FLAG_NAME, FeatureFlag, Tier
+from infra.settings.local_data import DEFAULT_DEV_SUBSCRIPTIONS, DevSubscription
+from infra.settings.traffic import Traffic
+from infra.settings.worker import BurstRateLimit, Ttls
+
+ACCOUNT_ID_ENV = "CLOUDFLARE_ACCOUNT_ID"
+
+# Settings still accepted but no longer used: config key -> what to do instead.
+DEPRECATED = {
+    "ttls.usage": (
+        "no route caches usage data (usage is counted in D1), so the Worker no longer gets USAGE_TTL; "
+        "remove it: `pulumi config rm --path ttls.usage`"
+    ),
+}
+
+
+class Settings(SettingModel):
+    app_name: str = "guruai"
+    # Validated even when unset: a missing account id is reported with the rest.
+    account_id: str | None = Field(default=None, validate_default=True)
+    ttls: Ttls = Ttls()
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    feature_flags: dict[str, FeatureFlag] = {}
+    cron: str = "0 3 * * *"
+    compatibility_date: str = "2026-04-01"
+    burst_rate_limit: BurstRateLimit = BurstRateLimit()
+    usage_retention_days: int = Field(default=worker_contract.VAR_DEFAULTS["USAGE_RETENTION_DAYS"], ge=1, le=3650)
+    # Protect and retain KV namespaces and D1 databases: no replace, no delete drops data.
+    protect_stateful_resources: bool = True
+    dev_subscriptions: tuple[DevSubscription, ...] = DEFAULT_DEV_SUBSCRIPTIONS
+    # Existing namespaces/databases to take over by id instead of creating them.
+    adopt: Adopt = Adopt()
+    traffic: Traffic = Traffic()
+
+    @field_validator("app_name")
+    @classmethod
+    def _app_name(cls, value: str, info: ValidationInfo) -> str:
+        if not NAME_PATTERN.match(value):
+            raise problem(
+                "Cloudflare names accept only lowercase letters, digits and inner hyphens",
+                "use e.g. 'guruai' or 'my-app'",
+            )
+        stack = (info.context or {}).get("stack", "dev")
+        problems = resource_names(value, stack).problems()
+        if problems:
+            raise problem("; ".join(problems), "shorten appName, or use a lowercase stack name")
+        return value
+
+    @field_validator("account_id")
+    @classmethod
+    def _account_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if (info.context or {}).get("require_account", True):
+                raise problem(
+                    "missing",
+                    f"run `pulumi config set accountId <32-hex id>` or export {ACCOUNT_ID_ENV}",
+                )
+            return None
+        if not re.fullmatch(r"[0-9a-f]{32}", value):
+            raise problem(
+                "not a Cloudflare account id (32 lowercase hex characters)",
+                "copy it from the dashboard's Workers & Pages overview, right sidebar",
+            )
+        return value
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: tuple[Tier, ...]) -> tuple[Tier, ...]:
+        if not value:
+            raise problem("no tiers", "define at least one tier")
+        names = [tier.name for tier in value]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise problem(f"tier names repeat: {', '.join(duplicates)}", "give each tier its own name")
+        raise_if(_kv_size_issues(("tiers",), worker_contract.TIERS_KEY, worker_contract.tiers_value(value)))
+        return value
+
+    @field_validator("feature_flags")
+    @classmethod
+    def _flags(cls, value: dict[str, FeatureFlag], info: ValidationInfo) -> dict[str, FeatureFlag]:
+        issues: list[Issue] = []
+        tier_names = _valid_tier_names(info)
+        for name, flag in value.items():
+            where = ("featureFlags", name)
+            if not FLAG_NAME.match(name):
+                issues.append((where, "not a plain flag name", name, "use letters, digits, '.', '_' or '-'"))
+            issues += _kv_size_issues(where, worker_contract.flag_key(name), worker_contract.flag_value(flag))
+            for index, tier in enumerate(flag.tiers or ()):
+                if tier_names is not None and tier not in tier_names:
+                    issues.append((where + ("tiers", index), "names an unknown tier", tier, _one_of(tier_names)))
+        raise_if(issues)
+        return value
+
+    @field_validator("dev_subscriptions")
+    @classmethod
+    def _dev_subscription_tiers(
+        cls, value: tuple[DevSubscription, ...], info: ValidationInfo
+    ) -> tuple[DevSubscription, ...]:
+        tier_names = _valid_tier_names(info)
+        raise_if(
+            [
+                (("devSubscriptions", index, "tier"), "names an unknown tier", sub.tier, _one_of(tier_names))
+                for index, sub in enumerate(value)
+                if tier_names is not None and sub.tier not in tier_names
+            ]
+        )
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise problem(
+                "Cloudflare cron triggers take exactly 5 fields (minute hour day month weekday)",
+                "use e.g. '0 3 * * *' for 03:00 UTC daily",
+            )
+        try:
+            CronSim(value, dt.datetime(2026, 1, 1))
+        except CronSimError as error:
+            raise problem(f"not a cron expression: {error}", "use e.g. '0 3 * * *' for 03:00 UTC daily") from None
+        return value
+
+    @field_validator("compatibility_date")
+    @classmethod
+    def _compatibility_date(cls, value: str) -> str:
+        try:
+            parsed = dt.date.fromisoformat(value)
+        except ValueError:
+            raise problem("not a date in YYYY-MM-DD form", "use e.g. '2026-04-01'") from None
+        if parsed > dt.date.today():
+            raise problem("in the future: Cloudflare rejects it", "use today's date or earlier")
+        return value
+
+    def names(self, stack: str) -> ResourceNames:
+        return resource_names(self.app_name, stack)
+
+    def deprecations(self) -> list[str]:
+        """`key: what to do` for each deprecated setting this stack still sets."""
+        used = {"ttls.usage": "usage" in self.ttls.model_fields_set}
+        return [f"{key}: {advice}" for key, advice in DEPRECATED.items() if used[key]]
+
+
+def _valid_tier_names(info: ValidationInfo) -> set[str] | None:
+    """The tier names, or None when the tiers themselves failed (nothing to check against)."""
+    tiers = info.data.get("tiers")
+    return None if tiers is None else {tier.name for tier in tiers}
+
+
+def _one_of(names: set[str] | None) -> str:
+    return f"use one of: {', '.join(sorted(names or ()))}"
+
+
+def _kv_size_issues(where: tuple[Any, ...], key: str, value: str) -> list[Issue]:
+    issues: list[Issue] = []
+    key_bytes, value_bytes = len(key.encode()), len(value.encode())
+    if key_bytes > platform.KV_MAX_KEY_BYTES:
+        issues.append(
+            (where, f"its KV key is {key_bytes} bytes, over KV's {platform.KV_MAX_KEY_BYTES}", key, "use a shorter name")
+        )
+    if value_bytes > platform.KV_MAX_VALUE_BYTES:
+        issues.append(
+            (
+                where,
+                f"its KV value is {value_bytes} bytes, over KV's {platform.KV_MAX_VALUE_BYTES} (25 MiB)",
+                value,
+                "trim it, or split it across keys",
+            )
+        )
+    return issues

@@ -1,0 +1,49 @@
+"""Expected traffic: the input of `guruai-cache estimate` and of the free-plan warning at preview."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from infra.settings.base import SettingModel, problem
+
+
+def _count(default: float) -> Any:
+    return Field(default=default, ge=0, allow_inf_nan=False)
+
+
+class Traffic(SettingModel):
+    """Expected traffic: the input of `guruai-cache estimate` and of the free-plan warning.
+
+    Defaults are the setup guide's cost example (10,000 users, 10 subscription checks
+    each a day, 100 updates a day). The guide counts no other route, so those default to 0.
+    """
+
+    active_users: int = Field(default=10_000, ge=0)
+    subscription_checks_per_user_per_day: float = _count(10)
+    subscription_updates_per_day: float = _count(100)
+    usage_calls_per_user_per_day: float = _count(0)
+    tier_reads_per_user_per_day: float = _count(0)
+    health_checks_per_day: float = _count(0)
+    # Share of subscription checks answered from KV. Users check in bursts within the
+    # subscription TTL, so most checks hit; writes to KV come from the misses.
+    cache_hit_ratio: float = 0.9
+    # Share of checked users with no active subscription (answered 404, cached negatively).
+    unsubscribed_share: float = 0.0
+    # Share of usage calls refused because the user is over the tier's daily limit.
+    usage_denied_share: float = 0.0
+    # Growth of active users per month (0.1 = +10 %), to find the day a free limit is hit.
+    monthly_user_growth: float = Field(default=0.0, ge=0, le=10, allow_inf_nan=False)
+    # The account's Workers plan: on "paid" the free-plan warning gives way to the bill.
+    workers_plan: Literal["free", "paid"] = "free"
+
+    @field_validator("cache_hit_ratio", "unsubscribed_share", "usage_denied_share")
+    @classmethod
+    def _share(cls, value: float) -> float:
+        if not 0 <= value <= 1:  # also refuses NaN
+            hint = f"{value:g} % is {value / 100:g}" if 1 < value <= 100 else "e.g. 0.9 for 90 %"
+            raise problem("a share must lie between 0 and 1", f"write it as a fraction ({hint})")
+        return value
+
+

@@ -1,0 +1,128 @@
+"""CacheStack: one stack's KV caching setup, every resource a child of it.
+
+`CacheStack(name, args, opts)` as Pulumi components are: `CacheStackArgs` holds only what
+the resources need (plain plan data and two secrets), and the outputs are typed attributes,
+registered with `register_outputs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_random as random
+
+from infra.names import ResourceNames
+from infra.plan.imports import ImportIds, import_ids
+from infra.plan.seeds import seed_entries
+from infra.plan.worker import WorkerPlan, worker_plan
+from infra.settings import Settings
+from infra.stack import migrations, seed_keys, storage, worker
+
+COMPONENT_TYPE = "guruai:cache:CacheStack"
+SERVICE_TOKEN_LENGTH = 48
+
+
+@dataclass(frozen=True)
+class CacheStackArgs:
+    account_id: str
+    names: ResourceNames
+    worker: WorkerPlan
+    seeds: Mapping[str, str]  # KV key -> value, written into both namespaces
+    api_token: pulumi.Input[str]  # for the D1 migrations (wrangler); never an output
+    service_token: pulumi.Input[str] | None = None  # None: generated and kept in the state
+    protect: bool = True  # protect and retain the namespaces and databases
+    imports: ImportIds = field(default_factory=ImportIds)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        stack: str,
+        *,
+        api_token: pulumi.Input[str],
+        service_token: pulumi.Input[str] | None = None,
+    ) -> CacheStackArgs:
+        if settings.account_id is None:
+            raise ValueError("settings without an account id cannot build a stack: load them with require_account")
+        return cls(
+            account_id=settings.account_id,
+            names=settings.names(stack),
+            worker=worker_plan(settings, stack),
+            seeds=seed_entries(settings),
+            api_token=api_token,
+            service_token=service_token,
+            protect=settings.protect_stateful_resources,
+            imports=import_ids(settings.adopt, settings.account_id),
+        )
+
+
+class CacheStack(pulumi.ComponentResource):
+    kv_namespace_id: pulumi.Output[str]
+    kv_namespace_title: pulumi.Output[str]
+    kv_preview_namespace_id: pulumi.Output[str]
+    kv_preview_namespace_title: pulumi.Output[str]
+    d1_database_id: pulumi.Output[str]
+    d1_database_name: pulumi.Output[str]
+    d1_preview_database_id: pulumi.Output[str]
+    d1_preview_database_name: pulumi.Output[str]
+    worker_script_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CacheStackArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        self.args = args
+        self.storage = storage.create_storage(
+            args.account_id, args.names, protect=args.protect, imports=args.imports, parent=self
+        )
+        self.seeds = seed_keys.seed_namespace("seed", args.account_id, self.storage.kv_namespace, args.seeds, self)
+        self.preview_seeds = seed_keys.seed_namespace(
+            "preview-seed", args.account_id, self.storage.kv_preview_namespace, args.seeds, self
+        )
+        self.migrations = [
+            migrations.apply_on_deploy(name, database, args.account_id, args.api_token, self)
+            for name, database in (
+                ("db-migrations", self.storage.database),
+                ("db-preview-migrations", self.storage.preview_database),
+            )
+        ]
+        self.worker = worker.create_worker(
+            args.account_id,
+            args.worker,
+            kv_namespace_id=self.storage.kv_namespace.id,
+            database_id=self.storage.database.id,
+            service_token=self._service_token(),
+            parent=self,
+            depends_on=self.migrations,
+        )
+
+        self.kv_namespace_id = self.storage.kv_namespace.id
+        self.kv_namespace_title = self.storage.kv_namespace.title
+        self.kv_preview_namespace_id = self.storage.kv_preview_namespace.id
+        self.kv_preview_namespace_title = self.storage.kv_preview_namespace.title
+        self.d1_database_id = self.storage.database.id
+        self.d1_database_name = self.storage.database.name
+        self.d1_preview_database_id = self.storage.preview_database.id
+        self.d1_preview_database_name = self.storage.preview_database.name
+        self.worker_script_name = self.worker.script.script_name
+        self.register_outputs(
+            {
+                "kvNamespaceId": self.kv_namespace_id,
+                "kvNamespaceTitle": self.kv_namespace_title,
+                "kvPreviewNamespaceId": self.kv_preview_namespace_id,
+                "kvPreviewNamespaceTitle": self.kv_preview_namespace_title,
+                "d1DatabaseId": self.d1_database_id,
+                "d1DatabaseName": self.d1_database_name,
+                "d1PreviewDatabaseId": self.d1_preview_database_id,
+                "d1PreviewDatabaseName": self.d1_preview_database_name,
+                "workerScriptName": self.worker_script_name,
+            }
+        )
+
+    def _service_token(self) -> pulumi.Input[str]:
+        if self.args.service_token is not None:
+            return self.args.service_token
+        # Kept encrypted in the stack's state; set `serviceToken` to choose your own.
+        return random.RandomPassword(
+            "service-token", length=SERVICE_TOKEN_LENGTH, special=False, opts=pulumi.ResourceOptions(parent=self)
+        ).result

@@ -1,0 +1,29 @@
+"""At `pulumi preview`/`up`: a warning when the stack's expected traffic crosses a free-plan daily limit."""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.cost.estimate import estimate
+from infra.cost.free_plan import preview_warning
+from infra.cost.operations import OperationsTableError
+from infra.settings import Settings
+
+
+def report_expected_cost(settings: Settings, stack: str) -> None:
+    """On Workers Paid (`traffic.workersPlan: paid`) say what the traffic costs instead. The
+    estimate never stops a deployment: a missing operations table is itself only a warning."""
+    try:
+        result = estimate(settings)
+    except OperationsTableError as error:
+        pulumi.log.warn(f"cost estimate skipped: {error}")
+        return
+    if settings.traffic.workers_plan == "paid":
+        pulumi.log.info(
+            f"expected traffic: about ${result.paid_monthly_usd:,.2f} a month on Workers Paid "
+            f"(`guruai-cache estimate --stack {stack}`)"
+        )
+        return
+    warning = preview_warning(result, stack)
+    if warning:
+        pulumi.log.warn(warning)

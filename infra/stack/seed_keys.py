@@ -1,0 +1,25 @@
+"""The seeded configuration keys in a KV namespace: one WorkersKv resource per key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+
+def seed_namespace(
+    prefix: str,
+    account_id: str,
+    namespace: cloudflare.WorkersKvNamespace,
+    entries: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> list[cloudflare.WorkersKv]:
+    """No expiration: configuration keys live until the stack changes them."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    return [
+        cloudflare.WorkersKv(
+            f"{prefix}-{key}", account_id=account_id, namespace_id=namespace.id, key_name=key, value=value, opts=opts
+        )
+        for key, value in entries.items()
+    ]

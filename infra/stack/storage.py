@@ -1,0 +1,55 @@
+"""The stateful resources: KV namespaces and D1 databases, production and preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+from infra.names import ResourceNames
+from infra.plan.imports import ImportIds
+
+
+@dataclass(frozen=True)
+class Storage:
+    kv_namespace: cloudflare.WorkersKvNamespace
+    kv_preview_namespace: cloudflare.WorkersKvNamespace
+    database: cloudflare.D1Database
+    preview_database: cloudflare.D1Database
+
+
+def stateful_options(parent: pulumi.Resource, protect: bool, import_id: str | None = None) -> pulumi.ResourceOptions:
+    """Protected resources can be neither replaced nor deleted by `pulumi up`; retained
+    ones stay in Cloudflare even when the stack is destroyed or the resource dropped.
+    With an import id, the existing resource is adopted instead of created (a no-op once
+    it is in the stack's state)."""
+    return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect, import_=import_id)
+
+
+def create_storage(
+    account_id: str, names: ResourceNames, *, protect: bool, imports: ImportIds, parent: pulumi.Resource
+) -> Storage:
+    return Storage(
+        kv_namespace=cloudflare.WorkersKvNamespace(
+            "kv",
+            account_id=account_id,
+            title=names.kv_namespace,
+            opts=stateful_options(parent, protect, imports.kv_namespace),
+        ),
+        kv_preview_namespace=cloudflare.WorkersKvNamespace(
+            "kv-preview",
+            account_id=account_id,
+            title=names.kv_preview_namespace,
+            opts=stateful_options(parent, protect, imports.kv_preview_namespace),
+        ),
+        database=cloudflare.D1Database(
+            "db", account_id=account_id, name=names.database, opts=stateful_options(parent, protect, imports.database)
+        ),
+        preview_database=cloudflare.D1Database(
+            "db-preview",
+            account_id=account_id,
+            name=names.preview_database,
+            opts=stateful_options(parent, protect, imports.preview_database),
+        ),
+    )

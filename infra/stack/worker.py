@@ -1,0 +1,60 @@
+"""The Worker script, bound to the stack's storage, and its cron trigger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+from infra.paths import WORKER_SOURCE
+from infra.plan.worker import MAIN_MODULE, WorkerPlan, script_bindings
+
+
+@dataclass(frozen=True)
+class Worker:
+    script: cloudflare.WorkersScript
+    cron_trigger: cloudflare.WorkersCronTrigger
+
+
+def _binding_args(binding: dict[str, Any]) -> cloudflare.WorkersScriptBindingArgs:
+    fields = dict(binding)
+    if "simple" in fields:
+        fields["simple"] = cloudflare.WorkersScriptBindingSimpleArgs(**fields["simple"])
+    return cloudflare.WorkersScriptBindingArgs(**fields)
+
+
+def create_worker(
+    account_id: str,
+    plan: WorkerPlan,
+    *,
+    kv_namespace_id: pulumi.Input[str],
+    database_id: pulumi.Input[str],
+    service_token: pulumi.Input[str],
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> Worker:
+    bindings = script_bindings(plan, kv_namespace_id, database_id, pulumi.Output.secret(service_token))
+    script = cloudflare.WorkersScript(
+        "worker",
+        account_id=account_id,
+        script_name=plan.script_name,
+        content=WORKER_SOURCE.read_text(),
+        main_module=MAIN_MODULE,
+        compatibility_date=plan.compatibility_date,
+        observability=cloudflare.WorkersScriptObservabilityArgs(enabled=True),
+        bindings=[_binding_args(binding) for binding in bindings],
+        # The D1 migrations: a new script may read a column they add.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+    )
+    cron_trigger = cloudflare.WorkersCronTrigger(
+        "worker-cron",
+        account_id=account_id,
+        # An Output of the script: the trigger waits for the upload.
+        script_name=script.script_name,
+        schedules=[cloudflare.WorkersCronTriggerScheduleArgs(cron=plan.cron)],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return Worker(script=script, cron_trigger=cron_trigger)

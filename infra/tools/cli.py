@@ -1,0 +1,242 @@
+"""`guruai-cache`: the project's command line (wrangler.toml, settings checks, the local Worker,
+the cost estimate, post-deploy checks).
+
+User mistakes end with a one-line reason and exit code 2, never a traceback. Each command
+imports what only it needs inside its body, so `--help` and `settings check` stay fast
+(bench/cli_startup.py measures them).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from infra import paths
+from infra.tools.errors import UserError
+
+app = typer.Typer(
+    help="The guruai-cache stacks' command line: wrangler.toml, settings checks, the local Worker, "
+    "the cost estimate and post-deploy checks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+wrangler_app = typer.Typer(help="Render and check wrangler.toml from the stacks' outputs.", no_args_is_help=True)
+settings_app = typer.Typer(help="Validate the committed stack settings without Pulumi.", no_args_is_help=True)
+app.add_typer(wrangler_app, name="wrangler")
+app.add_typer(settings_app, name="settings")
+
+DEFAULT_STACKS = ("dev", "prod")
+DEFAULT_PORT = 8787  # as infra.tools.wrangler_dev, which this module does not import up front
+DEFAULT_IP = "127.0.0.1"
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The exceptions a command reports in one line: user mistakes and invalid settings."""
+    from infra.settings import SettingsError, StackFileError
+
+    return (UserError, SettingsError, StackFileError)
+
+
+def _parse_pairs(values: list[str], option: str, example: str) -> dict[str, str]:
+    parsed = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key or not text:
+            raise UserError(f"{option} {value!r}: expected {example}")
+        parsed[key] = text
+    return parsed
+
+
+@wrangler_app.command("render")
+def render_command(
+    stack: Annotated[
+        list[str] | None, typer.Option("--stack", "-s", help="Stack to add as [env.<stack>] (repeatable).")
+    ] = None,
+    outputs: Annotated[
+        list[str] | None,
+        typer.Option(help="STACK=FILE: use a saved `pulumi stack output --json` instead of asking Pulumi."),
+    ] = None,
+    local_only: Annotated[
+        bool,
+        typer.Option("--local-only", help="Re-render only the local (top-level) section; keep the [env.*] sections."),
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 when the file on disk differs (for CI).")
+    ] = False,
+    output: Annotated[Path, typer.Option(help="Where to write.")] = paths.WRANGLER_TOML,
+) -> None:
+    """Render wrangler.toml (its only writer): local development at the top level, each stack's real ids in [env.<stack>]."""
+    from infra.tools import render
+
+    try:
+        files = {name: Path(file) for name, file in _parse_pairs(outputs or [], "--outputs", "STACK=FILE").items()}
+        stacks = list(stack or files or DEFAULT_STACKS)
+        rendered = render.render_file(output, stacks, files, local_only)
+    except _user_errors() as error:
+        raise fail(str(error)) from None
+    if check:
+        diff = render.staleness(output, rendered)
+        if diff is not None:
+            typer.echo(diff)
+            typer.secho(f"{output} is stale: run `guruai-cache wrangler render`", err=True, fg=typer.colors.RED)
+            raise typer.Exit(code=1)
+        typer.echo(f"{output} is up to date")
+        return
+    output.write_text(rendered.text)
+    typer.echo(f"wrote {output} (local{''.join(f', env.{name}' for name in rendered.sections)})")
+
+
+@settings_app.command("check")
+def settings_check(
+    stack: Annotated[list[str] | None, typer.Option("--stack", "-s", help="Stack to check (repeatable).")] = None,
+) -> None:
+    """Validate Pulumi.<stack>.yaml as the program would (the account id may come later)."""
+    from infra.settings import stack_file_settings
+
+    failed = False
+    for name in stack or DEFAULT_STACKS:
+        try:
+            settings = stack_file_settings(name)
+        except _user_errors() as error:
+            typer.secho(str(error), err=True, fg=typer.colors.RED)
+            failed = True
+            continue
+        typer.echo(f"{name}: settings valid")
+        for deprecation in settings.deprecations():
+            typer.secho(f"  warning: deprecated setting {deprecation}", err=True, fg=typer.colors.YELLOW)
+    if failed:
+        raise typer.Exit(code=2)
+
+
+@app.command("local")
+def local_command(
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port for the Worker.")] = DEFAULT_PORT,
+    ip: Annotated[
+        str, typer.Option(help="Address to listen on; loopback by default, as the local token is no real secret.")
+    ] = DEFAULT_IP,
+    no_start: Annotated[
+        bool, typer.Option("--no-start", help="Prepare everything (token, migrations, seeds), then exit.")
+    ] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete the local KV and D1 data first (the token in .dev.vars stays).")
+    ] = False,
+    persist_to: Annotated[
+        Path | None, typer.Option(help="Where local KV and D1 live (default: .wrangler/state, wrangler's own).")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="The wrangler.toml to run (default: the project's); .dev.vars goes next to it."),
+    ] = None,
+) -> None:
+    """Run the Worker locally on workerd: check wrangler.toml, write .dev.vars (a generated service
+    token), apply the D1 migrations, seed KV (config:tiers, flags:*) and D1 (devSubscriptions) from
+    the dev stack's settings, then `wrangler dev`. Safe to re-run; Ctrl-C stops everything."""
+    from infra.tools import local
+    from infra.tools.render import LOCAL_SETTINGS_STACK
+
+    default = local.default_project()
+    project = local.LocalProject(
+        config=(config or default.config).resolve(), persist_to=(persist_to or default.persist_to).resolve()
+    )
+    try:
+        local.run(project, ip, port, start=not no_start, reset=reset, settings_stack=LOCAL_SETTINGS_STACK)
+    except _user_errors() as error:
+        raise fail(str(error)) from None
+
+
+@app.command("estimate")
+def estimate_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack whose `traffic` settings to price.")] = "dev",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the estimate as JSON.")] = False,
+    kv_counter: Annotated[
+        bool, typer.Option("--kv-counter", help="Price the seed guide's KV-counter rate limiter instead of D1 counting.")
+    ] = False,
+    traffic: Annotated[
+        list[str] | None,
+        typer.Option("--traffic", "-t", help="KEY=VALUE: try another `traffic.<KEY>` than the stack's (repeatable)."),
+    ] = None,
+) -> None:
+    """Estimate daily and monthly use, free-plan headroom and the Workers Paid bill from the stack's traffic."""
+    from infra.cost.estimate import estimate, with_traffic
+    from infra.cost.operations import OperationsTableError
+    from infra.settings import stack_file_settings
+    from infra.tools.estimate_report import print_estimate
+
+    try:
+        overrides = _parse_traffic_option(traffic or [])
+        settings = with_traffic(stack_file_settings(stack), overrides, stack)
+        result = estimate(settings, usage_store="kv-counter" if kv_counter else "d1")
+    except (*_user_errors(), OperationsTableError) as error:
+        raise fail(str(error)) from None
+    if as_json:
+        typer.echo(json.dumps({"stack": stack, **result.to_json()}, indent=2))
+        return
+    print_estimate(result, stack)
+
+
+def _parse_traffic_option(values: list[str]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    example = "KEY=VALUE, e.g. --traffic usageCallsPerUserPerDay=10"
+    for key, text in _parse_pairs(values, "--traffic", example).items():
+        try:
+            parsed[key.removeprefix("traffic.")] = json.loads(text)
+        except json.JSONDecodeError:
+            parsed[key.removeprefix("traffic.")] = text  # a word, e.g. workersPlan=paid
+    return parsed
+
+
+@app.command("verify")
+def verify_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Deployed stack to check.")] = "dev",
+    url: Annotated[
+        str | None,
+        typer.Option(help="The Worker's base URL; default https://<script>.<account subdomain>.workers.dev."),
+    ] = None,
+    outputs: Annotated[
+        Path | None, typer.Option(help="A saved `pulumi stack output --json` instead of asking Pulumi.")
+    ] = None,
+) -> None:
+    """Check a deployed stack: seeded keys, a KV round trip in the preview namespace, the Worker's /health.
+
+    Needs CLOUDFLARE_API_TOKEN in the environment (never an option: it would land in shell history).
+    Exit 1 when a check fails.
+    """
+    import os
+
+    import cloudflare
+    import httpx
+
+    from infra.plan.seeds import seed_entries
+    from infra.settings import stack_file_settings
+    from infra.tools import verify
+    from infra.tools.stack_outputs import stack_outputs
+
+    token = os.environ.get("CLOUDFLARE_API_TOKEN")
+    try:
+        if not token:
+            raise UserError("CLOUDFLARE_API_TOKEN is not set: export the token the stack was deployed with")
+        target = verify.target_from_outputs(
+            stack, stack_outputs(stack, outputs), seed_entries(stack_file_settings(stack))
+        )
+    except (*_user_errors(), ValueError) as error:
+        raise fail(str(error)) from None
+    typer.echo(f"verifying stack {stack} (account {target.account_id})")
+    with cloudflare.Cloudflare(api_token=token) as client, httpx.Client(timeout=15, follow_redirects=True) as http:
+        checks = verify.run(
+            target, client, http, url, progress=lambda c: typer.echo(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}")
+        )
+    typer.echo("\n" + verify.table(checks))
+    if not all(check.ok for check in checks):
+        raise typer.Exit(code=1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,43 @@
+"""A deployed stack's outputs: from a saved `pulumi stack output --json`, or by asking the Pulumi CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from infra.paths import ROOT
+from infra.tools.errors import UserError
+
+
+def stack_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
+    if outputs_file is not None:
+        try:
+            loaded = json.loads(outputs_file.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise UserError(f"--outputs {stack}={outputs_file}: not readable JSON ({error})") from None
+        if not isinstance(loaded, dict):
+            raise UserError(f"--outputs {stack}={outputs_file}: not the JSON object `pulumi stack output --json` prints")
+        return loaded
+    if shutil.which("pulumi") is None:
+        raise UserError(
+            "the pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/), "
+            f"or pass --outputs {stack}=<file of `pulumi stack output --json --stack {stack}`>"
+        )
+    result = subprocess.run(
+        ["pulumi", "stack", "output", "--json", "--stack", stack], cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise UserError(f"`pulumi stack output --stack {stack}` failed: {result.stderr.strip()}")
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+def wrangler_section(stack: str, outputs: dict[str, Any]) -> dict[str, Any]:
+    """The stack's [env.<stack>] of wrangler.toml, as the program exported it."""
+    section = outputs.get("wrangler")
+    if not isinstance(section, dict):
+        raise UserError(f"stack {stack!r} has no `wrangler` output: run `pulumi up --stack {stack}` first")
+    return section

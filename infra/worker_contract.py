@@ -1,0 +1,89 @@
+"""What worker/worker.js and the Python side agree on: KV keys, the user-id rule, statuses,
+binding and variable names, and the variables' defaults.
+
+The Worker is one ES module uploaded as is (no build step, no imports), so it keeps its own
+copy of the values in SHARED_WITH_WORKER under the same names; tests/test_worker_contract.py
+reads worker.js and holds each copy equal to this one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, Literal, Protocol, get_args
+
+# KV keys. The tier config and the flags are seeded by the stack; subscriptions are cached by the Worker.
+TIERS_KEY = "config:tiers"
+FLAG_KEY_PREFIX = "flags:"
+SUBSCRIPTION_KEY_PREFIX = "subscription:"
+
+# A user id can spell no other key (no ":", "/", ".."), and stays within KV's key size.
+USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+SubscriptionStatus = Literal["active", "trialing", "past_due", "canceled"]
+SUBSCRIPTION_STATUSES: tuple[str, ...] = get_args(SubscriptionStatus)
+
+# How long the Worker caches "no active subscription" (KV's minimum expirationTtl).
+NEGATIVE_CACHE_TTL_S = 60
+
+# Binding names, as the Worker reads them from `env`.
+KV_BINDING = "KV"
+DB_BINDING = "DB"
+RATE_LIMITER_BINDING = "RATE_LIMITER"
+SERVICE_TOKEN_SECRET = "SERVICE_TOKEN"
+ENVIRONMENT_VAR = "ENVIRONMENT"
+
+# The Worker's plain-text variables that come from settings, with the settings' defaults
+# (the Worker falls back to these when a variable is missing).
+VAR_DEFAULTS = {
+    "SUBSCRIPTION_TTL": 300,
+    "TIER_CONFIG_TTL": 3600,
+    "RATE_LIMIT_TTL": 86400,
+    "USAGE_RETENTION_DAYS": 35,
+}
+
+# The names above that worker.js declares as `const NAME = ...;` too.
+SHARED_WITH_WORKER = (
+    "TIERS_KEY",
+    "SUBSCRIPTION_KEY_PREFIX",
+    "USER_ID_PATTERN",
+    "SUBSCRIPTION_STATUSES",
+    "NEGATIVE_CACHE_TTL_S",
+    "VAR_DEFAULTS",
+)
+
+
+# --- how the seeded values are encoded ----------------------------------------------------
+
+
+class Dumpable(Protocol):
+    """A settings model (Tier, FeatureFlag): what the encoders need of it."""
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class NamedDumpable(Dumpable, Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces: the provider compares strings, so any other form never settles."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def flag_key(flag_name: str) -> str:
+    return f"{FLAG_KEY_PREFIX}{flag_name}"
+
+
+def tiers_document(tiers: Iterable[NamedDumpable]) -> dict[str, dict[str, Any]]:
+    """`config:tiers` as the Worker reads it: tier name -> tier."""
+    return {tier.name: tier.model_dump(by_alias=True, mode="json") for tier in tiers}
+
+
+def tiers_value(tiers: Iterable[NamedDumpable]) -> str:
+    return canonical_json(tiers_document(tiers))
+
+
+def flag_value(flag: Dumpable) -> str:
+    return canonical_json(flag.model_dump(by_alias=True, mode="json", exclude_none=True))

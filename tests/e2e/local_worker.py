@@ -1,0 +1,162 @@
+"""The real Worker under `wrangler dev` (workerd), for the e2e tests.
+
+The local environment is prepared by the same code as `guruai-cache local`
+(infra.tools.local), in a temporary folder with its own config rendered from the
+test's settings: the developer's wrangler.toml, .dev.vars and .wrangler/ state are
+never touched. The load benchmarks (bench/) use it too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import tomlkit
+
+from infra import paths
+from infra.plan import wrangler_toml
+from infra.settings import Settings, stack_file_settings
+from infra.tools import local, wrangler_dev
+from infra.tools.render import LOCAL_SETTINGS_STACK
+
+ROOT = paths.ROOT
+LOG_WAIT_S = 15.0
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+# Small limits, so the limit tests need few requests: a tier whose daily limit is reached
+# by a few concurrent requests, and a burst limit above that (so the two never mix).
+SMALL_TIER = {"name": "starter", "monthlyPrice": 1, "dailyRequestLimit": 10, "features": ["basic-search"]}
+BURST_LIMIT = 40
+
+
+def e2e_settings() -> Settings:
+    """The dev stack's settings (as `guruai-cache local` uses them), plus the small tier and burst limit."""
+    base = stack_file_settings(LOCAL_SETTINGS_STACK).model_dump(by_alias=True, mode="json")
+    base["tiers"] = [*base["tiers"], SMALL_TIER]
+    base["burstRateLimit"] = {**base["burstRateLimit"], "limit": BURST_LIMIT, "period": 60}
+    return Settings.model_validate(base, context={"require_account": False, "stack": "dev"})
+
+
+def free_port(ip: str = wrangler_dev.DEFAULT_IP) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((ip, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def make_project(directory: Path, persist_to: Path, settings: Settings | None = None) -> local.LocalProject:
+    """A throwaway project folder: the repository's worker/ (linked), its own state, and, given
+    settings, its own config rendered from them (as `guruai-cache wrangler render` would)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "worker").symlink_to(paths.WORKER_DIR, target_is_directory=True)
+    project = local.LocalProject(config=directory / "wrangler.toml", persist_to=persist_to)
+    if settings is not None:
+        project.config.write_text(wrangler_toml.render(settings, {}))
+    return project
+
+
+@dataclass
+class RunningWorker:
+    url: str
+    token: str
+    project: local.LocalProject
+    settings: Settings
+    log_path: Path
+    process: subprocess.Popen[str]
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(base_url=self.url, timeout=30)
+
+    def request(self, method: str, path: str, *, token: str | None = "default", **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if token == "default":
+            token = self.token
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def put(self, path: str, body: Any, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, json=body, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """The Worker's structured log lines (wrangler prints them verbatim among its own output)."""
+        lines = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            line = ANSI_ESCAPE.sub("", line)  # console.error lines come as "✘ [ERROR] {...}", coloured
+            start = line.find('{"event"')
+            if start >= 0:
+                try:
+                    lines.append(json.loads(line[start:]))
+                except json.JSONDecodeError:
+                    pass
+        return lines
+
+    def log_for(self, response: httpx.Response) -> dict[str, Any]:
+        """The log line of one request, found by its X-Request-Id (polled: wrangler flushes asynchronously)."""
+        request_id = response.headers["X-Request-Id"]
+        return self.wait_for_log(lambda line: line.get("request_id") == request_id, f"request {request_id}")
+
+    def wait_for_log(self, matches: Any, what: str, after: int = 0) -> dict[str, Any]:
+        """The last log line (from the `after`-th on) that `matches`, polled until it appears."""
+        deadline = time.monotonic() + LOG_WAIT_S
+        while True:
+            found = [line for line in self.log_lines()[after:] if matches(line)]
+            if found:
+                return found[-1]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no log line for {what} in {self.log_path}")
+            time.sleep(0.05)
+
+    def wrangler(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A wrangler command against this Worker's local stores."""
+        return local.run_wrangler(
+            self.project, [*args, "--local", "--persist-to", str(self.project.persist_to)], " ".join(args[:3])
+        )
+
+    def d1(self, sql: str) -> list[dict[str, Any]]:
+        result = self.wrangler("d1", "execute", "DB", "--command", sql, "--json")
+        return json.loads(result.stdout)[0]["results"]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def start_worker(
+    project: local.LocalProject, settings: Settings, token: str, log_path: Path
+) -> RunningWorker:
+    port = free_port()
+    log = log_path.open("w")
+    process = wrangler_dev.start(project.config, project.persist_to, port, output=log)
+    log.close()  # the child holds its own descriptor
+    worker = RunningWorker(f"http://127.0.0.1:{port}", token, project, settings, log_path, process)
+    try:
+        wrangler_dev.wait_until_ready(worker.url, process)
+    except Exception:
+        wrangler_dev.stop(process)
+        raise AssertionError(f"wrangler dev did not start:\n{log_path.read_text()[-3000:]}") from None
+    return worker
+
+
+def fault_config(project: local.LocalProject, directory: Path) -> local.LocalProject:
+    """The same config and local stores, with tests/e2e/fault_worker.js (wrapping the real Worker) as main."""
+    directory.mkdir(parents=True, exist_ok=True)
+    document = tomlkit.parse(project.config.read_text())
+    document["main"] = str(ROOT / "tests" / "e2e" / "fault_worker.js")
+    faulty = local.LocalProject(config=directory / "wrangler.toml", persist_to=project.persist_to)
+    faulty.config.write_text(tomlkit.dumps(document))
+    faulty.dev_vars.write_text(project.dev_vars.read_text())
+    return faulty

@@ -1,0 +1,171 @@
+"""wrangler.toml rendering: content, the template's comments, wrangler's schema, and wrangler itself."""
+
+import json
+import subprocess
+import tomllib
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from pulumi_mocks import ROOT, run_program
+from infra import paths
+from infra.plan import wrangler_toml
+from infra.plan.worker import worker_plan
+from infra.settings import load_settings, stack_file_settings
+from infra.tools import cli
+from infra.tools.pinned_wrangler import wrangler_env
+from infra.tools.render import existing_env_sections
+
+WRANGLER = paths.WRANGLER
+
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """Both stacks' outputs as `pulumi stack output --json` would print them (from the mocked program)."""
+    folder = tmp_path_factory.mktemp("outputs")
+    files = {}
+    for stack in ("dev", "prod"):
+        path = folder / f"{stack}.json"
+        path.write_text(json.dumps(run_program(stack).outputs))
+        files[stack] = path
+    return files
+
+
+@pytest.fixture(scope="module")
+def rendered(outputs, tmp_path_factory):
+    target = tmp_path_factory.mktemp("render") / "wrangler.toml"
+    result = CliRunner().invoke(
+        cli.app,
+        ["wrangler", "render", "--output", str(target), *(f"--outputs={s}={p}" for s, p in outputs.items())],
+    )
+    assert result.exit_code == 0, result.output
+    return target
+
+
+def test_env_sections_carry_each_stacks_real_ids(rendered, outputs):
+    config = tomllib.loads(rendered.read_text())
+    for stack, path in outputs.items():
+        out = json.loads(path.read_text())
+        env = config["env"][stack]
+        assert env["name"] == out["workerScriptName"]  # so `wrangler tail --env prod` reaches the deployed script
+        assert env["kv_namespaces"] == [{"binding": "KV", "id": out["kvNamespaceId"], "preview_id": out["kvPreviewNamespaceId"]}]
+        d1 = env["d1_databases"][0]
+        assert (d1["database_id"], d1["preview_database_id"]) == (out["d1DatabaseId"], out["d1PreviewDatabaseId"])
+        assert d1["database_name"] == out["d1DatabaseName"] and d1["migrations_dir"] == "worker/migrations"
+        assert env["vars"]["ENVIRONMENT"] == stack
+        assert env["ratelimits"] == [{"name": "RATE_LIMITER", "namespace_id": "1001", "simple": {"limit": 100, "period": 60}}]
+        assert env["triggers"] == {"crons": ["0 3 * * *"]}
+
+
+def test_top_level_is_local_development_with_placeholder_ids(rendered):
+    config = tomllib.loads(rendered.read_text())
+    assert config["main"] == "worker/worker.js"
+    assert config["compatibility_date"] == "2026-04-01"  # a string: an unquoted TOML date is rejected by wrangler
+    assert config["vars"]["ENVIRONMENT"] == "local"
+    assert config["kv_namespaces"] == [{"binding": "KV", "id": "guruai-cache-local"}]
+    assert config["d1_databases"][0]["database_id"] == "guruai-db-local"
+    assert "preview_id" not in config["kv_namespaces"][0]  # the facts file's trap: keep local KV writes where dev reads
+
+
+def test_template_comments_survive(rendered):
+    text = rendered.read_text()
+    template_comments = [line for line in paths.WRANGLER_TEMPLATE.read_text().splitlines() if line.startswith("#")]
+    assert template_comments and all(comment in text for comment in template_comments)
+
+
+def test_no_secret_in_the_file(rendered, outputs):
+    text = rendered.read_text()
+    assert "SERVICE_TOKEN" in text  # named as required...
+    config = tomllib.loads(text)
+    for section in [config, *config["env"].values()]:
+        assert "SERVICE_TOKEN" not in section["vars"]  # ...but never given a value
+    token_run = run_program("dev", secrets={"serviceToken": "t" * 40})
+    assert "t" * 40 not in json.dumps(token_run.outputs)
+
+
+def test_rendered_file_matches_wranglers_own_schema(rendered):
+    schema = json.loads((ROOT / "node_modules" / "wrangler" / "config-schema.json").read_text())
+    jsonschema.validate(tomllib.loads(rendered.read_text()), schema)
+    broken = tomllib.loads(rendered.read_text())
+    broken["env"]["prod"]["ratelimits"][0]["simple"]["period"] = 30
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+def run_wrangler(args, cwd):
+    return subprocess.run(
+        [str(WRANGLER), *args], cwd=cwd, env=wrangler_env(), capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.wrangler
+@pytest.mark.parametrize("env", [None, "dev", "prod"])
+def test_wrangler_deploy_dry_run_accepts_the_file(rendered, outputs, env, tmp_path):
+    project = tmp_path / "project"
+    (project / "worker").mkdir(parents=True)
+    (project / "worker" / "worker.js").write_text(paths.WORKER_SOURCE.read_text())
+    (project / "wrangler.toml").write_text(rendered.read_text())
+    args = ["deploy", "--dry-run", "--outdir", str(tmp_path / "out")] + (["--env", env] if env else [])
+    result = run_wrangler(args, project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "--dry-run: exiting now." in result.stdout
+    kv_id = json.loads(outputs[env].read_text())["kvNamespaceId"] if env else "guruai-cache-local"
+    assert f"env.KV ({kv_id})" in result.stdout
+    assert f'env.ENVIRONMENT ("{env or "local"}")' in result.stdout
+
+
+@pytest.mark.wrangler
+def test_wrangler_rejects_a_broken_render(rendered, tmp_path):
+    """The dry-run check above can fail: wrangler refuses a file with an unquoted date."""
+    project = tmp_path / "project"
+    (project / "worker").mkdir(parents=True)
+    (project / "worker" / "worker.js").write_text("export default {}")
+    text = rendered.read_text().replace('compatibility_date = "2026-04-01"', "compatibility_date = 2026-04-01", 1)
+    (project / "wrangler.toml").write_text(text)
+    result = run_wrangler(["deploy", "--dry-run", "--outdir", str(tmp_path / "out")], project)
+    assert result.returncode != 0
+
+
+def test_check_flags_a_stale_file(rendered, outputs):
+    args = ["wrangler", "render", "--check", "--output", str(rendered), *(f"--outputs={s}={p}" for s, p in outputs.items())]
+    assert CliRunner().invoke(cli.app, args).exit_code == 0
+    original = rendered.read_text()
+    try:
+        rendered.write_text(original.replace('ENVIRONMENT = "prod"', 'ENVIRONMENT = "production"'))
+        stale = CliRunner().invoke(cli.app, args)
+        assert stale.exit_code == 1
+        assert "is stale" in stale.output and '+ENVIRONMENT = "prod"' in stale.output
+    finally:
+        rendered.write_text(original)
+
+
+def test_cli_explains_a_stack_without_outputs(tmp_path):
+    empty = tmp_path / "prod.json"
+    empty.write_text("{}")
+    result = CliRunner().invoke(cli.app, ["wrangler", "render", "--stack", "prod", f"--outputs=prod={empty}", "--output", str(tmp_path / "w.toml")])
+    assert result.exit_code == 2
+    assert "no `wrangler` output: run `pulumi up --stack prod` first" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_render_is_a_pure_function_of_settings_and_ids():
+    settings = load_settings({"ttls": {"subscription": 90}}, stack="local", require_account=False)
+    ids = wrangler_toml.StackIds("a" * 32, "b" * 32, "db-uuid", "db-preview-uuid")
+
+    def staging() -> dict:
+        return wrangler_toml.env_section(worker_plan(settings, "staging"), settings.names("staging"), ids)
+
+    text = wrangler_toml.render(settings, {"staging": staging()})
+    config = tomllib.loads(text)
+    assert config["vars"]["SUBSCRIPTION_TTL"] == "90" == config["env"]["staging"]["vars"]["SUBSCRIPTION_TTL"]
+    assert config["env"]["staging"]["name"] == "guruai-worker-staging"
+    assert text == wrangler_toml.render(settings, {"staging": staging()})
+
+
+def test_committed_wrangler_toml_is_what_the_settings_render():
+    """The committed file is what `guruai-cache wrangler render --local-only` writes: settings and file never drift apart."""
+    committed = ROOT / "wrangler.toml"
+    expected = wrangler_toml.render(stack_file_settings("dev"), existing_env_sections(committed))
+    assert committed.read_text() == expected
