@@ -30,10 +30,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from worker_load import ROOT, BENCH_TIER, bench_settings, fresh_local_worker, warm
+from worker_load import BENCH_TIER, ROOT, bench_settings, fresh_local_worker, warm
 
-from infra.tools import local  # noqa: E402 (worker_load puts the project on sys.path)
-from infra.settings import Settings  # noqa: E402
+from infra.settings import Settings
+from infra.tools import local
 
 SMALL_TIER = {"name": "small", "monthlyPrice": 0, "dailyRequestLimit": 20, "features": []}
 USERS = {"hot": 20, "absent": 1000, "put": 200, "usage": 500, "small": 20}
@@ -81,14 +81,14 @@ def seed_users(project: local.LocalProject) -> None:
         Path(file.name).unlink()
 
 
-def local(project: local.LocalProject) -> list[str]:
+def local_stores(project: local.LocalProject) -> list[str]:
     return ["--local", "--persist-to", str(project.persist_to)]
 
 
 def d1_usage(project: local.LocalProject) -> dict[str, int]:
     result = local.run_wrangler(
         project,
-        ["d1", "execute", "DB", "--command", "SELECT user_id, SUM(count) AS count FROM usage GROUP BY user_id", "--json", *local(project)],
+        ["d1", "execute", "DB", "--command", "SELECT user_id, SUM(count) AS count FROM usage GROUP BY user_id", "--json", *local_stores(project)],
         "reading the usage counts",
     )  # fmt: skip
     return {row["user_id"]: row["count"] for row in json.loads(result.stdout)[0]["results"]}
@@ -98,7 +98,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=60, help="seconds (default 60)")
     parser.add_argument("--connections", type=int, default=10, help="concurrent connections (default 10)")
-    parser.add_argument("--max-requests", type=int, default=2_000_000, help="stop after this many requests (default 2,000,000)")
+    parser.add_argument(
+        "--max-requests", type=int, default=2_000_000, help="stop after this many requests (default 2,000,000)"
+    )
     args = parser.parse_args()
 
     with fresh_local_worker(settings(), seed_users) as (url, token, project):
@@ -121,7 +123,9 @@ def main() -> int:
     served = sum(sum(tally.values()) for tally in load.values())
     server_errors = sum(n for tally in r["by_route"].values() for s, n in tally.items() if int(s) >= 500)
     lat = r["latency"]
-    print(f"\nlocal workerd (wrangler dev), {args.connections} connections, {r['load_s']:.1f} s of mixed load, then 2 s of drain\n")
+    print(
+        f"\nlocal workerd (wrangler dev), {args.connections} connections, {r['load_s']:.1f} s of mixed load, then 2 s of drain\n"
+    )
     print(f"requests served: {served}   ({served / r['load_s']:.0f} req/s)")
     print(f"latency (every status): p50 {lat['p50_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms, max {lat['max_ms']:.1f} ms")
     print(f"connection errors: {r['errors']}, timeouts: {r['timeouts']}, 5xx: {server_errors}\n")
@@ -139,11 +143,17 @@ def main() -> int:
     over = [u for u, n in counts.items() if u.startswith("small-") and n > SMALL_TIER["dailyRequestLimit"]]
     unanswered = r["usage_sent"] - r["usage_answered"]
     print("\nusage accounting (D1 after the run vs usage POSTs answered 200)")
-    print(f"| POSTs sent | unanswered | accepted (200) | D1 sum of counts | users | users differing | small-tier users over {SMALL_TIER['dailyRequestLimit']} |")
+    print(
+        f"| POSTs sent | unanswered | accepted (200) | D1 sum of counts | users | users differing | small-tier users over {SMALL_TIER['dailyRequestLimit']} |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    print(f"| {r['usage_sent']} | {unanswered} | {sum(accepted.values())} | {sum(counts.values())} | {len(counts)} | {len(differing)} | {len(over)} |")
+    print(
+        f"| {r['usage_sent']} | {unanswered} | {sum(accepted.values())} | {sum(counts.values())} | {len(counts)} | {len(differing)} | {len(over)} |"
+    )
     if differing:
-        print("differing: " + ", ".join(f"{u} (200s {accepted.get(u, 0)}, D1 {counts.get(u, 0)})" for u in differing[:10]))
+        print(
+            "differing: " + ", ".join(f"{u} (200s {accepted.get(u, 0)}, D1 {counts.get(u, 0)})" for u in differing[:10])
+        )
     if r["misses_sent"] > MISS_USERS:
         print(f"note: the miss requests went past the {MISS_USERS} seeded users (the rest were 404s)", file=sys.stderr)
     return 1 if server_errors or r["errors"] or r["timeouts"] or unanswered or differing or over else 0

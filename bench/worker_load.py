@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-from local_worker import free_port, make_project  # noqa: E402
+from local_worker import free_port, make_project
 
-from infra.settings import Settings, stack_file_settings  # noqa: E402
-from infra.tools import local, wrangler_dev  # noqa: E402
-from infra.tools.render import LOCAL_SETTINGS_STACK  # noqa: E402
+from infra.settings import Settings, stack_file_settings
+from infra.tools import local, wrangler_dev
+from infra.tools.render import LOCAL_SETTINGS_STACK
 
 BENCH_TIER = {"name": "bench", "monthlyPrice": 0, "dailyRequestLimit": 1_000_000_000, "features": []}
 MISS_USERS = 200_000  # more than a run can read: every miss request finds a different, uncached row
@@ -102,7 +102,9 @@ def fresh_local_worker(
         url = f"http://127.0.0.1:{port}"
         log = (folder / "wrangler-dev.log").open("w")
         # wrangler's own per-request log lines go through Node: keep them out of the Worker's figures.
-        process = wrangler_dev.start(project.config, project.persist_to, port, output=log, extra_args=("--log-level", "warn"))
+        process = wrangler_dev.start(
+            project.config, project.persist_to, port, output=log, extra_args=("--log-level", "warn")
+        )
         wrangler_dev.wait_until_ready(url, process)
         yield url, token, project
     finally:
@@ -142,7 +144,9 @@ def main() -> None:
     print(f"| {'scenario':<38} | {'req/s':>8} | {'p50 ms':>6} | {'p99 ms':>6} | {'non-2xx':>7} | {'errors':>6} |")
     print(f"| {'-' * 38} | {'-' * 8}:| {'-' * 6}:| {'-' * 6}:| {'-' * 7}:| {'-' * 6}:|")
     for name, r in results.items():
-        print(f"| {name:<38} | {r['requests_per_s']:>8.0f} | {r['p50_ms']:>6} | {r['p99_ms']:>6} | {r['non2xx']:>7} | {r['errors']:>6} |")
+        print(
+            f"| {name:<38} | {r['requests_per_s']:>8.0f} | {r['p50_ms']:>6} | {r['p99_ms']:>6} | {r['non2xx']:>7} | {r['errors']:>6} |"
+        )
     rate = {name.split(":")[0]: r["requests_per_s"] for name, r in results.items()}
     print(f"\nhit / ceiling (req/s): {rate['cache hit'] / rate['ceiling']:.2f}")
     print(f"miss / hit    (req/s): {rate['miss from D1'] / rate['cache hit']:.2f}")

@@ -9,9 +9,7 @@ from infra.stack.cost_warning import report_expected_cost
 
 run = load_stack_settings()
 report_expected_cost(run.settings, run.stack)
-args = CacheStackArgs.from_settings(
-    run.settings, run.stack, api_token=run.api_token, service_token=run.service_token
-)
+args = CacheStackArgs.from_settings(run.settings, run.stack, api_token=run.api_token, service_token=run.service_token)
 cache = CacheStack(args.names.component, args)
 
 pulumi.export("accountId", args.account_id)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, Literal, Protocol, get_args
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel
 
 # KV keys. The tier config and the flags are seeded by the stack; subscriptions are cached by the Worker.
 TIERS_KEY = "config:tiers"
@@ -56,17 +58,6 @@ SHARED_WITH_WORKER = (
 # --- how the seeded values are encoded ----------------------------------------------------
 
 
-class Dumpable(Protocol):
-    """A settings model (Tier, FeatureFlag): what the encoders need of it."""
-
-    def model_dump(self, **kwargs: Any) -> dict[str, Any]: ...
-
-
-class NamedDumpable(Dumpable, Protocol):
-    @property
-    def name(self) -> str: ...
-
-
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces: the provider compares strings, so any other form never settles."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -76,14 +67,15 @@ def flag_key(flag_name: str) -> str:
     return f"{FLAG_KEY_PREFIX}{flag_name}"
 
 
-def tiers_document(tiers: Iterable[NamedDumpable]) -> dict[str, dict[str, Any]]:
-    """`config:tiers` as the Worker reads it: tier name -> tier."""
-    return {tier.name: tier.model_dump(by_alias=True, mode="json") for tier in tiers}
+def tiers_document(tiers: Iterable[BaseModel]) -> dict[str, dict[str, Any]]:
+    """`config:tiers` as the Worker reads it: tier name -> tier (the settings' Tier models)."""
+    dumped = [tier.model_dump(by_alias=True, mode="json") for tier in tiers]
+    return {tier["name"]: tier for tier in dumped}
 
 
-def tiers_value(tiers: Iterable[NamedDumpable]) -> str:
+def tiers_value(tiers: Iterable[BaseModel]) -> str:
     return canonical_json(tiers_document(tiers))
 
 
-def flag_value(flag: Dumpable) -> str:
+def flag_value(flag: BaseModel) -> str:
     return canonical_json(flag.model_dump(by_alias=True, mode="json", exclude_none=True))

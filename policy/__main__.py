@@ -6,6 +6,7 @@ the rules are pure functions in guardrails.py, unit-tested without it.
 
 import datetime as dt
 
+import guardrails
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -15,8 +16,6 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-
-import guardrails
 
 
 def _resource(args) -> guardrails.Resource:

@@ -31,7 +31,20 @@ DEFAULT_PREVIEW_SUFFIX = "-preview"  # infra/naming.py's preview names end so
 DEFAULT_MAX_COMPATIBILITY_AGE_DAYS = 365
 # Words in a binding name that say its value is a secret (API_KEY, SERVICE_TOKEN, dbPassword...).
 SECRET_WORDS = frozenset(
-    {"TOKEN", "SECRET", "KEY", "APIKEY", "PASSWORD", "PASSWD", "PWD", "PASS", "CREDENTIAL", "CREDENTIALS", "PRIVATE", "AUTH"}
+    {
+        "TOKEN",
+        "SECRET",
+        "KEY",
+        "APIKEY",
+        "PASSWORD",
+        "PASSWD",
+        "PWD",
+        "PASS",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "PRIVATE",
+        "AUTH",
+    }
 )
 
 
@@ -76,8 +89,10 @@ def preview_storage_bound(resources: Iterable[Resource], preview_suffix: str = D
     found = []
     for script in (r for r in resources if r.type == SCRIPT):
         for binding in script.props.get("bindings") or []:
-            target = binding.get("namespaceId") if binding.get("type") == "kv_namespace" else (
-                binding.get("id") if binding.get("type") == "d1" else None
+            target = (
+                binding.get("namespaceId")
+                if binding.get("type") == "kv_namespace"
+                else (binding.get("id") if binding.get("type") == "d1" else None)
             )
             if target in preview_ids:
                 found.append(

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# The test suite, from a fresh clone: installs what is missing, then runs pytest.
+# The test suite, from a fresh clone: installs what is missing, then the linters and the
+# type check (ruff, mypy; configured in pyproject.toml), then pytest. Arguments go to
+# pytest, and with arguments the linters are skipped (a quick run of a few tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+if [ $# -eq 0 ]; then
+  echo "==> ruff check, ruff format --check, mypy"
+  .venv/bin/ruff check --quiet .
+  .venv/bin/ruff format --check --quiet .
+  .venv/bin/mypy
+fi
 exec .venv/bin/pytest "$@"

@@ -51,7 +51,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"success": True, "errors": [], "messages": [], "result": result, **extra})
 
     def _error(self, status: int, code: int, message: str) -> None:
-        self._send(status, {"success": False, "errors": [{"code": code, "message": message}], "messages": [], "result": None})
+        self._send(
+            status, {"success": False, "errors": [{"code": code, "message": message}], "messages": [], "result": None}
+        )
 
     def _route(self, method: str) -> None:
         parts = urlsplit(self.path)
@@ -123,13 +125,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return part.get_payload(decode=True)
         raise ValueError("multipart body without a `value` part")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._route("GET")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._route("PUT")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._route("DELETE")
 
 

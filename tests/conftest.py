@@ -5,7 +5,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pulumi_mocks import ProgramRun, run_program  # noqa: E402
+from pulumi_mocks import ProgramRun, run_program
 
 
 @pytest.fixture(scope="session")

@@ -191,7 +191,6 @@ class StrictCloudflareMocks(pulumi.runtime.Mocks):
         if not schedules or any(len(str(s.get("cron", "")).split()) != 5 for s in schedules):
             raise ProviderRejected(f"bad cron schedules {schedules!r}")
 
-
     def _imported(self, typ: str, import_id: str, inputs: dict) -> str:
         """pulumi-cloudflare's import ids are `<account_id>/<id>`; anything else is refused."""
         account, _, resource_id = import_id.partition("/")
@@ -307,7 +306,7 @@ def run_program(
 
     @pulumi.runtime.test
     def program() -> Any:
-        pulumi.export = lambda name, value: exports.__setitem__(name, value)
+        pulumi.export = exports.__setitem__
         try:
             runpy.run_path(str(ROOT / "infra" / "__main__.py"), run_name="__main__")
         finally:

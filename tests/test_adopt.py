@@ -2,8 +2,18 @@
 
 import pulumi
 import pytest
+from pulumi_mocks import (
+    ACCOUNT_ID,
+    D1,
+    KV_NAMESPACE,
+    ROOT,
+    SCRIPT,
+    ProviderRejected,
+    StrictCloudflareMocks,
+    run_program,
+    unwrap,
+)
 
-from pulumi_mocks import ACCOUNT_ID, D1, KV_NAMESPACE, ROOT, SCRIPT, ProviderRejected, StrictCloudflareMocks, run_program, unwrap
 from infra.plan.imports import ImportIds, import_ids
 from infra.settings import SettingsError, load_settings
 from infra.settings.adopt import Adopt
@@ -12,7 +22,12 @@ KV_ID = "0f2a6c4e8b1d3f5a7c9e0b2d4f6a8c0e"
 KV_PREVIEW_ID = "1e3b5d7f9a0c2e4b6d8f0a1c3e5b7d9f"
 DB_ID = "6c1f0b4e-2a3d-4e5f-8a9b-0c1d2e3f4a5b"
 DB_PREVIEW_ID = "7d2a1c5f-3b4e-4f6a-9b0c-1d2e3f4a5b6c"
-ALL = {"kvNamespaceId": KV_ID, "kvPreviewNamespaceId": KV_PREVIEW_ID, "databaseId": DB_ID, "previewDatabaseId": DB_PREVIEW_ID}
+ALL = {
+    "kvNamespaceId": KV_ID,
+    "kvPreviewNamespaceId": KV_PREVIEW_ID,
+    "databaseId": DB_ID,
+    "previewDatabaseId": DB_PREVIEW_ID,
+}
 
 
 def test_nothing_is_imported_unless_asked(dev_run):
@@ -61,8 +76,10 @@ def test_bad_adoption_settings_name_key_value_and_fix(adopt, key, fix):
 def test_bad_adoption_stops_the_program_before_any_resource(monkeypatch):
     registered = []
     original = StrictCloudflareMocks.new_resource
-    monkeypatch.setattr(StrictCloudflareMocks, "new_resource", lambda self, args: registered.append(args.typ) or original(self, args))
-    with pytest.raises(pulumi.RunError, match="adopt.databaseId"):
+    monkeypatch.setattr(
+        StrictCloudflareMocks, "new_resource", lambda self, args: registered.append(args.typ) or original(self, args)
+    )
+    with pytest.raises(pulumi.RunError, match=r"adopt\.databaseId"):
         run_program("dev", {"adopt": {"databaseId": "not-a-uuid"}})
     assert registered == []
 

@@ -5,9 +5,9 @@ import math
 
 import pulumi
 import pytest
+from pulumi_mocks import ACCOUNT_ID, run_program
 from typer.testing import CliRunner
 
-from pulumi_mocks import ACCOUNT_ID, run_program
 from infra import paths
 from infra import platform as pricing
 from infra.cost import estimate as cost
@@ -68,7 +68,15 @@ def test_guides_example_comes_out_as_the_hand_calculation(table):
     }
     by_hand["worker_requests"] = checks + updates + cron
 
-    for key in ("kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_rows_read", "d1_rows_written", "worker_requests"):
+    for key in (
+        "kv_reads",
+        "kv_writes",
+        "kv_deletes",
+        "kv_lists",
+        "d1_rows_read",
+        "d1_rows_written",
+        "worker_requests",
+    ):
         assert daily(result, key) == pytest.approx(by_hand[key]), key
         assert meter(result, key).monthly == pytest.approx(30 * by_hand[key]), key
     assert result.d1_queries_daily == pytest.approx(by_hand["d1_queries"])
@@ -188,7 +196,9 @@ def test_without_growth_traffic_within_the_limits_never_hits_one(table):
 
 
 def test_unsubscribed_users_take_the_negative_cache_paths():
-    traffic = Traffic(active_users=100, subscription_checks_per_user_per_day=10, cache_hit_ratio=0.8, unsubscribed_share=0.25)
+    traffic = Traffic(
+        active_users=100, subscription_checks_per_user_per_day=10, cache_hit_ratio=0.8, unsubscribed_share=0.25
+    )
     requests = cost.requests_per_day(traffic, "0 3 * * *")
     assert requests["subscription_get_hit"] == pytest.approx(1_000 * 0.75 * 0.8)
     assert requests["subscription_get_miss"] == pytest.approx(1_000 * 0.75 * 0.2)
@@ -226,7 +236,9 @@ def test_usage_rows_are_kept_for_the_retention_window_and_their_cleanup_is_count
         + 10 * table["subscription_put"]["d1_rows_written"]
     )
     assert daily(short, "d1_rows_written") == pytest.approx(
-        without_cleanup + table["scheduled_cleanup"]["d1_rows_written"] + 1_000 * table[operations.PER_DELETED_ROW]["d1_rows_written"]
+        without_cleanup
+        + table["scheduled_cleanup"]["d1_rows_written"]
+        + 1_000 * table[operations.PER_DELETED_ROW]["d1_rows_written"]
     )
     assert table[operations.PER_DELETED_ROW]["d1_rows_written"] >= 1  # D1 bills a deleted row as written
 
@@ -334,7 +346,9 @@ def test_a_negative_operation_count_is_refused(tmp_path):
     document["routes"]["tiers_get"]["kv_reads"] = -1
     path = tmp_path / "worker_operations.json"
     path.write_text(json.dumps(document))
-    with pytest.raises(operations.OperationsTableError, match=r"routes\.tiers_get\.kv_reads must be a number >= 0, got -1"):
+    with pytest.raises(
+        operations.OperationsTableError, match=r"routes\.tiers_get\.kv_reads must be a number >= 0, got -1"
+    ):
         operations.load_operations(path)
 
 
@@ -346,7 +360,11 @@ def test_a_negative_operation_count_is_refused(tmp_path):
     [
         ({"activeUsers": -5}, "traffic.activeUsers", "(got -5); fix: raise it to at least 0"),
         ({"subscriptionChecksPerUserPerDay": -1}, "traffic.subscriptionChecksPerUserPerDay", "at least 0"),
-        ({"cacheHitRatio": 90}, "traffic.cacheHitRatio", "between 0 and 1 (got 90); fix: write it as a fraction (90 % is 0.9)"),
+        (
+            {"cacheHitRatio": 90},
+            "traffic.cacheHitRatio",
+            "between 0 and 1 (got 90); fix: write it as a fraction (90 % is 0.9)",
+        ),
         ({"cacheHitRatio": -0.1}, "traffic.cacheHitRatio", "between 0 and 1 (got -0.1)"),
         ({"unsubscribedShare": 1.5}, "traffic.unsubscribedShare", "between 0 and 1"),
         ({"usageDeniedShare": float("nan")}, "traffic.usageDeniedShare", "between 0 and 1"),
@@ -414,7 +432,9 @@ def test_estimate_kv_counter_prices_the_guides_limiter(monkeypatch, tmp_path):
 
 
 def test_estimate_traffic_option_tries_other_figures_validated_like_the_stacks():
-    tried = json.loads(invoke("--stack", "prod", "--json", "-t", "activeUsers=500", "--traffic", "workersPlan=paid").output)
+    tried = json.loads(
+        invoke("--stack", "prod", "--json", "-t", "activeUsers=500", "--traffic", "workersPlan=paid").output
+    )
     expected = cost.estimate(settings_with({"activeUsers": 500, "workersPlan": "paid"}))
     assert tried["traffic"]["activeUsers"] == 500 and tried["traffic"]["workersPlan"] == "paid"
     assert tried["meters"]["kv_reads"]["daily"] == pytest.approx(meter(expected, "kv_reads").daily)
@@ -429,7 +449,10 @@ def test_estimate_traffic_option_tries_other_figures_validated_like_the_stacks()
 @pytest.mark.parametrize(
     ("yaml_text", "message"),
     [
-        ("config:\n  guruai-cache:traffic:\n    cacheHitRatio: 95\n", "traffic.cacheHitRatio: a share must lie between 0 and 1"),
+        (
+            "config:\n  guruai-cache:traffic:\n    cacheHitRatio: 95\n",
+            "traffic.cacheHitRatio: a share must lie between 0 and 1",
+        ),
         (None, "Pulumi.typo.yaml not found"),
     ],
 )

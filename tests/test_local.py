@@ -20,7 +20,7 @@ def test_a_token_is_generated_once_and_kept(tmp_path):
 def test_an_existing_dev_vars_file_is_kept(tmp_path):
     dev_vars = tmp_path / ".dev.vars"
     dev_vars.write_text("OTHER=1")
-    token, created = local.ensure_service_token(dev_vars)
+    _token, created = local.ensure_service_token(dev_vars)
     assert created and dev_vars.read_text().startswith("OTHER=1\n")
     dev_vars.write_text("export SERVICE_TOKEN='mine'\nOTHER=1\n")
     assert local.ensure_service_token(dev_vars) == ("mine", False)
@@ -48,7 +48,9 @@ def test_dev_subscriptions_upsert_is_idempotent():
     expected = sorted((s.user_id, s.tier, s.status, "2026-01-01T00:00:00Z") for s in settings.dev_subscriptions)
     assert rows == expected  # no duplicates; unchanged rows keep their updated_at
 
-    changed = settings.model_copy(update={"dev_subscriptions": (settings.dev_subscriptions[0].model_copy(update={"tier": "premium"}),)})
+    changed = settings.model_copy(
+        update={"dev_subscriptions": (settings.dev_subscriptions[0].model_copy(update={"tier": "premium"}),)}
+    )
     db.executescript(local.dev_subscriptions_sql(changed, "2026-03-03T00:00:00Z"))
     user = changed.dev_subscriptions[0].user_id
     assert db.execute("SELECT tier, updated_at FROM subscriptions WHERE user_id = ?", (user,)).fetchone() == (

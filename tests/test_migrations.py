@@ -7,15 +7,14 @@ import tomllib
 
 import pulumi
 import pytest
-
 from pulumi_mocks import API_TOKEN, COMMAND, D1, ROOT, SCRIPT, run_program, unwrap
+
 from infra import paths
 from infra.plan import migrations as plan
 from infra.tools import apply_migrations
 from infra.tools.pinned_wrangler import wrangler_env
 
 WRANGLER = paths.WRANGLER
-
 
 
 def commands(run):
@@ -137,4 +136,9 @@ def test_generated_config_applies_migrations_once_with_the_real_wrangler(tmp_pat
 @pytest.mark.wrangler
 def test_the_projects_migrations_apply_cleanly(tmp_path):
     env = wrangler_env()
-    assert apply_migrations.apply("guruai-db-test", "00000000-0000-4000-8000-000000000002", local=True, persist_to=tmp_path, env=env) == 0
+    assert (
+        apply_migrations.apply(
+            "guruai-db-test", "00000000-0000-4000-8000-000000000002", local=True, persist_to=tmp_path, env=env
+        )
+        == 0
+    )

@@ -9,6 +9,7 @@ import tomllib
 
 import pulumi_policy
 import pytest
+from pulumi_mocks import D1, KV_NAMESPACE, ROOT, SCRIPT, run_program, unwrap
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -18,7 +19,6 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from pulumi_mocks import D1, KV_NAMESPACE, ROOT, SCRIPT, run_program, unwrap
 from infra import platform as limits
 
 POLICY = ROOT / "policy"
@@ -88,7 +88,9 @@ def test_binding_a_preview_namespace_or_database_is_refused(dev_run):
 def test_plain_text_bindings_named_like_secrets_are_refused(name, secret):
     script = guardrails.Resource(SCRIPT, "worker", {"bindings": [{"type": "plain_text", "name": name, "text": "x"}]})
     assert bool(guardrails.secret_in_plain_text(script)) is secret
-    as_secret = guardrails.Resource(SCRIPT, "worker", {"bindings": [{"type": "secret_text", "name": name, "text": "x"}]})
+    as_secret = guardrails.Resource(
+        SCRIPT, "worker", {"bindings": [{"type": "secret_text", "name": name, "text": "x"}]}
+    )
     assert guardrails.secret_in_plain_text(as_secret) == []
 
 
@@ -133,7 +135,9 @@ def test_the_packs_copy_of_kv_limits_matches_infra():
 def test_the_packs_requirements_pin_the_locked_versions():
     locked = {p["name"]: p["version"] for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]}
     pins = dict(
-        line.split("==") for line in (POLICY / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")
+        line.split("==")
+        for line in (POLICY / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
     )
     assert pins == {"pulumi": locked["pulumi"], "pulumi-policy": locked["pulumi-policy"]}
 
@@ -142,8 +146,10 @@ def test_the_pack_imports_nothing_its_virtualenv_lacks():
     allowed = set(sys.stdlib_module_names) | {"pulumi", "pulumi_policy", "guardrails"}
     for path in POLICY.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
             )
             assert {n.split(".")[0] for n in names} <= allowed, f"{path.name} imports {names}"
 
@@ -185,14 +191,28 @@ def test_the_pack_wires_every_rule(pack):
     assert not resource_violations(
         "production-storage-protected", D1, {"name": "x"}, config={"productionStacks": ["live"]}
     )
-    assert resource_violations("no-secret-in-plain-text-binding", SCRIPT, {"bindings": [{"type": "plain_text", "name": "API_KEY"}]})
+    assert resource_violations(
+        "no-secret-in-plain-text-binding", SCRIPT, {"bindings": [{"type": "plain_text", "name": "API_KEY"}]}
+    )
     assert resource_violations("kv-entries-within-limits", guardrails.KV_ENTRY, {"keyName": "", "value": "v"})
     old = {"compatibilityDate": "2020-01-01"}
     assert resource_violations("compatibility-date-recent", SCRIPT, old)
     assert not resource_violations("compatibility-date-recent", SCRIPT, old, config={"maxAgeDays": 100_000})
 
-    preview = PolicyResource(KV_NAMESPACE, {"title": "a-preview", "id": "p" * 32}, "urn:k", "kv", options(False), None, None, [], {})
-    script = PolicyResource(SCRIPT, {"bindings": [{"type": "kv_namespace", "name": "KV", "namespaceId": "p" * 32}]}, "urn:s", "w", options(False), None, None, [], {})
+    preview = PolicyResource(
+        KV_NAMESPACE, {"title": "a-preview", "id": "p" * 32}, "urn:k", "kv", options(False), None, None, [], {}
+    )
+    script = PolicyResource(
+        SCRIPT,
+        {"bindings": [{"type": "kv_namespace", "name": "KV", "namespaceId": "p" * 32}]},
+        "urn:s",
+        "w",
+        options(False),
+        None,
+        None,
+        [],
+        {},
+    )
     reported = []
     policies["no-preview-storage-in-production-bindings"].validate(
         StackValidationArgs([preview, script], {}), lambda message, urn=None: reported.append(message)

@@ -4,7 +4,6 @@ import json
 
 import pulumi
 import pytest
-
 from pulumi_mocks import (
     ACCOUNT_ID,
     COMMAND,
@@ -21,6 +20,7 @@ from pulumi_mocks import (
     stack_config,
     unwrap,
 )
+
 from infra.plan.seeds import seed_entries
 from infra.settings import load_settings, parse_config_values
 
@@ -68,7 +68,11 @@ def test_committed_stacks_build_the_whole_graph(stack):
 
 def test_dev_and_prod_names_never_collide(dev_run, prod_run):
     def cloudflare_names(run):
-        return {r.plain("title") or r.plain("name") or r.plain("scriptName") for r in run.resources if r.type in (*STATEFUL, SCRIPT)}
+        return {
+            r.plain("title") or r.plain("name") or r.plain("scriptName")
+            for r in run.resources
+            if r.type in (*STATEFUL, SCRIPT)
+        }
 
     assert not cloudflare_names(dev_run) & cloudflare_names(prod_run)
 
@@ -132,7 +136,9 @@ def test_seeds_equal_the_settings_in_both_namespaces(dev_run):
             if r.plain("namespaceId") == namespace.id
         }
         assert seeded == expected
-        assert all(r.name.startswith(prefix) for r in dev_run.of_type(KV_ENTRY) if r.plain("namespaceId") == namespace.id)
+        assert all(
+            r.name.startswith(prefix) for r in dev_run.of_type(KV_ENTRY) if r.plain("namespaceId") == namespace.id
+        )
     tiers = json.loads(expected["config:tiers"])
     assert tiers["pro"]["dailyRequestLimit"] == 1000
     assert json.loads(expected["flags:ai-answers-v2"]) == {"enabled": True, "tiers": ["pro", "premium"]}
@@ -218,7 +224,15 @@ def test_missing_account_id_stops_the_run(monkeypatch):
     [
         (SCRIPT, {"bindings": [{"type": "kv", "name": "KV", "namespaceId": "x"}]}, "unknown binding type"),
         (SCRIPT, {"bindings": [{"type": "d1", "name": "DB"}]}, "lacks ['id']"),
-        (SCRIPT, {"bindings": [{"type": "ratelimit", "name": "R", "namespaceId": "1", "simple": {"limit": 1, "period": 30}}]}, "10 or 60"),
+        (
+            SCRIPT,
+            {
+                "bindings": [
+                    {"type": "ratelimit", "name": "R", "namespaceId": "1", "simple": {"limit": 1, "period": 30}}
+                ]
+            },
+            "10 or 60",
+        ),
         (KV_ENTRY, {"namespaceId": "n", "keyName": "k" * 513, "value": "v"}, "1..512 bytes"),
         (KV_NAMESPACE, {"title": "same"}, "10014"),
         (CRON, {"scriptName": "w", "schedules": [{"cron": "* * *"}]}, "bad cron"),
@@ -226,7 +240,13 @@ def test_missing_account_id_stops_the_run(monkeypatch):
 )
 def test_mocks_reject_what_the_provider_would(typ, inputs, reason):
     mocks = StrictCloudflareMocks()
-    base = {"accountId": ACCOUNT_ID, "scriptName": "w", "content": "x", "mainModule": "w.js", "compatibilityDate": "2026-01-01"}
+    base = {
+        "accountId": ACCOUNT_ID,
+        "scriptName": "w",
+        "content": "x",
+        "mainModule": "w.js",
+        "compatibilityDate": "2026-01-01",
+    }
     args = pulumi.runtime.MockResourceArgs(typ=typ, name="r", inputs={**base, **inputs}, custom=True)
     if typ == KV_NAMESPACE:
         mocks.new_resource(args)

@@ -1,8 +1,8 @@
 """Settings validation: defaults, and every bad setting reported with key, value and fix."""
 
 import pytest
-
 from pulumi_mocks import ACCOUNT_ID
+
 from infra.plan.seeds import seed_entries
 from infra.settings import SettingsError, load_settings
 from infra.worker_contract import canonical_json
@@ -65,11 +65,20 @@ def test_missing_account_id_says_how_to_set_it():
             "unknown tier",
             "(got 'platinum')",
         ),
-        ({"featureFlags": {"x" * 600: True}}, "featureFlags.xxxx", "KV key is 606 bytes, over KV's 512", "(got 'flags:x"),
+        (
+            {"featureFlags": {"x" * 600: True}},
+            "featureFlags.xxxx",
+            "KV key is 606 bytes, over KV's 512",
+            "(got 'flags:x",
+        ),
         ({"burstRateLimit": {"period": 30}}, "burstRateLimit.period", "only 10 or 60", "(got 30)"),
         ({"compatibilityDate": "2999-01-01"}, "compatibilityDate", "in the future", "(got '2999-01-01')"),
-        ({"tiers": [{"name": "free", "monthlyPrice": 0, "dailyRequestLimit": 0}]}, "tiers[0].dailyRequestLimit",
-         "greater than or equal to 1", "(got 0)"),
+        (
+            {"tiers": [{"name": "free", "monthlyPrice": 0, "dailyRequestLimit": 0}]},
+            "tiers[0].dailyRequestLimit",
+            "greater than or equal to 1",
+            "(got 0)",
+        ),
     ],
 )
 def test_each_bad_setting_names_key_value_and_fix(raw, key, problem, got):
@@ -93,7 +102,12 @@ def test_every_problem_is_reported_together():
     error = errors_for(
         {"ttls": {"subscription": 1}, "cron": "nope", "accountId": "x", "featureFlags": {"f": {"tiers": ["gold"]}}}
     )
-    assert {issue.key for issue in error.issues} == {"ttls.subscription", "cron", "accountId", "featureFlags.f.tiers[0]"}
+    assert {issue.key for issue in error.issues} == {
+        "ttls.subscription",
+        "cron",
+        "accountId",
+        "featureFlags.f.tiers[0]",
+    }
     assert str(error).startswith("stack 'dev': 4 invalid settings")
 
 
@@ -121,7 +135,7 @@ def test_flag_shorthand_and_seed_values_are_canonical_json():
     assert entries["flags:ai"] == '{"enabled":false,"tiers":["pro"]}'
     tiers = entries["config:tiers"]
     assert tiers == canonical_json({t.name: t.model_dump(by_alias=True, mode="json") for t in settings.tiers})
-    assert "\"dailyRequestLimit\":1000" in tiers and ", " not in tiers and ": " not in tiers
+    assert '"dailyRequestLimit":1000' in tiers and ", " not in tiers and ": " not in tiers
 
 
 def test_seed_values_do_not_depend_on_config_order():

@@ -5,9 +5,9 @@ import json
 import cloudflare
 import httpx
 import pytest
+from cloudflare_stub import CloudflareStub, StubState
 from typer.testing import CliRunner
 
-from cloudflare_stub import CloudflareStub, StubState
 from infra.plan.seeds import seed_entries
 from infra.settings import stack_file_settings
 from infra.tools import cli, verify
@@ -106,7 +106,7 @@ def test_a_refused_token_is_explained_once_and_stops_the_api_checks(dev_outputs,
         result = run_cli(stub, path, monkeypatch, token="wrong-token")
     assert result.exit_code == 1
     table, _ = parse_table(result.output)
-    assert list(table)[0] == "cloudflare API"  # not one failure per key
+    assert next(iter(table)) == "cloudflare API"  # not one failure per key
     status, detail = table["cloudflare API"]
     assert status == "FAIL" and "HTTP 401, code 10000" in detail and "CLOUDFLARE_API_TOKEN is wrong" in detail
     assert table[f"worker {stub.worker_url}/health"][0] == "PASS"  # the Worker needs no API token
@@ -118,7 +118,7 @@ def test_a_token_without_kv_permission_names_the_permission(dev_outputs, expecte
     with CloudflareStub(seeded_state(outputs, expected, read_only_token="read-only-token")) as stub:
         result = run_cli(stub, path, monkeypatch, token="read-only-token")
     assert result.exit_code == 1
-    status, detail = parse_table(result.output)[0]["cloudflare API"]
+    _status, detail = parse_table(result.output)[0]["cloudflare API"]
     assert "HTTP 403, code 10000" in detail and "Workers KV Storage: Edit" in detail and outputs["accountId"] in detail
 
 

@@ -7,7 +7,6 @@ import tomllib
 
 import pytest
 import yaml
-
 from pulumi_mocks import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -47,14 +46,18 @@ def test_there_are_the_three_workflows():
 
 def test_actionlint_finds_nothing():
     problems = [
-        p for p in actionlint(FILES) if not any(p["kind"] == kind and text in p["message"] for kind, text in KNOWN_STALE)
+        p
+        for p in actionlint(FILES)
+        if not any(p["kind"] == kind and text in p["message"] for kind, text in KNOWN_STALE)
     ]
     assert problems == []
 
 
 def test_actionlint_does_catch_mistakes(tmp_path):
     broken = tmp_path / "broken.yml"
-    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n")
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n"
+    )
     assert [p["kind"] for p in actionlint([broken])] == ["expression"]
 
 
@@ -68,7 +71,9 @@ def test_valid_against_githubs_workflow_schema(path):
 
 
 def readme_test_command():
-    match = re.search(r"^(\S+)\s+# run the test suite \(CI runs exactly this\)$", (ROOT / "README.md").read_text(), re.M)
+    match = re.search(
+        r"^(\S+)\s+# run the test suite \(CI runs exactly this\)$", (ROOT / "README.md").read_text(), re.M
+    )
     assert match, "README names the test command"
     return match.group(1)
 
@@ -152,4 +157,6 @@ def test_secrets_reach_pulumi_only_through_the_environment_and_the_readme_names_
             assert f"`{name}`" in readme, f"README does not explain the secret {name} ({path.name})"
         for job in yaml.safe_load(text)["jobs"].values():
             for step in steps(job):
-                assert not re.search(r"\$\{\{\s*secrets\.", step.get("run", "")), "a secret on a command line ends up in logs"
+                assert not re.search(r"\$\{\{\s*secrets\.", step.get("run", "")), (
+                    "a secret on a command line ends up in logs"
+                )

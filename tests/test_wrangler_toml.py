@@ -6,9 +6,9 @@ import tomllib
 
 import jsonschema
 import pytest
+from pulumi_mocks import ROOT, run_program
 from typer.testing import CliRunner
 
-from pulumi_mocks import ROOT, run_program
 from infra import paths
 from infra.plan import wrangler_toml
 from infra.plan.worker import worker_plan
@@ -18,7 +18,6 @@ from infra.tools.pinned_wrangler import wrangler_env
 from infra.tools.render import existing_env_sections
 
 WRANGLER = paths.WRANGLER
-
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +49,16 @@ def test_env_sections_carry_each_stacks_real_ids(rendered, outputs):
         out = json.loads(path.read_text())
         env = config["env"][stack]
         assert env["name"] == out["workerScriptName"]  # so `wrangler tail --env prod` reaches the deployed script
-        assert env["kv_namespaces"] == [{"binding": "KV", "id": out["kvNamespaceId"], "preview_id": out["kvPreviewNamespaceId"]}]
+        assert env["kv_namespaces"] == [
+            {"binding": "KV", "id": out["kvNamespaceId"], "preview_id": out["kvPreviewNamespaceId"]}
+        ]
         d1 = env["d1_databases"][0]
         assert (d1["database_id"], d1["preview_database_id"]) == (out["d1DatabaseId"], out["d1PreviewDatabaseId"])
         assert d1["database_name"] == out["d1DatabaseName"] and d1["migrations_dir"] == "worker/migrations"
         assert env["vars"]["ENVIRONMENT"] == stack
-        assert env["ratelimits"] == [{"name": "RATE_LIMITER", "namespace_id": "1001", "simple": {"limit": 100, "period": 60}}]
+        assert env["ratelimits"] == [
+            {"name": "RATE_LIMITER", "namespace_id": "1001", "simple": {"limit": 100, "period": 60}}
+        ]
         assert env["triggers"] == {"crons": ["0 3 * * *"]}
 
 
@@ -129,7 +132,14 @@ def test_wrangler_rejects_a_broken_render(rendered, tmp_path):
 
 
 def test_check_flags_a_stale_file(rendered, outputs):
-    args = ["wrangler", "render", "--check", "--output", str(rendered), *(f"--outputs={s}={p}" for s, p in outputs.items())]
+    args = [
+        "wrangler",
+        "render",
+        "--check",
+        "--output",
+        str(rendered),
+        *(f"--outputs={s}={p}" for s, p in outputs.items()),
+    ]
     assert CliRunner().invoke(cli.app, args).exit_code == 0
     original = rendered.read_text()
     try:
@@ -144,7 +154,10 @@ def test_check_flags_a_stale_file(rendered, outputs):
 def test_cli_explains_a_stack_without_outputs(tmp_path):
     empty = tmp_path / "prod.json"
     empty.write_text("{}")
-    result = CliRunner().invoke(cli.app, ["wrangler", "render", "--stack", "prod", f"--outputs=prod={empty}", "--output", str(tmp_path / "w.toml")])
+    result = CliRunner().invoke(
+        cli.app,
+        ["wrangler", "render", "--stack", "prod", f"--outputs=prod={empty}", "--output", str(tmp_path / "w.toml")],
+    )
     assert result.exit_code == 2
     assert "no `wrangler` output: run `pulumi up --stack prod` first" in result.output
     assert "Traceback" not in result.output

@@ -2,22 +2,26 @@
 // daily usage counted in D1. One ES module, no imports: the Pulumi program uploads this
 // file as is (main_module "worker.js") and `wrangler dev` runs it on workerd.
 //
-// Bindings (infra/bindings.py): KV, DB, RATE_LIMITER; vars ENVIRONMENT, SUBSCRIPTION_TTL,
-// TIER_CONFIG_TTL, USAGE_TTL, RATE_LIMIT_TTL, USAGE_RETENTION_DAYS; secret SERVICE_TOKEN.
+// Bindings (infra/plan/worker.py): KV, DB, RATE_LIMITER; vars ENVIRONMENT, SUBSCRIPTION_TTL,
+// TIER_CONFIG_TTL, RATE_LIMIT_TTL, USAGE_RETENTION_DAYS; secret SERVICE_TOKEN.
 //
 // Every request ends with one structured log line (JSON): its outcome, the subscription
 // cache result (hit / miss / bypass) and the KV and D1 operations it performed, counted by
-// wrappers around env.KV and env.DB. templates/worker_operations.json lists those counts per
+// wrappers around env.KV and env.DB. worker/operations.json lists those counts per
 // outcome; the e2e tests compare it with what this file really does.
 
+// Shared with the Python side (infra/worker_contract.py, same names): tests/test_worker_contract.py
+// holds these equal to it.
 const TIERS_KEY = "config:tiers";
 const SUBSCRIPTION_KEY_PREFIX = "subscription:";
 // Same rule as the settings' devSubscriptions: no id can spell another key (":", "/", "..").
-const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const STATUSES = ["active", "trialing", "past_due", "canceled"];
+const USER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const SUBSCRIPTION_STATUSES = ["active", "trialing", "past_due", "canceled"];
 // The statuses that entitle a user; others are "no active subscription" (404, cached negatively).
 const ACTIVE_STATUSES = ["active", "trialing"];
 const NEGATIVE_CACHE_TTL_S = 60; // KV's minimum expirationTtl
+// The settings' defaults of the plain-text variables, used if one is missing.
+const VAR_DEFAULTS = { SUBSCRIPTION_TTL: 300, TIER_CONFIG_TTL: 3600, RATE_LIMIT_TTL: 86400, USAGE_RETENTION_DAYS: 35 };
 const MIN_CACHE_TTL_S = 30; // KV's minimum cacheTtl
 const MAX_BODY_BYTES = 4096;
 
@@ -63,7 +67,7 @@ export default {
     const ops = newOps();
     const db = countingDB(env.DB, ops);
     const now = event.scheduledTime ?? Date.now();
-    const retentionDays = positiveInt(env.USAGE_RETENTION_DAYS, 35);
+    const retentionDays = numericVar(env, "USAGE_RETENTION_DAYS");
     const cutoff = Math.floor(now / 1000) - retentionDays * 86400;
     const log = { event: "scheduled", outcome: "scheduled_cleanup", cron: event.cron, cutoff: new Date(cutoff * 1000).toISOString() };
     try {
@@ -145,7 +149,7 @@ async function sameSecret(given, expected) {
 }
 
 function checkUserId(userId, c) {
-  if (!USER_ID.test(userId)) {
+  if (!USER_ID_PATTERN.test(userId)) {
     c.log.outcome = "invalid_request";
     throw new HttpError(400, "invalid_user_id", "a user id is 1 to 64 characters among A-Z a-z 0-9 _ -");
   }
@@ -187,7 +191,7 @@ async function lookupSubscription(userId, c) {
   const subscription = await readSubscriptionFromD1(userId, c);
   c.log.cache = kvWorks ? "miss" : "bypass";
   if (kvWorks) {
-    const ttl = subscription ? positiveInt(c.env.SUBSCRIPTION_TTL, 300) : NEGATIVE_CACHE_TTL_S;
+    const ttl = subscription ? numericVar(c.env, "SUBSCRIPTION_TTL") : NEGATIVE_CACHE_TTL_S;
     try {
       await c.kv.put(key, JSON.stringify({ subscription }), { expirationTtl: Math.max(ttl, NEGATIVE_CACHE_TTL_S) });
     } catch (error) {
@@ -215,8 +219,8 @@ async function putSubscription(request, userId, c) {
       ? `unknown field ${JSON.stringify(unknown[0])}; send {"tier": ..., "status": ...}`
       : typeof body.tier !== "string"
         ? 'field "tier" is required: the name of a tier in config:tiers'
-        : !STATUSES.includes(status)
-          ? `field "status" must be one of ${STATUSES.join(", ")}`
+        : !SUBSCRIPTION_STATUSES.includes(status)
+          ? `field "status" must be one of ${SUBSCRIPTION_STATUSES.join(", ")}`
           : null;
   if (problem) {
     c.log.outcome = "invalid_request";
@@ -279,7 +283,7 @@ async function getTiers(c) {
 }
 
 function cacheTtl(c) {
-  return Math.max(positiveInt(c.env.TIER_CONFIG_TTL, 3600), MIN_CACHE_TTL_S);
+  return Math.max(numericVar(c.env, "TIER_CONFIG_TTL"), MIN_CACHE_TTL_S);
 }
 
 // The tier config lives only in KV (seeded by the stack), so there is no fallback: 503.
@@ -339,7 +343,7 @@ async function postUsage(userId, c) {
     throw new HttpError(503, "tier_config_missing", `tier ${JSON.stringify(subscription.tier)} is not in ${TIERS_KEY}: re-seed the tier config`);
   }
   const limit = tier.dailyRequestLimit;
-  const windowSeconds = positiveInt(c.env.RATE_LIMIT_TTL, 86400);
+  const windowSeconds = numericVar(c.env, "RATE_LIMIT_TTL");
   const windowStart = Math.floor(Date.now() / 1000 / windowSeconds) * windowSeconds;
   const resetsAt = windowStart + windowSeconds;
   const { results } = await d1(c, () => c.db.prepare(COUNT_USE).bind(windowStart, userId, limit).run());
@@ -452,7 +456,8 @@ function describe(error) {
   return String(error?.message ?? error).slice(0, 500);
 }
 
-function positiveInt(value, fallback) {
-  const parsed = Number.parseInt(value, 10);
-  return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
+// A plain-text variable as a positive integer, or its default when missing or malformed.
+function numericVar(env, name) {
+  const parsed = Number.parseInt(env[name], 10);
+  return Number.isInteger(parsed) && parsed > 0 ? parsed : VAR_DEFAULTS[name];
 }

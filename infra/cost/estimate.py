@@ -127,7 +127,7 @@ class MeterEstimate:
     @property
     def exhausted_after_s(self) -> float | None:
         """Seconds after 00:00 UTC at which the day's free allowance runs out (traffic spread evenly)."""
-        if not self.over_free_limit:
+        if self.free_daily_limit is None or not self.over_free_limit:
             return None
         return SECONDS_PER_DAY * self.free_daily_limit / self.daily
 
@@ -183,8 +183,13 @@ class Estimate:
     evenly_spread_hit_ratio: float | None = field(default=None)
 
     @property
+    def quantities(self) -> tuple[MeterEstimate | StorageEstimate, ...]:
+        """Every billed quantity, then every store."""
+        return (*self.meters, *self.storage)
+
+    @property
     def over_free_limits(self) -> tuple[MeterEstimate | StorageEstimate, ...]:
-        return tuple(m for m in (*self.meters, *self.storage) if m.over_free_limit)
+        return tuple(m for m in self.quantities if m.over_free_limit)
 
     @property
     def paid_monthly_usd(self) -> float:
@@ -253,7 +258,9 @@ def utc_clock(seconds: float | None) -> str | None:
 
 def daily_totals(requests: Mapping[str, float], table: OperationsTable) -> dict[str, float]:
     """Sum of (invocations of each outcome x its operations), plus one Worker request per invocation."""
-    totals = {kind: sum(count * table[outcome][kind] for outcome, count in requests.items()) for kind in OPERATION_KINDS}
+    totals = {
+        kind: sum(count * table[outcome][kind] for outcome, count in requests.items()) for kind in OPERATION_KINDS
+    }
     totals["worker_requests"] = sum(requests.values())
     return totals
 
@@ -266,7 +273,9 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
     if usage_store == "d1":  # usage calls fill the same cache entries
         fills += requests["usage_post_allowed_cache_miss"] + requests["usage_post_denied_cache_miss"]
         negative_fills += requests["usage_post_no_subscription_cache_miss"]
-    cached = (fills * settings.ttls.subscription + negative_fills * worker_contract.NEGATIVE_CACHE_TTL_S) / SECONDS_PER_DAY
+    cached = (
+        fills * settings.ttls.subscription + negative_fills * worker_contract.NEGATIVE_CACHE_TTL_S
+    ) / SECONDS_PER_DAY
     kv_bytes = seeds + min(traffic.active_users, cached) * CACHED_SUBSCRIPTION_BYTES
     subscribers = traffic.active_users * (1 - traffic.unsubscribed_share)
     d1_bytes = subscribers * SUBSCRIPTION_ROW_BYTES
@@ -287,12 +296,16 @@ def _estimate_now(settings: Settings, table: OperationsTable, usage_store: Usage
         for kind in OPERATION_KINDS:
             totals[kind] += expiring * ops[PER_DELETED_ROW][kind]
     meters = tuple(
-        MeterEstimate(m.key, m.label, totals[m.key], m.free_daily_limit, m.paid_included_monthly, m.paid_usd_per_million)
+        MeterEstimate(
+            m.key, m.label, totals[m.key], m.free_daily_limit, m.paid_included_monthly, m.paid_usd_per_million
+        )
         for m in platform.METERS
     )
     stored = _storage(settings, requests, usage_store)
     storage = tuple(
-        StorageEstimate(s.key, s.label, stored[s.key], s.free_limit_bytes, s.paid_included_bytes, s.paid_usd_per_gb_month)
+        StorageEstimate(
+            s.key, s.label, stored[s.key], s.free_limit_bytes, s.paid_included_bytes, s.paid_usd_per_gb_month
+        )
         for s in platform.STORAGE_METERS
     )
     return Estimate(settings.traffic, usage_store, requests, meters, storage, totals["d1_queries"])
@@ -312,7 +325,8 @@ def _with_users(settings: Settings, users: int) -> Settings:
 
 
 def users_on_day(traffic: Traffic, day: int) -> int:
-    return round(traffic.active_users * (1 + traffic.monthly_user_growth) ** (day / platform.DAYS_PER_MONTH))
+    growth: float = (1 + traffic.monthly_user_growth) ** (day / platform.DAYS_PER_MONTH)
+    return round(traffic.active_users * growth)
 
 
 HORIZON_DAYS = 3 * 365

@@ -51,9 +51,13 @@ def load_operations(path: Path | None = None) -> dict[str, dict[str, float]]:
     missing = [outcome for outcome in OUTCOMES if outcome not in routes]
     if missing:
         raise OperationsTableError(f"{path}: no entry for {', '.join(missing)}")
-    per_row = routes["scheduled_cleanup"].get("per_deleted_row") if isinstance(routes["scheduled_cleanup"], dict) else None
+    per_row = (
+        routes["scheduled_cleanup"].get("per_deleted_row") if isinstance(routes["scheduled_cleanup"], dict) else None
+    )
     if not isinstance(per_row, dict):
-        raise OperationsTableError(f"{path}: routes.scheduled_cleanup.per_deleted_row must list what each deleted row costs")
+        raise OperationsTableError(
+            f"{path}: routes.scheduled_cleanup.per_deleted_row must list what each deleted row costs"
+        )
     # Extra outcomes (e.g. *_cache_miss) are used as listed; kinds a per-row entry omits cost nothing.
     entries = {**routes, PER_DELETED_ROW: {**dict.fromkeys(OPERATION_KINDS, 0), **per_row}}
     table: dict[str, dict[str, float]] = {}

@@ -59,7 +59,9 @@ def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
     )
 
 
-def script_bindings(plan: WorkerPlan, kv_namespace_id: Any, database_id: Any, service_token: Any) -> list[dict[str, Any]]:
+def script_bindings(
+    plan: WorkerPlan, kv_namespace_id: Any, database_id: Any, service_token: Any
+) -> list[dict[str, Any]]:
     """The script's bindings, with the provider's field names; ids and token may be Pulumi Outputs.
 
     The order is fixed (KV, DB, rate limiter, vars, secret): the provider compares the list

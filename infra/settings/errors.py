@@ -76,11 +76,13 @@ def issues_from(error: ValidationError, root: type[BaseModel]) -> list[SettingIs
     for err in error.errors(include_url=False):
         cause = (err.get("ctx") or {}).get("error")
         if isinstance(cause, SeveralProblems):
-            issues += [SettingIssue(key=config_key(loc), problem=p, got=got, fix=fix) for loc, p, got, fix in cause.issues]
+            issues += [
+                SettingIssue(key=config_key(loc), problem=p, got=got, fix=fix) for loc, p, got, fix in cause.issues
+            ]
             continue
         loc = tuple(part for part in err["loc"] if part not in ("function-after", "function-before"))
         if loc and loc[0] in root.model_fields:  # a validated default reports its field name, not its key
-            loc = (root.model_fields[str(loc[0])].alias,) + loc[1:]
+            loc = (root.model_fields[str(loc[0])].alias or str(loc[0]), *loc[1:])
         ctx = err.get("ctx") or {}
         if err["type"] == "setting":
             fix = ctx["fix"]
@@ -95,7 +97,7 @@ def issues_from(error: ValidationError, root: type[BaseModel]) -> list[SettingIs
             if len(loc) == 1 and "." in str(loc[0]) and head in known:
                 fix = f"nested settings need --path: `pulumi config set --path {loc[0]} <value>`"
             elif suggestion:
-                fix = f"did you mean {config_key(loc[:-1] + (suggestion[0],))!r}? otherwise remove it"
+                fix = f"did you mean {config_key((*loc[:-1], suggestion[0]))!r}? otherwise remove it"
         issues.append(SettingIssue(key=config_key(loc), problem=problem, got=err.get("input"), fix=fix))
     return issues
 
@@ -108,7 +110,9 @@ def _known_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
             continue
         field = model.model_fields.get(snake_case(str(part)))
         inner = getattr(field, "annotation", None) if field else None
-        candidates = [a for a in getattr(inner, "__args__", (inner,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        candidates = [
+            a for a in getattr(inner, "__args__", (inner,)) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
         if not candidates:
             return []
         model = candidates[0]

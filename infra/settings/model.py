@@ -40,7 +40,7 @@ class Settings(SettingModel):
     account_id: str | None = Field(default=None, validate_default=True)
     ttls: Ttls = Ttls()
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
-    feature_flags: dict[str, FeatureFlag] = {}
+    feature_flags: dict[str, FeatureFlag] = Field(default_factory=dict)
     cron: str = "0 3 * * *"
     compatibility_date: str = "2026-04-01"
     burst_rate_limit: BurstRateLimit = BurstRateLimit()
@@ -107,7 +107,7 @@ class Settings(SettingModel):
             issues += _kv_size_issues(where, worker_contract.flag_key(name), worker_contract.flag_value(flag))
             for index, tier in enumerate(flag.tiers or ()):
                 if tier_names is not None and tier not in tier_names:
-                    issues.append((where + ("tiers", index), "names an unknown tier", tier, _one_of(tier_names)))
+                    issues.append(((*where, "tiers", index), "names an unknown tier", tier, _one_of(tier_names)))
         raise_if(issues)
         return value
 
@@ -175,7 +175,12 @@ def _kv_size_issues(where: tuple[Any, ...], key: str, value: str) -> list[Issue]
     key_bytes, value_bytes = len(key.encode()), len(value.encode())
     if key_bytes > platform.KV_MAX_KEY_BYTES:
         issues.append(
-            (where, f"its KV key is {key_bytes} bytes, over KV's {platform.KV_MAX_KEY_BYTES}", key, "use a shorter name")
+            (
+                where,
+                f"its KV key is {key_bytes} bytes, over KV's {platform.KV_MAX_KEY_BYTES}",
+                key,
+                "use a shorter name",
+            )
         )
     if value_bytes > platform.KV_MAX_VALUE_BYTES:
         issues.append(

@@ -52,13 +52,18 @@ def parse_config_values(config: Mapping[str, Any], project: str = PROJECT) -> di
     for full_key, value in config.items():
         if not full_key.startswith(prefix):
             continue
-        if isinstance(value, str) and value[:1] in "[{":
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
-        parsed[full_key.removeprefix(prefix)] = value
+        parsed[full_key.removeprefix(prefix)] = _parsed(value)
     return parsed
+
+
+def _parsed(value: Any) -> Any:
+    """A structured value (JSON text starting with [ or {) parsed; anything else as it is."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 def stack_file_config(stack: str) -> dict[str, Any]:

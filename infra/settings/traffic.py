@@ -45,5 +45,3 @@ class Traffic(SettingModel):
             hint = f"{value:g} % is {value / 100:g}" if 1 < value <= 100 else "e.g. 0.9 for 90 %"
             raise problem("a share must lie between 0 and 1", f"write it as a fraction ({hint})")
         return value
-
-

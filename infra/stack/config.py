@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from infra.settings import Settings, SettingIssue, SettingsError, load_settings, parse_config_values
+from infra.settings import SettingIssue, Settings, SettingsError, load_settings, parse_config_values
 from infra.settings.secrets import SERVICE_TOKEN_KEY, check_service_token
 
 API_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"

@@ -38,11 +38,11 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _user_errors() -> tuple[type[Exception], ...]:
-    """The exceptions a command reports in one line: user mistakes and invalid settings."""
+def _user_errors(*more: type[Exception]) -> tuple[type[Exception], ...]:
+    """The exceptions a command reports in one line: user mistakes, invalid settings, and `more`."""
     from infra.settings import SettingsError, StackFileError
 
-    return (UserError, SettingsError, StackFileError)
+    return (UserError, SettingsError, StackFileError, *more)
 
 
 def _parse_pairs(values: list[str], option: str, example: str) -> dict[str, str]:
@@ -157,7 +157,8 @@ def estimate_command(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack whose `traffic` settings to price.")] = "dev",
     as_json: Annotated[bool, typer.Option("--json", help="Print the estimate as JSON.")] = False,
     kv_counter: Annotated[
-        bool, typer.Option("--kv-counter", help="Price the seed guide's KV-counter rate limiter instead of D1 counting.")
+        bool,
+        typer.Option("--kv-counter", help="Price the seed guide's KV-counter rate limiter instead of D1 counting."),
     ] = False,
     traffic: Annotated[
         list[str] | None,
@@ -174,7 +175,7 @@ def estimate_command(
         overrides = _parse_traffic_option(traffic or [])
         settings = with_traffic(stack_file_settings(stack), overrides, stack)
         result = estimate(settings, usage_store="kv-counter" if kv_counter else "d1")
-    except (*_user_errors(), OperationsTableError) as error:
+    except _user_errors(OperationsTableError) as error:
         raise fail(str(error)) from None
     if as_json:
         typer.echo(json.dumps({"stack": stack, **result.to_json()}, indent=2))
@@ -226,7 +227,7 @@ def verify_command(
         target = verify.target_from_outputs(
             stack, stack_outputs(stack, outputs), seed_entries(stack_file_settings(stack))
         )
-    except (*_user_errors(), ValueError) as error:
+    except _user_errors(ValueError) as error:
         raise fail(str(error)) from None
     typer.echo(f"verifying stack {stack} (account {target.account_id})")
     with cloudflare.Cloudflare(api_token=token) as client, httpx.Client(timeout=15, follow_redirects=True) as http:

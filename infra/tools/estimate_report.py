@@ -53,7 +53,7 @@ def quantities_table(result: Estimate, stack: str) -> Table:
             m.label,
             _count(m.daily),
             _compact(m.monthly),
-            _compact(m.free_daily_limit),
+            "-" if m.free_daily_limit is None else _compact(m.free_daily_limit),
             _share(m.utilisation),
             _compact(m.paid_included_monthly),
             _usd(m.paid_usd),
@@ -99,7 +99,7 @@ def summary_lines(result: Estimate) -> list[str]:
         lines.append("[bold red]Free plan: over its daily limits[/]")
         lines += [f"  - {line}" for line in warnings]
     else:
-        worst = max((*result.meters, *result.storage), key=lambda m: m.utilisation or 0)
+        worst = max(result.quantities, key=lambda m: m.utilisation or 0)
         lines.append(f"Free plan: within every limit (closest: {worst.label} at {_share(worst.utilisation)})")
     hit = result.first_limit_hit
     if hit is None:

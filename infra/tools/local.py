@@ -31,10 +31,10 @@ from infra import paths
 from infra.plan import wrangler_toml
 from infra.plan.seeds import seed_entries
 from infra.settings import Settings, stack_file_settings
-from infra.worker_contract import DB_BINDING, KV_BINDING, SERVICE_TOKEN_SECRET, SUBSCRIPTION_KEY_PREFIX
-from infra.tools.errors import UserError
 from infra.tools import wrangler_dev
+from infra.tools.errors import UserError
 from infra.tools.pinned_wrangler import wrangler_env, wrangler_path
+from infra.worker_contract import DB_BINDING, KV_BINDING, SERVICE_TOKEN_SECRET, SUBSCRIPTION_KEY_PREFIX
 
 PREPARE_STEPS = 5  # the progress messages `prepare` prints
 
@@ -149,7 +149,9 @@ def config_problem(settings: Settings, project: LocalProject) -> str | None:
         return f"{project.config} is not valid TOML ({error}): {fix}"
     if current == expected:
         return None
-    diff = list(difflib.unified_diff(current.splitlines(), expected.splitlines(), "on disk", "rendered", lineterm="", n=0))
+    diff = list(
+        difflib.unified_diff(current.splitlines(), expected.splitlines(), "on disk", "rendered", lineterm="", n=0)
+    )
     shown = "\n".join(diff[:20] + (["..."] if len(diff) > 20 else []))
     return f"{project.config} does not match the dev stack's settings: {fix}\n{shown}"
 

@@ -38,7 +38,9 @@ def existing_env_sections(path: Path) -> dict[str, Any]:
     try:
         return wrangler_toml.env_sections_of(path.read_text())
     except tomllib.TOMLDecodeError as error:
-        raise UserError(f"{path} is not valid TOML ({error}): delete it and run `guruai-cache wrangler render`") from None
+        raise UserError(
+            f"{path} is not valid TOML ({error}): delete it and run `guruai-cache wrangler render`"
+        ) from None
 
 
 def render_file(output: Path, stacks: list[str], outputs_files: Mapping[str, Path], local_only: bool) -> Rendered:
@@ -55,4 +57,6 @@ def staleness(output: Path, rendered: Rendered) -> str | None:
     current = output.read_text() if output.exists() else ""
     if current == rendered.text:
         return None
-    return "\n".join(difflib.unified_diff(current.splitlines(), rendered.text.splitlines(), str(output), "rendered", lineterm=""))
+    return "\n".join(
+        difflib.unified_diff(current.splitlines(), rendered.text.splitlines(), str(output), "rendered", lineterm="")
+    )

@@ -19,7 +19,9 @@ def stack_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
         except (OSError, json.JSONDecodeError) as error:
             raise UserError(f"--outputs {stack}={outputs_file}: not readable JSON ({error})") from None
         if not isinstance(loaded, dict):
-            raise UserError(f"--outputs {stack}={outputs_file}: not the JSON object `pulumi stack output --json` prints")
+            raise UserError(
+                f"--outputs {stack}={outputs_file}: not the JSON object `pulumi stack output --json` prints"
+            )
         return loaded
     if shutil.which("pulumi") is None:
         raise UserError(

@@ -71,7 +71,11 @@ def target_from_outputs(stack: str, outputs: Mapping[str, Any], expected_seeds: 
 
 def error_codes(error: cloudflare.APIStatusError) -> list[int]:
     body = error.body if isinstance(error.body, dict) else {}
-    return [item.get("code") for item in body.get("errors") or [] if isinstance(item, dict)]
+    return [
+        item["code"]
+        for item in body.get("errors") or []
+        if isinstance(item, dict) and isinstance(item.get("code"), int)
+    ]
 
 
 def explain(error: Exception, target: Target | None = None) -> str:
@@ -83,7 +87,9 @@ def explain(error: Exception, target: Target | None = None) -> str:
     codes = error_codes(error)
     shown = f"HTTP {error.status_code}" + (f", code {', '.join(map(str, codes))}" if codes else "")
     if error.status_code == 401 or BAD_TOKEN_CODES & set(codes):
-        return f"the API token was refused ({shown}): CLOUDFLARE_API_TOKEN is wrong, expired or revoked; create a new one"
+        return (
+            f"the API token was refused ({shown}): CLOUDFLARE_API_TOKEN is wrong, expired or revoked; create a new one"
+        )
     if error.status_code == 403:
         account = f" on account {target.account_id}" if target else ""
         return (
@@ -123,7 +129,7 @@ def _checked(name: str, target: Target, step: Callable[[], str]) -> Check:
         return check
     except AssertionError as error:
         return Check(name, False, str(error))
-    except Exception as error:  # a verification reports every failure as a row, never a traceback
+    except Exception as error:  # noqa: BLE001 (a verification reports every failure as a row, never a traceback)
         return Check(name, False, f"unexpected {type(error).__name__}: {error}")
 
 
@@ -134,7 +140,9 @@ def seed_checks(client: cloudflare.Cloudflare, target: Target) -> Iterator[Check
             def step(key: str = key, expected: str = expected, namespace_id: str = namespace_id) -> str:
                 got = client.kv.namespaces.values.get(key, account_id=target.account_id, namespace_id=namespace_id)
                 text = got.read().decode()
-                assert text == expected, f"holds {_short(text)}, expected {_short(expected)}: run `pulumi up` to re-seed"
+                assert text == expected, (
+                    f"holds {_short(text)}, expected {_short(expected)}: run `pulumi up` to re-seed"
+                )
                 return f"{len(text.encode())} bytes as expected"
 
             yield _checked(f"seed {key} ({label})", target, step)
@@ -146,27 +154,34 @@ def round_trip_checks(
     """put, get, list, delete on a fresh key in the preview namespace."""
     key = f"{ROUND_TRIP_PREFIX}{secrets.token_hex(8)}"
     value = secrets.token_hex(16)
-    where = {"account_id": target.account_id, "namespace_id": target.kv_preview_namespace_id}
+    account_id, namespace_id = target.account_id, target.kv_preview_namespace_id
 
     def put() -> str:
-        client.kv.namespaces.values.update(key, value=value.encode(), expiration_ttl=ROUND_TRIP_TTL_S, **where)
+        client.kv.namespaces.values.update(
+            key, value=value.encode(), expiration_ttl=ROUND_TRIP_TTL_S, account_id=account_id, namespace_id=namespace_id
+        )
         return f"wrote {key} (expires in {ROUND_TRIP_TTL_S} s)"
 
     def get() -> str:
-        text = client.kv.namespaces.values.get(key, **where).read().decode()
+        text = client.kv.namespaces.values.get(key, account_id=account_id, namespace_id=namespace_id).read().decode()
         assert text == value, f"read back {_short(text)}, wrote {_short(value)}"
         return "read back what was written"
 
     def listed() -> str:
         for attempt in range(LIST_ATTEMPTS):
-            names = [item.name for item in client.kv.namespaces.keys.list(prefix=ROUND_TRIP_PREFIX, **where)]
+            names = [
+                item.name
+                for item in client.kv.namespaces.keys.list(
+                    prefix=ROUND_TRIP_PREFIX, account_id=account_id, namespace_id=namespace_id
+                )
+            ]
             if key in names:
                 return f"listed under prefix {ROUND_TRIP_PREFIX!r}"
             sleep(2**attempt)
         raise AssertionError(f"not listed after {LIST_ATTEMPTS} tries (KV lists are eventually consistent)")
 
     def delete() -> str:
-        client.kv.namespaces.values.delete(key, **where)
+        client.kv.namespaces.values.delete(key, account_id=account_id, namespace_id=namespace_id)
         return "deleted"
 
     put_check = _checked("preview round trip: put", target, put)
@@ -188,7 +203,9 @@ def health_check(http: httpx.Client, url: str, target: Target) -> Check:
     try:
         response = http.get(f"{url.rstrip('/')}/health")
     except httpx.HTTPError as error:
-        return Check(name, False, f"no answer ({error}): is the Worker deployed and its workers.dev route on? or pass --url")
+        return Check(
+            name, False, f"no answer ({error}): is the Worker deployed and its workers.dev route on? or pass --url"
+        )
     if response.status_code != 200:
         return Check(name, False, f"HTTP {response.status_code}: {_short(response.text)}")
     try:

@@ -5,6 +5,7 @@ Used by `guruai-cache local`, the e2e tests and the load benchmarks alike.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -105,7 +106,5 @@ def _wait_unreaped(process: subprocess.Popen[str], timeout: float) -> None:
 
 
 def _signal_group(process: subprocess.Popen[str], sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -8,6 +8,7 @@ never touched. The load benchmarks (bench/) use it too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -95,14 +96,12 @@ class RunningWorker:
     def log_lines(self) -> list[dict[str, Any]]:
         """The Worker's structured log lines (wrangler prints them verbatim among its own output)."""
         lines = []
-        for line in self.log_path.read_text(errors="replace").splitlines():
-            line = ANSI_ESCAPE.sub("", line)  # console.error lines come as "✘ [ERROR] {...}", coloured
+        for raw in self.log_path.read_text(errors="replace").splitlines():
+            line = ANSI_ESCAPE.sub("", raw)  # console.error lines come as "✘ [ERROR] {...}", coloured
             start = line.find('{"event"')
             if start >= 0:
-                try:
+                with contextlib.suppress(json.JSONDecodeError):
                     lines.append(json.loads(line[start:]))
-                except json.JSONDecodeError:
-                    pass
         return lines
 
     def log_for(self, response: httpx.Response) -> dict[str, Any]:
@@ -135,9 +134,7 @@ class RunningWorker:
         self.client.close()
 
 
-def start_worker(
-    project: local.LocalProject, settings: Settings, token: str, log_path: Path
-) -> RunningWorker:
+def start_worker(project: local.LocalProject, settings: Settings, token: str, log_path: Path) -> RunningWorker:
     port = free_port()
     log = log_path.open("w")
     process = wrangler_dev.start(project.config, project.persist_to, port, output=log)
@@ -145,7 +142,7 @@ def start_worker(
     worker = RunningWorker(f"http://127.0.0.1:{port}", token, project, settings, log_path, process)
     try:
         wrangler_dev.wait_until_ready(worker.url, process)
-    except Exception:
+    except (wrangler_dev.WranglerDevError, OSError):
         wrangler_dev.stop(process)
         raise AssertionError(f"wrangler dev did not start:\n{log_path.read_text()[-3000:]}") from None
     return worker

@@ -31,7 +31,9 @@ def test_kv_outage_serves_from_d1_then_recovers(faulty_worker, user_id):
     # Usage needs the tier's limit, which lives in KV: refused, and not counted.
     assert_error(w.post(f"/usage/{user_id}", headers=KV_DOWN), 503, "tier_config_unavailable")
     # A PUT checks its tier against KV first: refused, and D1 keeps the old record.
-    assert_error(w.put(f"/subscriptions/{user_id}", {"tier": "premium"}, headers=KV_DOWN), 503, "tier_config_unavailable")
+    assert_error(
+        w.put(f"/subscriptions/{user_id}", {"tier": "premium"}, headers=KV_DOWN), 503, "tier_config_unavailable"
+    )
 
     first, second = w.get(f"/subscriptions/{user_id}"), w.get(f"/subscriptions/{user_id}")
     assert (first.status_code, first.headers["X-Cache"], second.headers["X-Cache"]) == (200, "MISS", "HIT")

@@ -14,8 +14,8 @@ import time
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 from local_worker import ROOT, free_port, make_project
+from typer.testing import CliRunner
 
 from infra.tools import cli, local, wrangler_dev
 
@@ -70,7 +70,9 @@ def test_local_command_prepares_serves_and_stops_on_ctrl_c(tmp_path):
         assert token == local.read_dev_var(project.dev_vars.read_text(), "SERVICE_TOKEN")
         assert re.findall(r"==> \[(\d)/6\]", output) == [str(step) for step in range(1, 7)]  # progress per step
 
-        response = httpx.get(f"http://127.0.0.1:{port}/subscriptions/user-pro", headers={"Authorization": f"Bearer {token}"})
+        response = httpx.get(
+            f"http://127.0.0.1:{port}/subscriptions/user-pro", headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 200 and response.json()["tier"] == "pro"  # seeded from the dev settings
         assert project.config.read_text() == config_before  # read, never written: `wrangler render` writes it
 
@@ -92,7 +94,9 @@ def test_a_busy_port_is_a_one_line_error(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = CliRunner().invoke(cli.app, ["local", "--port", str(port), "--config", str(tmp_path / "wrangler.toml")])
+        result = CliRunner().invoke(
+            cli.app, ["local", "--port", str(port), "--config", str(tmp_path / "wrangler.toml")]
+        )
     assert result.exit_code == 2
     assert f"127.0.0.1:{port} is already in use" in result.output and "--port" in result.output
     assert "Traceback" not in result.output
@@ -117,7 +121,15 @@ def test_reset_deletes_only_wrangler_state(tmp_path):
     precious = tmp_path / "data"
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
-    args = ["local", "--no-start", "--reset", "--persist-to", str(precious), "--config", str(tmp_path / "wrangler.toml")]
+    args = [
+        "local",
+        "--no-start",
+        "--reset",
+        "--persist-to",
+        str(precious),
+        "--config",
+        str(tmp_path / "wrangler.toml"),
+    ]
     result = CliRunner().invoke(cli.app, args)
     assert result.exit_code == 2 and "holds more than wrangler's state" in result.output
     assert (precious / "notes.txt").read_text() == "keep me"

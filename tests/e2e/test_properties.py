@@ -48,13 +48,21 @@ ACTIVE = {"active", "trialing"}
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 valid_ids = st.from_regex(VALID_ID, fullmatch=True)
-separators = st.sampled_from([":", "/", "..", "../", "./", "\\", "%2F", "%2f", "%2e%2e", "%00", "?", "#", ";", " ", "\x00", "\n"])
+separators = st.sampled_from(
+    [":", "/", "..", "../", "./", "\\", "%2F", "%2f", "%2e%2e", "%00", "?", "#", ";", " ", "\x00", "\n"]
+)
 user_ids = st.one_of(
     valid_ids,
     st.text(max_size=80),  # any unicode
-    st.builds(lambda a, sep, b: a + sep + b, valid_ids | st.just(""), separators, valid_ids | st.sampled_from(DEV_USERS)),
+    st.builds(
+        lambda a, sep, b: a + sep + b, valid_ids | st.just(""), separators, valid_ids | st.sampled_from(DEV_USERS)
+    ),
     st.builds(lambda u: "".join(f"%{byte:02X}" for byte in u.encode()), st.sampled_from(DEV_USERS) | valid_ids),
-    st.builds(lambda u, prefix: prefix + u, st.sampled_from(DEV_USERS), st.sampled_from(["subscription:", "config:", "flags:", "../"])),
+    st.builds(
+        lambda u, prefix: prefix + u,
+        st.sampled_from(DEV_USERS),
+        st.sampled_from(["subscription:", "config:", "flags:", "../"]),
+    ),
     st.sampled_from(DEV_USERS).map(str.upper),
     st.sampled_from(["", ".", "..", "x" * 600, "é" * 300, "x" * 65, "config:tiers"]),
 )
@@ -86,17 +94,28 @@ AUTH = [
 ]  # fmt: skip
 auth_headers = st.one_of(
     st.sampled_from(AUTH),
-    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80).map(lambda text: (text.strip(), False)),  # HTTP trims the ends
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80).map(
+        lambda text: (text.strip(), False)
+    ),  # HTTP trims the ends
 )
 paths = st.sampled_from(["/subscriptions/{}", "/usage/{}", "/{}", "/subscriptions/{}/x", "/tiers", "/health"])
 # Ids a breath apart (case, one character), shared by the examples: PUTs, GETs and usage
 # POSTs meet on them, so an answer about a neighbour would show.
 POOL = ["prop-a", "prop-A", "Prop-a", "prop-a-", "prop-a_", "prop-", "prop-a0"]
 random_requests = st.fixed_dictionaries(
-    {"method": st.sampled_from(METHODS), "route": paths, "user_id": user_ids, "safe": encodings, "body": bodies, "auth": auth_headers}
+    {
+        "method": st.sampled_from(METHODS),
+        "route": paths,
+        "user_id": user_ids,
+        "safe": encodings,
+        "body": bodies,
+        "auth": auth_headers,
+    }
 )
 # Well-formed requests (any id), so that writes happen and reads of the pool meet them.
-plausible_requests = st.sampled_from([("PUT", "/subscriptions/{}"), ("GET", "/subscriptions/{}"), ("POST", "/usage/{}")]).flatmap(
+plausible_requests = st.sampled_from(
+    [("PUT", "/subscriptions/{}"), ("GET", "/subscriptions/{}"), ("POST", "/usage/{}")]
+).flatmap(
     lambda method_route: st.fixed_dictionaries(
         {
             "method": st.just(method_route[0]),
@@ -111,7 +130,7 @@ plausible_requests = st.sampled_from([("PUT", "/subscriptions/{}"), ("GET", "/su
 
 
 def authorization(template: str | None, token: str) -> str | None:
-    if template is None or (template, False) not in AUTH and (template, True) not in AUTH:
+    if template is None or ((template, False) not in AUTH and (template, True) not in AUTH):
         return template  # random text: sent as is
     return template.format(t=token, short=token[:-1], upper=token.upper())
 
@@ -159,7 +178,9 @@ def test_random_requests_never_5xx_never_another_user_never_a_key_outside_its_pr
     @SETTINGS
     @given(request=random_requests | plausible_requests)
     def one_request(request):
-        method, route, user_id, safe, body, auth = (request[k] for k in ("method", "route", "user_id", "safe", "body", "auth"))
+        method, route, user_id, safe, body, auth = (
+            request[k] for k in ("method", "route", "user_id", "safe", "body", "auth")
+        )
         template, right = auth
         if method == "PUT" and user_id in DEV_USERS:
             user_id = user_id + "-x"  # other tests check the dev users' rows

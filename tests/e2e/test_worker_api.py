@@ -17,7 +17,13 @@ from infra.tools import local
 
 pytestmark = pytest.mark.e2e
 
-ROUTES = [("GET", "/tiers"), ("GET", "/subscriptions/user-pro"), ("PUT", "/subscriptions/user-pro"), ("POST", "/usage/user-pro"), ("GET", "/nowhere")]
+ROUTES = [
+    ("GET", "/tiers"),
+    ("GET", "/subscriptions/user-pro"),
+    ("PUT", "/subscriptions/user-pro"),
+    ("POST", "/usage/user-pro"),
+    ("GET", "/nowhere"),
+]
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict:
@@ -265,7 +271,9 @@ def test_scheduled_cleanup_deletes_usage_rows_past_retention(worker, user_id):
     worker.d1(f"INSERT INTO usage (window_start, user_id, count) VALUES {values}")
     response = worker.get(f"/__scheduled?cron={worker.settings.cron.replace(' ', '+')}", token=None)
     assert response.status_code == 200
-    line = worker.wait_for_log(lambda l: l.get("event") == "scheduled" and l.get("deleted", 0) >= 2, "the cleanup")
+    line = worker.wait_for_log(
+        lambda line: line.get("event") == "scheduled" and line.get("deleted", 0) >= 2, "the cleanup"
+    )
     assert line["cron"] == worker.settings.cron
     left = worker.d1(f"SELECT user_id FROM usage WHERE user_id LIKE '{user_id}-%' ORDER BY user_id")
     assert [row["user_id"] for row in left] == [f"{user_id}-kept", f"{user_id}-today"]
@@ -329,5 +337,5 @@ def test_a_failing_cleanup_is_logged_and_reported_as_failed(faulty_worker):
     before = len(faulty_worker.log_lines())
     response = faulty_worker.get("/__scheduled?cron=0+3+*+*+*", token=None)
     assert response.status_code >= 500  # the cron run counts as failed, not silently done
-    line = faulty_worker.wait_for_log(lambda l: l.get("event") == "scheduled", "the failed cleanup", after=before)
+    line = faulty_worker.wait_for_log(lambda line: line.get("event") == "scheduled", "the failed cleanup", after=before)
     assert line["outcome"] == "scheduled_cleanup_failed" and "injected D1 failure" in line["error"]

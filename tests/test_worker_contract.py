@@ -1,0 +1,51 @@
+"""worker/worker.js and infra/worker_contract.py agree: the shared constants, and the bindings the Worker reads."""
+
+import json
+import re
+
+import pytest
+
+from infra import paths, worker_contract
+from infra.plan.worker import script_bindings, worker_plan
+from infra.settings import load_settings
+
+SOURCE = paths.WORKER_SOURCE.read_text()
+CONST = re.compile(r"^const (\w+) = (.+?);\s*(?://.*)?$", re.M)
+
+
+def js_constants(source: str) -> dict[str, object]:
+    """Top-level `const NAME = literal;` of the Worker, as Python values (regex literals as their pattern)."""
+    found: dict[str, object] = {}
+    for name, literal in CONST.findall(source):
+        if literal.startswith("/") and literal.endswith("/"):
+            found[name] = literal[1:-1]
+            continue
+        quoted_keys = re.sub(r"([{,]\s*)([A-Za-z_]\w*)\s*:", r'\1"\2":', literal)
+        try:
+            found[name] = json.loads(quoted_keys)
+        except json.JSONDecodeError:
+            continue  # an expression (SQL built from other constants), not a literal
+    return found
+
+
+@pytest.mark.parametrize("name", worker_contract.SHARED_WITH_WORKER)
+def test_each_shared_constant_has_the_same_value_in_the_worker(name):
+    expected = getattr(worker_contract, name)
+    in_worker = js_constants(SOURCE)
+    assert name in in_worker, f"worker.js declares no `const {name} = ...;`"
+    assert in_worker[name] == (list(expected) if isinstance(expected, tuple) else expected)
+
+
+def test_the_comparison_sees_a_difference():
+    changed = SOURCE.replace('const TIERS_KEY = "config:tiers";', 'const TIERS_KEY = "config:tier";')
+    assert js_constants(changed)["TIERS_KEY"] != worker_contract.TIERS_KEY
+    assert js_constants("const A = { B: 1, C_D: 2 };") == {"A": {"B": 1, "C_D": 2}}
+
+
+def test_the_worker_reads_exactly_the_bindings_the_stack_binds():
+    settings = load_settings({}, stack="dev", require_account=False)
+    bound = {b["name"] for b in script_bindings(worker_plan(settings, "dev"), "kv", "db", "token")}
+    read = set(re.findall(r"\benv\.([A-Z][A-Z0-9_]*)", SOURCE))
+    read |= set(re.findall(r'numericVar\((?:c\.)?env, "([A-Z][A-Z0-9_]*)"\)', SOURCE))
+    assert read == bound
+    assert set(worker_contract.VAR_DEFAULTS) <= bound
