@@ -2,7 +2,7 @@
 
 No Pulumi import here, and no import of the `infra` package: the pack runs in its own
 virtualenv (policy/requirements.txt) where only pulumi and pulumi_policy are installed.
-KV's limits are therefore copied from infra/limits.py; tests/test_policy.py fails when
+KV's limits are therefore copied from infra/platform.py; tests/test_policy.py fails when
 the two copies disagree.
 """
 
@@ -20,14 +20,14 @@ D1 = "cloudflare:index/d1Database:D1Database"
 SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 STATEFUL = (KV_NAMESPACE, D1)
 
-# Copies of infra/limits.py (checked equal by the tests).
+# Copies of infra/platform.py (checked equal by the tests).
 KV_MAX_KEY_BYTES = 512
 KV_MAX_VALUE_BYTES = 25 * 1024 * 1024
 KV_MAX_METADATA_BYTES = 1024
 KV_MIN_EXPIRATION_TTL_S = 60
 
 DEFAULT_PRODUCTION_STACKS = ("prod",)
-DEFAULT_PREVIEW_SUFFIX = "-preview"  # infra/naming.py's preview names end so
+DEFAULT_PREVIEW_SUFFIX = "-preview"  # infra/names.py: preview names end so
 DEFAULT_MAX_COMPATIBILITY_AGE_DAYS = 365
 # Words in a binding name that say its value is a secret (API_KEY, SERVICE_TOKEN, dbPassword...).
 SECRET_WORDS = frozenset(

@@ -14,7 +14,7 @@ if [ -n "${PULUMI_BACKEND_URL:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ]; t
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   for name in "${missing[@]}"; do
-    echo "::error title=Missing repository secret::$name: add it under Settings > Secrets and variables > Actions (README: CI and deploys)"
+    echo "::error title=Missing repository secret::$name: add it under Settings > Secrets and variables > Actions (docs/ci.md)"
   done
   exit 1
 fi

@@ -98,8 +98,8 @@ def test_mocks_refuse_an_import_id_the_provider_would():
         mocks.new_resource(args)
 
 
-def test_readme_documents_the_equivalent_pulumi_import_commands():
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_give_the_equivalent_pulumi_import_commands():
+    readme = (ROOT / "docs" / "deploying.md").read_text()
     for token in (
         "pulumi import cloudflare:index/workersKvNamespace:WorkersKvNamespace",
         "pulumi import cloudflare:index/d1Database:D1Database",

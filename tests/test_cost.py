@@ -22,7 +22,7 @@ GUIDE = {"activeUsers": 10_000, "subscriptionChecksPerUserPerDay": 10, "subscrip
 
 @pytest.fixture
 def table():
-    """The Worker's own table (templates/worker_operations.json): every figure below follows it."""
+    """The Worker's own table (worker/operations.json): every figure below follows it."""
     return operations.load_operations()
 
 
@@ -292,7 +292,7 @@ def test_the_real_operations_table_covers_every_outcome():
     ],
 )
 def test_a_broken_operations_table_is_named(tmp_path, document, message):
-    path = tmp_path / "worker_operations.json"
+    path = tmp_path / "operations.json"
     path.write_text(document)
     with pytest.raises(operations.OperationsTableError, match=message):
         operations.load_operations(path)
@@ -326,7 +326,7 @@ def test_a_cache_miss_variant_listed_in_the_table_is_used_as_listed(tmp_path):
     document = the_real_document()
     listed = {kind: 7 for kind in operations.OPERATION_KINDS}
     document["routes"]["usage_post_allowed_cache_miss"] = listed
-    path = tmp_path / "worker_operations.json"
+    path = tmp_path / "operations.json"
     path.write_text(json.dumps(document))
     table = operations.with_cache_miss_variants(operations.load_operations(path))
     assert table["usage_post_allowed_cache_miss"] == listed
@@ -344,7 +344,7 @@ def test_a_cache_miss_variant_listed_in_the_table_is_used_as_listed(tmp_path):
 def test_a_negative_operation_count_is_refused(tmp_path):
     document = the_real_document()
     document["routes"]["tiers_get"]["kv_reads"] = -1
-    path = tmp_path / "worker_operations.json"
+    path = tmp_path / "operations.json"
     path.write_text(json.dumps(document))
     with pytest.raises(
         operations.OperationsTableError, match=r"routes\.tiers_get\.kv_reads must be a number >= 0, got -1"

@@ -1,6 +1,6 @@
 """Faults and recovery on real workerd: KV down, D1 down, config:tiers missing or corrupt.
 
-Each fault gives the documented degradation (README, "The Worker's API"), and when it clears
+Each fault gives the documented degradation (docs/worker-api.md, "Degradation"), and when it clears
 the very next requests succeed on the same running Worker, with nothing left behind: no
 stale or negative cache entry written during the fault, no usage counted by a failed call.
 test_worker_api.py checks each fault's first answer; these check the whole episode.

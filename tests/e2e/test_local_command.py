@@ -63,7 +63,7 @@ def test_local_command_prepares_serves_and_stops_on_ctrl_c(tmp_path):
     reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
     reader.start()
     try:
-        _read_until(lines, process, "The Worker runs at")
+        _read_until(lines, process, "  cron:")  # the last line it prints when ready
         output = "".join(lines)
         assert f"http://127.0.0.1:{port}" in output
         token = re.search(r"token:\s+(\S+)", output).group(1)

@@ -11,7 +11,7 @@ Authorization headers and methods, sent to the real Worker under `wrangler dev`:
   `subscription:<valid id>`, and every D1 row a valid id (read from the stores themselves).
 
 `PROPERTY_EXAMPLES` sets the examples per property (default 60, CI's); the figures in the
-README's "Reliability" section come from `PROPERTY_EXAMPLES=2000`.
+docs/testing.md's "Reliability" section come from `PROPERTY_EXAMPLES=2000`.
 """
 
 from __future__ import annotations
