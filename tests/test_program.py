@@ -252,3 +252,15 @@ def test_mocks_reject_what_the_provider_would(typ, inputs, reason):
         mocks.new_resource(args)
     with pytest.raises(ProviderRejected, match=reason.replace("[", r"\[").replace("]", r"\]")):
         mocks.new_resource(args)
+
+
+def test_a_deprecated_setting_is_warned_about_and_changes_nothing(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    run = run_program("dev", {"ttls": {"usage": 120}})
+    assert [w for w in warnings if "deprecated" in w] == [
+        "deprecated setting ttls.usage: no route caches usage data (usage is counted in D1), so the Worker no "
+        "longer gets USAGE_TTL; remove it: `pulumi config rm --path ttls.usage`"
+    ]
+    items, _ = bindings(run)
+    assert "USAGE_TTL" not in {b["name"] for b in items}
