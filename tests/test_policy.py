@@ -302,3 +302,10 @@ def test_policy_pack_project_file_names_a_python_runtime_with_its_own_virtualenv
     text = (POLICY / "PulumiPolicy.yaml").read_text()
     assert re.search(r"runtime:\s+name: python\s+options:\s+toolchain: pip\s+virtualenv: venv", text)
     assert "policy/venv/" in (ROOT / ".gitignore").read_text()
+
+
+def test_the_ci_docs_enforce_the_pack_by_its_published_name(pack):
+    """docs/ci.md's policy-group commands name the pack as `pulumi policy publish` will publish it."""
+    docs = (ROOT / "docs" / "ci.md").read_text()
+    assert f"pulumi policy enable <org>/{pack['name']} latest --policy-group" in docs
+    assert "pulumi policy publish <org> --cwd policy" in docs

@@ -222,6 +222,15 @@ def test_secrets_never_reach_a_command_line():
             )
 
 
+def test_no_committed_stack_file_holds_a_cloudflare_token():
+    """A preview can decrypt its stacks' config secrets: the provider's token comes from the job's environment."""
+    stack_files = sorted(ROOT.glob("Pulumi.*.yaml"))
+    assert [p.name for p in stack_files] == ["Pulumi.dev.yaml", "Pulumi.prod.yaml"]
+    for path in stack_files:
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        assert "cloudflare:apiToken" not in config, f"{path.name}: keep the Cloudflare token in the GitHub environment"
+
+
 def run_main_only_guard(ref):
     (guard,) = steps(jobs_of("deploy.yml")["main-only"])
     env = {**os.environ, "GITHUB_REF": ref, "GITHUB_SHA": "0" * 40}
