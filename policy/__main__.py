@@ -19,7 +19,15 @@ from pulumi_policy import (
 
 
 def _resource(args) -> guardrails.Resource:
-    return guardrails.Resource(type=args.resource_type, name=args.name, props=args.props, protect=args.opts.protect)
+    return guardrails.Resource(
+        type=args.resource_type,
+        name=args.name,
+        props=args.props,
+        protect=args.opts.protect,
+        # The SDK's PolicyResourceOptions has no retain_on_delete yet (the engine does not send
+        # it): read it when a later SDK does, so the live check gets it without a change here.
+        retain_on_delete=getattr(args.opts, "retain_on_delete", None),
+    )
 
 
 def _reporting(check):
@@ -44,9 +52,9 @@ PolicyPack(
     policies=[
         ResourceValidationPolicy(
             name="production-storage-protected",
-            description="KV namespaces and D1 databases of production stacks are protected.",
+            description="KV namespaces and D1 databases of production stacks are protected and retained on delete.",
             validate=_reporting(
-                lambda resource, urn, config: guardrails.unprotected_stateful(
+                lambda resource, urn, config: guardrails.unguarded_stateful(
                     resource,
                     guardrails.stack_of(urn),
                     config.get("productionStacks", guardrails.DEFAULT_PRODUCTION_STACKS),

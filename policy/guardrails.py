@@ -56,6 +56,9 @@ class Resource:
     name: str
     props: Mapping[str, Any]
     protect: bool = False
+    # None: the engine did not say. Pulumi's analyzer protocol (pulumi 3.272, pulumi-policy
+    # 1.21) sends policies no retainOnDelete; the tests feed the program's own value.
+    retain_on_delete: bool | None = None
 
 
 def stack_of(urn: str) -> str:
@@ -63,16 +66,32 @@ def stack_of(urn: str) -> str:
     return urn.removeprefix("urn:pulumi:").split("::", 1)[0] if urn.startswith("urn:pulumi:") else ""
 
 
-def unprotected_stateful(resource: Resource, stack: str, production_stacks: Iterable[str]) -> list[str]:
+def unguarded_stateful(resource: Resource, stack: str, production_stacks: Iterable[str]) -> list[str]:
+    """A production store must be both protected (no replace, no destroy) and retained on delete.
+
+    `protect` stops `pulumi up` and `pulumi destroy` from deleting it; `retainOnDelete` keeps
+    the namespace or database in Cloudflare when the resource leaves the stack anyway
+    (`pulumi state unprotect`, `pulumi destroy --exclude-protected`, a dropped setting).
+    """
     if resource.type not in STATEFUL or stack not in set(production_stacks):
         return []
-    if resource.protect:
+    missing = []
+    if not resource.protect:
+        missing.append("protected")
+    if resource.retain_on_delete is False:
+        missing.append("retained on delete")
+    if not missing:
         return []
     label = "KV namespace" if resource.type == KV_NAMESPACE else "D1 database"
     shown = resource.props.get("title") or resource.props.get("name") or resource.name
+    fixes = []
+    if not resource.protect:
+        fixes.append("set `protectStatefulResources: true` for the stack")
+    if resource.retain_on_delete is False:
+        fixes.append("keep `retain_on_delete=True` on production storage (infra/stack/storage.py)")
     return [
-        f"{label} {shown!r} in production stack {stack!r} is not protected: a replacement or "
-        "`pulumi destroy` would drop its data; set `protectStatefulResources: true` for the stack"
+        f"{label} {shown!r} in production stack {stack!r} is not {' and not '.join(missing)}: a replacement, "
+        f"`pulumi destroy` or a dropped resource would delete its data; {' and '.join(fixes)}"
     ]
 
 

@@ -1,21 +1,37 @@
 #!/usr/bin/env bash
-# CI: fail early, with the list, when repository secrets the deploy needs are missing
+# CI: fail early, with the list, when a GitHub environment lacks a secret its job needs
 # (instead of a state-backend or Cloudflare error further down). Names only, never values.
+# Usage: scripts/ci-secrets.sh [--outputs-only] ENVIRONMENT
+#   ENVIRONMENT: the job's GitHub environment (preview, dev, prod, wrangler-toml; docs/ci.md)
+#   --outputs-only: the job only reads the stacks' outputs, so it needs no Cloudflare secret
 set -euo pipefail
+needs_cloudflare=1
+if [ "${1:-}" = --outputs-only ]; then
+  needs_cloudflare=0
+  shift
+fi
+environment=${1:-}
+if [ -z "$environment" ] || [ $# -ne 1 ]; then
+  echo "usage: $0 [--outputs-only] ENVIRONMENT (the GitHub environment of the job)" >&2
+  exit 2
+fi
+
 missing=()
-[ -n "${CLOUDFLARE_API_TOKEN:-}" ] || missing+=(CLOUDFLARE_API_TOKEN)
-[ -n "${CLOUDFLARE_ACCOUNT_ID:-}" ] || missing+=(CLOUDFLARE_ACCOUNT_ID)
+if [ "$needs_cloudflare" = 1 ]; then
+  [ -n "${CLOUDFLARE_API_TOKEN:-}" ] || missing+=(CLOUDFLARE_API_TOKEN)
+  [ -n "${CLOUDFLARE_ACCOUNT_ID:-}" ] || missing+=(CLOUDFLARE_ACCOUNT_ID)
+fi
 if [ -z "${PULUMI_ACCESS_TOKEN:-}" ] && [ -z "${PULUMI_BACKEND_URL:-}" ]; then
   missing+=("PULUMI_ACCESS_TOKEN (Pulumi Cloud) or PULUMI_BACKEND_URL (self-managed backend)")
 fi
 if [ -n "${PULUMI_BACKEND_URL:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ]; then
   # Needed unless the stacks use a KMS secrets provider instead of the passphrase one.
-  echo "::warning title=No PULUMI_CONFIG_PASSPHRASE::a self-managed backend's passphrase-encrypted stacks need it"
+  echo "::warning title=No PULUMI_CONFIG_PASSPHRASE::a self-managed backend's passphrase-encrypted stacks need it in the '$environment' environment"
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   for name in "${missing[@]}"; do
-    echo "::error title=Missing repository secret::$name: add it under Settings > Secrets and variables > Actions (docs/ci.md)"
+    echo "::error title=Missing environment secret::$name: add it to the GitHub environment '$environment' (Settings > Environments > $environment > Environment secrets; docs/ci.md)"
   done
   exit 1
 fi
-echo "repository secrets present"
+echo "the '$environment' environment's secrets are present"

@@ -6,6 +6,7 @@ import re
 import runpy
 import sys
 import tomllib
+from dataclasses import replace
 
 import pulumi_policy
 import pytest
@@ -31,7 +32,13 @@ TODAY = dt.date(2026, 5, 1)  # fixed, so the compatibility-date rule never turns
 def resources_of(run):
     """The program's resources as the pack sees them at `pulumi up`: inputs plus the ids."""
     return [
-        guardrails.Resource(type=r.type, name=r.name, props={**unwrap(r.inputs)[0], "id": r.id}, protect=r.protect)
+        guardrails.Resource(
+            type=r.type,
+            name=r.name,
+            props={**unwrap(r.inputs)[0], "id": r.id},
+            protect=r.protect,
+            retain_on_delete=r.retain_on_delete,
+        )
         for r in run.resources
     ]
 
@@ -39,7 +46,7 @@ def resources_of(run):
 def violations(resources, stack):
     found = guardrails.preview_storage_bound(resources)
     for resource in resources:
-        found += guardrails.unprotected_stateful(resource, stack, guardrails.DEFAULT_PRODUCTION_STACKS)
+        found += guardrails.unguarded_stateful(resource, stack, guardrails.DEFAULT_PRODUCTION_STACKS)
         found += guardrails.secret_in_plain_text(resource)
         found += guardrails.kv_entry_problems(resource)
         found += guardrails.stale_compatibility_date(resource, 365, TODAY)
@@ -57,6 +64,21 @@ def test_an_unprotected_production_store_is_refused_but_dev_may_opt_out():
     assert len(found) == 4 and all("is not protected" in message for message in found)
     assert "'guruai-db-prod'" in " ".join(found)
     assert violations(unprotected, "dev") == []
+
+
+def test_a_production_store_must_also_be_retained_on_delete(prod_run):
+    """protect alone leaves the data to `pulumi destroy --exclude-protected` or an unprotect; retain keeps it."""
+    stores = [r for r in resources_of(prod_run) if r.type in guardrails.STATEFUL]
+    assert len(stores) == 4 and all(r.protect and r.retain_on_delete for r in stores)  # what the program declares
+    for store in stores:
+        found = guardrails.unguarded_stateful(replace(store, retain_on_delete=False), "prod", ["prod"])
+        assert len(found) == 1 and "is not retained on delete" in found[0] and "is not protected" not in found[0]
+        assert "retain_on_delete=True" in found[0]
+        both = guardrails.unguarded_stateful(replace(store, protect=False, retain_on_delete=False), "prod", ["prod"])
+        assert "is not protected and not retained on delete" in both[0]
+        # The engine does not send retainOnDelete to a live pack yet: unknown is not a violation.
+        assert guardrails.unguarded_stateful(replace(store, retain_on_delete=None), "prod", ["prod"]) == []
+        assert guardrails.unguarded_stateful(replace(store, retain_on_delete=False), "dev", ["prod"]) == []
 
 
 def test_binding_a_preview_namespace_or_database_is_refused(dev_run):
@@ -132,14 +154,55 @@ def test_the_packs_copy_of_kv_limits_matches_infra():
     assert guardrails.KV_MIN_EXPIRATION_TTL_S == limits.KV_MIN_EXPIRATION_TTL_S
 
 
-def test_the_packs_requirements_pin_the_locked_versions():
-    locked = {p["name"]: p["version"] for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]}
+LOCK = tomllib.loads((ROOT / "uv.lock").read_text())["package"]
+
+
+def locked_closure(*roots):
+    """The packages uv.lock installs for `roots`, with each one's locked version and file hashes."""
+    packages = {p["name"]: p for p in LOCK}
+    found, todo = {}, list(roots)
+    while todo:
+        package = packages[todo.pop()]
+        if package["name"] not in found:
+            files = ([package["sdist"]] if "sdist" in package else []) + package.get("wheels", [])
+            found[package["name"]] = (package["version"], {f["hash"].removeprefix("sha256:") for f in files})
+            todo += [dependency["name"] for dependency in package.get("dependencies", [])]
+    return found
+
+
+def requirement_blocks(path):
+    """name -> (version, {sha256 hashes}) of a pip requirements file with --hash options."""
+    found = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", path.read_text()):
+        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", block)
+        if match:
+            found[match.group(1).lower()] = (match.group(2), set(re.findall(r"--hash=sha256:([0-9a-f]{64})", block)))
+    return found
+
+
+def test_the_packs_direct_requirements_are_the_locked_versions():
     pins = dict(
-        line.split("==")
-        for line in (POLICY / "requirements.txt").read_text().splitlines()
-        if line and not line.startswith("#")
+        line.split("==") for line in (POLICY / "requirements.in").read_text().splitlines() if line and line[0] != "#"
     )
-    assert pins == {"pulumi": locked["pulumi"], "pulumi-policy": locked["pulumi-policy"]}
+    locked = locked_closure("pulumi", "pulumi-policy")
+    assert pins == {"pulumi": locked["pulumi"][0], "pulumi-policy": locked["pulumi-policy"][0]}
+
+
+def test_the_packs_requirements_are_hash_locked_like_uv_lock():
+    """Every package pip installs for the pack, transitive ones too, at uv.lock's version, each with hashes.
+
+    Every file uv.lock trusts for a package is accepted (the CI runner's wheel among them), and a
+    requirements file with hashes puts pip in hash-checking mode: any other file is refused.
+    """
+    required = requirement_blocks(POLICY / "requirements.txt")
+    locked = locked_closure("pulumi", "pulumi-policy")
+    assert set(required) == set(locked), "regenerate policy/requirements.txt (its first lines say how)"
+    for name, (version, hashes) in required.items():
+        assert version == locked[name][0], f"{name}: {version} in requirements.txt, {locked[name][0]} in uv.lock"
+        assert hashes >= locked[name][1], f"{name}: a file uv.lock trusts has no hash in requirements.txt"
+    text = (POLICY / "requirements.txt").read_text()
+    assert len(re.findall(r"^[A-Za-z0-9_.-]+==", text, re.M)) == len(required)  # nothing unpinned slipped in
+    assert "uv pip compile policy/requirements.in" in text.splitlines()[1]
 
 
 def test_the_pack_imports_nothing_its_virtualenv_lacks():
@@ -180,14 +243,29 @@ def test_the_pack_wires_every_rule(pack):
     }
     assert policies["compatibility-date-recent"].enforcement_level == EnforcementLevel.ADVISORY
 
-    def resource_violations(name, typ, props, protect=False, urn="urn:pulumi:prod::guruai-cache::t::r", config=None):
+    def resource_violations(
+        name, typ, props, protect=False, urn="urn:pulumi:prod::guruai-cache::t::r", config=None, retain=None
+    ):
         reported = []
-        args = ResourceValidationArgs(typ, props, urn, "r", options(protect), None, config or {})
+        opts = options(protect)
+        if retain is not None:
+            opts.retain_on_delete = retain  # what pulumi-policy 1.21's options lack
+        args = ResourceValidationArgs(typ, props, urn, "r", opts, None, config or {})
         policies[name].validate(args, lambda message, urn=None: reported.append(message))
         return reported
 
     assert resource_violations("production-storage-protected", D1, {"name": "guruai-db-prod"})
     assert not resource_violations("production-storage-protected", D1, {"name": "guruai-db-prod"}, protect=True)
+    # When the engine reports retainOnDelete (a later SDK's options), the live check uses it.
+    assert (
+        "is not retained on delete"
+        in resource_violations(
+            "production-storage-protected", D1, {"name": "guruai-db-prod"}, protect=True, retain=False
+        )[0]
+    )
+    assert not resource_violations(
+        "production-storage-protected", D1, {"name": "guruai-db-prod"}, protect=True, retain=True
+    )
     assert not resource_violations(
         "production-storage-protected", D1, {"name": "x"}, config={"productionStacks": ["live"]}
     )
@@ -224,3 +302,10 @@ def test_policy_pack_project_file_names_a_python_runtime_with_its_own_virtualenv
     text = (POLICY / "PulumiPolicy.yaml").read_text()
     assert re.search(r"runtime:\s+name: python\s+options:\s+toolchain: pip\s+virtualenv: venv", text)
     assert "policy/venv/" in (ROOT / ".gitignore").read_text()
+
+
+def test_the_ci_docs_enforce_the_pack_by_its_published_name(pack):
+    """docs/ci.md's policy-group commands name the pack as `pulumi policy publish` will publish it."""
+    docs = (ROOT / "docs" / "ci.md").read_text()
+    assert f"pulumi policy enable <org>/{pack['name']} latest --policy-group" in docs
+    assert "pulumi policy publish <org> --cwd policy" in docs
