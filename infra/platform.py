@@ -82,5 +82,8 @@ STORAGE_METERS = (
     StorageMeter("d1_storage_bytes", "D1 storage", 500_000_000, 5 * GB, 0.75),
 )
 
+# The most one D1 database holds, per plan: beyond it the database refuses writes.
+D1_MAX_DATABASE_BYTES = {"free": 500_000_000, "paid": 10 * GB}
+
 # Not modelled: Workers CPU time (paid: 30 M CPU-ms a month included, then $0.02 per
 # million CPU-ms; free: 10 ms per invocation). This Worker spends a few ms per request.

@@ -68,6 +68,15 @@ def test_guides_example_comes_out_as_the_hand_calculation(table):
     }
     by_hand["worker_requests"] = checks + updates + cron
 
+    # On the Free plan the day's 1,000 KV writes run out: from then the Worker caches nothing,
+    # and every lookup that would have hit reads D1 like a miss, until 00:00 UTC.
+    served = 1_000 / by_hand["kv_writes"]
+    for kind in ("d1_queries", "d1_rows_read", "d1_rows_written"):
+        by_hand[kind] += (1 - served) * hits * (ops("subscription_get_miss", kind) - ops("subscription_get_hit", kind))
+    assert result.kv_fallback is not None and result.kv_fallback.cause == "KV writes"
+    assert result.kv_fallback.after_s == pytest.approx(served * DAY_S)
+    assert result.kv_fallback.extra["d1_rows_read"] == pytest.approx((1 - served) * hits)  # one row per lookup
+
     for key in (
         "kv_reads",
         "kv_writes",
@@ -197,13 +206,42 @@ def test_without_growth_traffic_within_the_limits_never_hits_one(table):
 
 def test_unsubscribed_users_take_the_negative_cache_paths():
     traffic = Traffic(
-        active_users=100, subscription_checks_per_user_per_day=10, cache_hit_ratio=0.8, unsubscribed_share=0.25
+        active_users=100,
+        subscription_checks_per_user_per_day=10,
+        cache_hit_ratio=0.8,
+        unsubscribed_share=0.25,
+        lapsed_share=0.4,
     )
-    requests = cost.requests_per_day(traffic, "0 3 * * *")
+    requests = cost.requests_per_day(traffic, "0 3 * * *", subscription_ttl_s=300)
+    negative = cost.negative_hit_ratio(0.8, 300)
     assert requests["subscription_get_hit"] == pytest.approx(1_000 * 0.75 * 0.8)
     assert requests["subscription_get_miss"] == pytest.approx(1_000 * 0.75 * 0.2)
-    assert requests["subscription_get_negative_hit"] == pytest.approx(1_000 * 0.25 * 0.8)
-    assert requests["subscription_get_not_found"] == pytest.approx(1_000 * 0.25 * 0.2)
+    assert requests["subscription_get_negative_hit"] == pytest.approx(1_000 * 0.25 * negative)
+    assert requests["subscription_get_not_found"] == pytest.approx(1_000 * 0.25 * (1 - negative) * 0.6)
+    assert requests["subscription_get_not_found_lapsed"] == pytest.approx(1_000 * 0.25 * (1 - negative) * 0.4)
+
+
+def test_negative_entries_live_60_s_so_they_hit_less_than_subscriptions():
+    # 0.9 over 300 s means 9 lookups per 300 s in a session; over 60 s that is 1.8: 1.8 / 2.8 = 64 %.
+    assert cost.negative_hit_ratio(0.9, 300) == pytest.approx(1.8 / 2.8)
+    assert cost.negative_hit_ratio(0.9, 60) == pytest.approx(0.9)  # the same life, the same ratio
+    assert cost.negative_hit_ratio(1.0, 300) == 1.0 and cost.negative_hit_ratio(0.0, 300) == 0.0
+    # The KV writes that refill them follow: unsubscribed lookups miss 36 %, not 10 %.
+    traffic = {**GUIDE, "unsubscribedShare": 1.0, "workersPlan": "paid"}
+    negative_writes = cost.requests_per_day(settings_with(traffic).traffic, "0 3 * * *")
+    misses = negative_writes["subscription_get_not_found"] + negative_writes["subscription_get_not_found_lapsed"]
+    assert misses == pytest.approx(100_000 * (1 - 1.8 / 2.8))
+
+
+def test_a_lapsed_user_costs_the_d1_row_it_reads(table):
+    """A canceled or past_due row is read (1 row) before the status filter drops it; no row costs none."""
+    assert table["subscription_get_not_found_lapsed"]["d1_rows_read"] == 1
+    assert table["subscription_get_not_found"]["d1_rows_read"] == 0
+    traffic = {**GUIDE, "unsubscribedShare": 1.0, "workersPlan": "paid"}
+    never, lapsed = (cost.estimate(settings_with({**traffic, "lapsedShare": share}), table) for share in (0, 1))
+    requests = lapsed.requests
+    misses = requests["subscription_get_not_found_lapsed"]
+    assert daily(lapsed, "d1_rows_read") - daily(never, "d1_rows_read") == pytest.approx(misses)
 
 
 def test_usage_calls_split_into_allowed_and_denied_hits_and_misses_and_cron_runs_follow_the_schedule():
@@ -243,14 +281,32 @@ def test_usage_rows_are_kept_for_the_retention_window_and_their_cleanup_is_count
     assert table[operations.PER_DELETED_ROW]["d1_rows_written"] >= 1  # D1 bills a deleted row as written
 
 
-def test_the_evenly_spread_hit_ratio_is_the_guides_ttl_against_its_check_rate():
+def test_the_random_arrival_hit_ratio_is_the_guides_ttl_against_its_check_rate():
     # 10 checks a user a day, 300 s TTL: 10/86,400 x 300 = 0.0347 lookups per TTL.
     per_ttl = 10 / 86_400 * 300
-    assert cost.evenly_spread_hit_ratio(Traffic(), 300) == pytest.approx(per_ttl / (1 + per_ttl))  # 3.4 %
-    assert cost.evenly_spread_hit_ratio(Traffic(), 300) < 0.04
+    assert cost.random_arrival_hit_ratio(Traffic(), 300) == pytest.approx(per_ttl / (1 + per_ttl))  # 3.4 %
+    assert cost.random_arrival_hit_ratio(Traffic(), 300) < 0.04
 
 
-def test_the_evenly_spread_hit_ratio_matches_a_simulated_cache():
+def test_the_kv_counter_looks_up_no_subscription_so_its_usage_calls_do_not_raise_the_ratio():
+    traffic = Traffic(usage_calls_per_user_per_day=10)  # 10 checks + 10 usage calls a user a day
+    with_usage, checks_only = (20 / 86_400 * 300, 10 / 86_400 * 300)
+    assert cost.random_arrival_hit_ratio(traffic, 300, "d1") == pytest.approx(with_usage / (1 + with_usage))  # 6.5 %
+    assert cost.random_arrival_hit_ratio(traffic, 300, "kv-counter") == pytest.approx(checks_only / (1 + checks_only))
+
+
+def test_evenly_spaced_lookups_further_apart_than_the_ttl_never_hit():
+    """Why the random-arrival ratio is no floor: one lookup every 301 s with a 300 s TTL hits nothing."""
+    expires, hits = -1.0, 0
+    for now in range(0, 301 * 1_000, 301):
+        if now < expires:
+            hits += 1
+        else:
+            expires = now + 300
+    assert hits == 0 < cost.random_arrival_hit_ratio(Traffic(subscription_checks_per_user_per_day=86_400 / 301), 300)
+
+
+def test_the_random_arrival_hit_ratio_matches_a_simulated_cache():
     import random
 
     rng, ttl, rate = random.Random(5), 300.0, 1 / 200  # one lookup every 200 s on average
@@ -262,7 +318,7 @@ def test_the_evenly_spread_hit_ratio_matches_a_simulated_cache():
         else:
             expires = now + ttl  # a miss fills the cache; hits do not extend it
     traffic = Traffic(subscription_checks_per_user_per_day=86_400 * rate)
-    assert hits / lookups == pytest.approx(cost.evenly_spread_hit_ratio(traffic, int(ttl)), abs=0.01)
+    assert hits / lookups == pytest.approx(cost.random_arrival_hit_ratio(traffic, int(ttl)), abs=0.01)
 
 
 def test_the_prices_say_when_they_were_read():
@@ -300,21 +356,25 @@ def test_a_broken_operations_table_is_named(tmp_path, document, message):
 
 def test_the_tables_usage_miss_outcomes_are_its_hit_path_plus_what_a_lookup_miss_adds(table):
     # The model's assumption, checked on the Worker's measured table wherever it lists a miss outcome.
-    stripped = {outcome: ops for outcome, ops in table.items() if not outcome.endswith("_cache_miss")}
+    stripped = {outcome: ops for outcome, ops in table.items() if "_cache_miss" not in outcome}
     derived = operations.with_cache_miss_variants(stripped)
-    listed = [outcome for outcome, _, _ in operations.USAGE_LOOKUPS if f"{outcome}_cache_miss" in table]
-    assert listed
-    for outcome in listed:
-        assert derived[f"{outcome}_cache_miss"] == table[f"{outcome}_cache_miss"], outcome
+    listed = [
+        f"{outcome}{suffix}" for outcome, _, _, suffix in operations.USAGE_LOOKUPS if f"{outcome}{suffix}" in table
+    ]
+    assert len(listed) == len(operations.USAGE_LOOKUPS)
+    for variant in listed:
+        assert derived[variant] == table[variant], variant
 
 
 def test_usage_calls_of_users_without_a_subscription_are_refused_and_leave_no_usage_row(table):
-    traffic = {**small_app(2), "unsubscribedShare": 0.5}
-    requests = cost.requests_per_day(settings_with(traffic).traffic, "0 3 * * *")
-    assert requests["usage_post_no_subscription"] + requests["usage_post_no_subscription_cache_miss"] == pytest.approx(
-        1_000 * 2 * 0.5
-    )
-    assert requests["usage_post_no_subscription_cache_miss"] == pytest.approx(1_000 * 2 * 0.5 * 0.01)
+    traffic = {**small_app(2), "unsubscribedShare": 0.5, "lapsedShare": 0.25}
+    requests = cost.requests_per_day(settings_with(traffic).traffic, "0 3 * * *", subscription_ttl_s=300)
+    refused = ("usage_post_no_subscription", "usage_post_no_subscription_cache_miss")
+    refused_lapsed = "usage_post_no_subscription_cache_miss_lapsed"
+    assert sum(requests[o] for o in refused) + requests[refused_lapsed] == pytest.approx(1_000 * 2 * 0.5)
+    missed = 1_000 * 2 * 0.5 * (1 - cost.negative_hit_ratio(0.99, 300))
+    assert requests["usage_post_no_subscription_cache_miss"] == pytest.approx(missed * 0.75)
+    assert requests[refused_lapsed] == pytest.approx(missed * 0.25)
     assert cost.usage_rows_per_day(settings_with(traffic).traffic) == pytest.approx(500)
 
 
@@ -372,6 +432,9 @@ def test_a_negative_operation_count_is_refused(tmp_path):
         ({"activeUsers": 2.5}, "traffic.activeUsers", "use a whole number"),
         ({"workersPlan": "pro"}, "traffic.workersPlan", "(got 'pro'); fix: use one of 'free' or 'paid'"),
         ({"activeUser": 10}, "traffic.activeUser", "did you mean 'traffic.activeUsers'?"),
+        ({"activeUsers": True}, "traffic.activeUsers", "a boolean is not a number (got true); fix: use a number"),
+        ({"cacheHitRatio": False}, "traffic.cacheHitRatio", "a boolean is not a number (got false)"),
+        ({"lapsedShare": 2}, "traffic.lapsedShare", "between 0 and 1"),
     ],
 )
 def test_bad_traffic_settings_name_key_value_and_fix(traffic, key, says):
@@ -413,7 +476,13 @@ def test_estimate_prints_a_table_with_daily_figures_limits_and_the_bill():
     assert f"{writes.daily:,.0f}" in row and f"{writes.utilisation:.1%}" in row
     assert f"used up by {cost.utc_clock(writes.exhausted_after_s)} UTC" in result.output
     assert f"Workers Paid: ${expected.paid_monthly_usd:,.2f} a month" in result.output
-    assert f"would give only {expected.evenly_spread_hit_ratio:.1%}" in " ".join(result.output.split())
+    printed = " ".join(result.output.split())
+    assert (
+        f"at random times over the day the subscription TTL would give {expected.random_arrival_hit_ratio:.1%}"
+        in printed
+    )
+    assert expected.kv_fallback is not None
+    assert f"from {cost.utc_clock(expected.kv_fallback.after_s)} UTC, with the KV writes gone" in printed
 
 
 def test_estimate_kv_counter_prices_the_guides_limiter(monkeypatch, tmp_path):
@@ -521,3 +590,65 @@ def test_bad_traffic_stops_preview_before_any_resource(logged):
 def test_hand_checked_clock():
     assert cost.utc_clock(DAY_S * 1_000 / 10_000) == "02:24"
     assert math.isclose(DAY_S * 1_000 / 100_000 / 60, 14.4)
+
+
+def test_a_boolean_on_the_command_line_is_refused_not_read_as_one_user():
+    result = invoke("--stack", "dev", "-t", "activeUsers=true")
+    assert result.exit_code == 2
+    assert "traffic.activeUsers: a boolean is not a number (got true)" in " ".join(result.output.split())
+
+
+# --- the D1 database's own size limit ------------------------------------------------------
+
+
+def d1_bytes(users, retention_days=35, usage_calls=1):
+    """What the model stores in D1 for `users` active users (all subscribed, each using the API daily)."""
+    return users * (cost.SUBSCRIPTION_ROW_BYTES + min(1, usage_calls) * retention_days * cost.USAGE_ROW_BYTES)
+
+
+def test_on_workers_paid_the_day_the_database_reaches_10_gb_is_named(table, logged):
+    # 1 M users x (200 + 35 x 100) bytes = 3.7 GB today; +10 % users a month crosses 10 GB later.
+    growing = {"activeUsers": 1_000_000, "usageCallsPerUserPerDay": 1, "monthlyUserGrowth": 0.1, "workersPlan": "paid"}
+    result = cost.estimate(settings_with(growing), table)
+    full = result.database_full
+    assert full is not None and full.label == "D1 database size (10 GB per database on Workers Paid)"
+    assert d1_bytes(cost.users_on_day(settings_with(growing).traffic, full.day)) > 10e9
+    assert d1_bytes(cost.users_on_day(settings_with(growing).traffic, full.day - 1)) <= 10e9
+    assert full.active_users == cost.users_on_day(settings_with(growing).traffic, full.day)
+    assert result.to_json()["databaseFull"] == {"day": full.day, "limit": full.label, "activeUsers": full.active_users}
+    run_program("prod", {"traffic": growing}, dry_run=True)
+    assert any(f"the D1 database reaches its limit on day {full.day}" in w for w in logged["warn"])
+
+
+def test_a_database_that_stays_small_is_never_full(table):
+    assert cost.estimate(settings_with({"workersPlan": "paid"}), table).database_full is None
+
+
+def test_on_the_free_plan_the_database_is_full_at_500_mb(table):
+    result = cost.estimate(settings_with({"activeUsers": 200_000, "usageCallsPerUserPerDay": 1}), table)
+    assert d1_bytes(200_000) > 500e6
+    assert result.database_full is not None and result.database_full.day == 0
+    assert (
+        "500 MB" not in result.database_full.label
+        and "0.5 GB per database on Workers Free" in result.database_full.label
+    )
+
+
+# --- the free plan's KV allowance running out ------------------------------------------------
+
+
+def test_once_kv_writes_run_out_every_lookup_reads_d1_for_the_rest_of_the_day(table, logged):
+    traffic = {**GUIDE, "cacheHitRatio": 0.9}
+    free, paid = (cost.estimate(settings_with({**traffic, "workersPlan": plan}), table) for plan in ("free", "paid"))
+    assert paid.kv_fallback is None  # Paid bills the extra writes instead of refusing them
+    fallback = free.kv_fallback
+    assert fallback is not None and cost.utc_clock(fallback.after_s) == "02:24"
+    assert daily(free, "d1_rows_read") - daily(paid, "d1_rows_read") == pytest.approx(fallback.extra["d1_rows_read"])
+    assert fallback.extra["d1_rows_read"] == pytest.approx(90_000 * (1 - 0.1))  # 90 % of the day's 90,000 hits
+    assert free.to_json()["kvFallback"]["fromUtc"] == "02:24"
+    run_program("prod", {"traffic": traffic}, dry_run=True)
+    assert any("from 02:24 UTC, with the KV writes gone, the Worker caches nothing" in w for w in logged["warn"])
+
+
+def test_no_fallback_while_kv_fits_the_free_plan(table):
+    assert cost.estimate(settings_with(small_app(1)), table).kv_fallback is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,6 +18,8 @@ from cronsim import CronSim
 
 from infra import platform, worker_contract
 from infra.cost.operations import (
+    HIT_TO_MISS,
+    NEGATIVE_HIT_TO_MISS,
     OPERATION_KINDS,
     PER_DELETED_ROW,
     OperationsTable,
@@ -30,6 +32,7 @@ from infra.settings import Settings, load_settings
 from infra.settings.traffic import Traffic
 
 SECONDS_PER_DAY = 86_400
+D1_KINDS = ("d1_queries", "d1_rows_read", "d1_rows_written")
 
 # Sizes the storage estimate assumes (bytes, indexes included); storage is far from
 # every limit at these sizes, so a rough figure is enough.
@@ -52,12 +55,30 @@ def cron_runs_per_day(cron: str) -> float:
     return runs / 28
 
 
-def requests_per_day(traffic: Traffic, cron: str) -> dict[str, float]:
-    """How many invocations a day end in each route outcome."""
+def negative_hit_ratio(hit_ratio: float, subscription_ttl_s: int) -> float:
+    """The hit ratio of the Worker's "no subscription" entries, which live 60 s, not the subscription TTL.
+
+    Derived from the ratio assumed for entries living the subscription TTL T: with lookups at
+    random times within a user's session, a ratio h means h/(1-h) lookups per T (the inverse of
+    x/(1+x)); the same rate gives x' = h/(1-h) * 60/T lookups per negative entry's life, and
+    the ratio x'/(1+x'). For h = 0.9 and T = 300 s that is 64 %, not 90 %.
+    """
+    if hit_ratio >= 1:
+        return 1.0
+    per_negative_ttl = hit_ratio / (1 - hit_ratio) * worker_contract.NEGATIVE_CACHE_TTL_S / subscription_ttl_s
+    return per_negative_ttl / (1 + per_negative_ttl)
+
+
+def requests_per_day(
+    traffic: Traffic, cron: str, subscription_ttl_s: int = worker_contract.VAR_DEFAULTS["SUBSCRIPTION_TTL"]
+) -> dict[str, float]:
+    """How many invocations a day end in each route outcome (and each case of it that costs differently)."""
     checks = traffic.active_users * traffic.subscription_checks_per_user_per_day
     subscribed = checks * (1 - traffic.unsubscribed_share)
     unsubscribed = checks * traffic.unsubscribed_share
     hit = traffic.cache_hit_ratio
+    negative_hit = negative_hit_ratio(hit, subscription_ttl_s)
+    lapsed = traffic.lapsed_share
     usage_calls = traffic.active_users * traffic.usage_calls_per_user_per_day
     usage = usage_calls * (1 - traffic.unsubscribed_share)
     refused = usage_calls * traffic.unsubscribed_share  # 403: no active subscription
@@ -65,29 +86,35 @@ def requests_per_day(traffic: Traffic, cron: str) -> dict[str, float]:
         "health": traffic.health_checks_per_day,
         "subscription_get_hit": subscribed * hit,
         "subscription_get_miss": subscribed * (1 - hit),
-        "subscription_get_negative_hit": unsubscribed * hit,
-        "subscription_get_not_found": unsubscribed * (1 - hit),
+        "subscription_get_negative_hit": unsubscribed * negative_hit,
+        "subscription_get_not_found": unsubscribed * (1 - negative_hit) * (1 - lapsed),
+        "subscription_get_not_found_lapsed": unsubscribed * (1 - negative_hit) * lapsed,
         "subscription_put": traffic.subscription_updates_per_day,
         "tiers_get": traffic.active_users * traffic.tier_reads_per_user_per_day,
         "usage_post_allowed": usage * (1 - traffic.usage_denied_share) * hit,
         "usage_post_allowed_cache_miss": usage * (1 - traffic.usage_denied_share) * (1 - hit),
         "usage_post_denied": usage * traffic.usage_denied_share * hit,
         "usage_post_denied_cache_miss": usage * traffic.usage_denied_share * (1 - hit),
-        "usage_post_no_subscription": refused * hit,
-        "usage_post_no_subscription_cache_miss": refused * (1 - hit),
+        "usage_post_no_subscription": refused * negative_hit,
+        "usage_post_no_subscription_cache_miss": refused * (1 - negative_hit) * (1 - lapsed),
+        "usage_post_no_subscription_cache_miss_lapsed": refused * (1 - negative_hit) * lapsed,
         "scheduled_cleanup": cron_runs_per_day(cron),
     }
 
 
-def evenly_spread_hit_ratio(traffic: Traffic, ttl_s: int) -> float:
+def random_arrival_hit_ratio(traffic: Traffic, ttl_s: int, usage_store: UsageStore = "d1") -> float:
     """The hit ratio if each user's lookups came at random (Poisson) times over the day.
 
     A miss caches the entry for ttl_s; the lookups within that time hit, then the next
     one misses again. With lambda lookups a second per user, each miss is followed by
-    lambda*ttl hits on average: hit ratio = lambda*ttl / (1 + lambda*ttl). Real users
-    look up in bursts, which is what a higher `cacheHitRatio` assumes; this is its floor.
+    lambda*ttl hits on average: hit ratio = lambda*ttl / (1 + lambda*ttl). It is no floor:
+    lookups spaced evenly further apart than the TTL all miss (0 %), and lookups in bursts
+    (sessions), which a higher `cacheHitRatio` assumes, hit more. Usage calls look up the
+    subscription too, unless usage is counted by the guide's KV counter, which does not.
     """
-    lookups = traffic.subscription_checks_per_user_per_day + traffic.usage_calls_per_user_per_day
+    lookups = traffic.subscription_checks_per_user_per_day
+    if usage_store == "d1":
+        lookups += traffic.usage_calls_per_user_per_day
     per_ttl = lookups / SECONDS_PER_DAY * ttl_s
     return per_ttl / (1 + per_ttl)
 
@@ -172,6 +199,16 @@ class LimitHit:
 
 
 @dataclass(frozen=True)
+class KvFallback:
+    """On the Free plan: from `after_s` (UTC) KV refuses the day's remaining writes (or reads), so
+    the Worker caches nothing and every lookup reads D1 until 00:00 UTC; the D1 work that adds."""
+
+    after_s: float
+    cause: str  # the KV meter that ran out first
+    extra: dict[str, float]  # D1 kind -> additional daily amount (already in the D1 meters)
+
+
+@dataclass(frozen=True)
 class Estimate:
     traffic: Traffic
     usage_store: UsageStore
@@ -179,8 +216,11 @@ class Estimate:
     meters: tuple[MeterEstimate, ...]
     storage: tuple[StorageEstimate, ...]
     d1_queries_daily: float
+    kv_fallback: KvFallback | None = field(default=None)
     first_limit_hit: LimitHit | None = field(default=None)
-    evenly_spread_hit_ratio: float | None = field(default=None)
+    database_full: LimitHit | None = field(default=None)
+    random_arrival_hit_ratio: float | None = field(default=None)
+    negative_hit_ratio: float | None = field(default=None)
 
     @property
     def quantities(self) -> tuple[MeterEstimate | StorageEstimate, ...]:
@@ -228,17 +268,26 @@ class Estimate:
                 for s in self.storage
             },
             "overFreeLimits": [m.key for m in self.over_free_limits],
-            "firstFreeLimitHit": None
-            if self.first_limit_hit is None
+            "kvFallback": None
+            if self.kv_fallback is None
             else {
-                "day": self.first_limit_hit.day,
-                "limit": self.first_limit_hit.label,
-                "activeUsers": self.first_limit_hit.active_users,
+                "fromUtc": utc_clock(self.kv_fallback.after_s),
+                "cause": self.kv_fallback.cause,
+                "extraPerDay": {kind: _num(amount) for kind, amount in self.kv_fallback.extra.items()},
             },
+            "firstFreeLimitHit": _limit_hit_json(self.first_limit_hit),
+            "databaseFull": _limit_hit_json(self.database_full),
             "paidMonthlyUsd": round(self.paid_monthly_usd, 2),
             "paidMinimumUsd": platform.WORKERS_PAID_MINIMUM_USD,
-            "evenlySpreadHitRatio": _num(self.evenly_spread_hit_ratio),
+            "randomArrivalHitRatio": _num(self.random_arrival_hit_ratio),
+            "negativeCacheHitRatio": _num(self.negative_hit_ratio),
         }
+
+
+def _limit_hit_json(hit: LimitHit | None) -> dict[str, Any] | None:
+    if hit is None:
+        return None
+    return {"day": hit.day, "limit": hit.label, "activeUsers": hit.active_users}
 
 
 def _num(value: float | None) -> float | int | None:
@@ -269,10 +318,13 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
     traffic = settings.traffic
     seeds = sum(len(key.encode()) + len(value.encode()) for key, value in seed_entries(settings).items())
     # Little's law: entries alive = entries written a day x how long each lives.
-    fills, negative_fills = requests["subscription_get_miss"], requests["subscription_get_not_found"]
+    fills = requests["subscription_get_miss"]
+    negative_fills = requests["subscription_get_not_found"] + requests["subscription_get_not_found_lapsed"]
     if usage_store == "d1":  # usage calls fill the same cache entries
         fills += requests["usage_post_allowed_cache_miss"] + requests["usage_post_denied_cache_miss"]
-        negative_fills += requests["usage_post_no_subscription_cache_miss"]
+        negative_fills += (
+            requests["usage_post_no_subscription_cache_miss"] + requests["usage_post_no_subscription_cache_miss_lapsed"]
+        )
     cached = (
         fills * settings.ttls.subscription + negative_fills * worker_contract.NEGATIVE_CACHE_TTL_S
     ) / SECONDS_PER_DAY
@@ -286,15 +338,53 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
     return {"kv_storage_bytes": kv_bytes, "d1_storage_bytes": d1_bytes}
 
 
+def kv_fallback(
+    totals: Mapping[str, float], requests: Mapping[str, float], ops: OperationsTable, lapsed_share: float
+) -> KvFallback | None:
+    """On the Free plan, what the rest of the day costs D1 once KV's writes (or reads) run out.
+
+    A failed KV put leaves nothing cached and a failed KV get is a bypass: either way every
+    later lookup reads D1 as a miss does, until the allowance resets at 00:00 UTC.
+    """
+    runs_out = [
+        (limit / totals[meter.key], meter.label)
+        for meter in platform.METERS
+        if meter.key in ("kv_reads", "kv_writes")
+        and (limit := meter.free_daily_limit) is not None
+        and _over(totals[meter.key], limit)
+    ]
+    if not runs_out:
+        return None
+    served, cause = min(runs_out)
+
+    def miss_cost(hit: str, kind: str) -> float:
+        if hit in NEGATIVE_HIT_TO_MISS:
+            no_row, lapsed = NEGATIVE_HIT_TO_MISS[hit]
+            return (1 - lapsed_share) * ops[no_row][kind] + lapsed_share * ops[lapsed][kind]
+        return ops[HIT_TO_MISS[hit]][kind]
+
+    hits = [*HIT_TO_MISS, *NEGATIVE_HIT_TO_MISS]
+    extra = {
+        kind: (1 - served) * sum(requests[hit] * (miss_cost(hit, kind) - ops[hit][kind]) for hit in hits)
+        for kind in D1_KINDS
+    }
+    return KvFallback(after_s=served * SECONDS_PER_DAY, cause=cause, extra=extra)
+
+
 def _estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageStore) -> Estimate:
     ops = kv_counter_alternative(table) if usage_store == "kv-counter" else with_cache_miss_variants(table)
-    requests = requests_per_day(settings.traffic, settings.cron)
+    requests = requests_per_day(settings.traffic, settings.cron, settings.ttls.subscription)
     totals = daily_totals(requests, ops)
     if usage_store == "d1":
         # In steady state the cron deletes as many usage rows a day as are created.
         expiring = usage_rows_per_day(settings.traffic)
         for kind in OPERATION_KINDS:
             totals[kind] += expiring * ops[PER_DELETED_ROW][kind]
+    fallback = None
+    if settings.traffic.workers_plan == "free":
+        fallback = kv_fallback(totals, requests, ops, settings.traffic.lapsed_share)
+        for kind, amount in (fallback.extra if fallback else {}).items():
+            totals[kind] += amount
     meters = tuple(
         MeterEstimate(
             m.key, m.label, totals[m.key], m.free_daily_limit, m.paid_included_monthly, m.paid_usd_per_million
@@ -308,7 +398,7 @@ def _estimate_now(settings: Settings, table: OperationsTable, usage_store: Usage
         )
         for s in platform.STORAGE_METERS
     )
-    return Estimate(settings.traffic, usage_store, requests, meters, storage, totals["d1_queries"])
+    return Estimate(settings.traffic, usage_store, requests, meters, storage, totals["d1_queries"], fallback)
 
 
 def with_traffic(settings: Settings, overrides: Mapping[str, Any], stack: str) -> Settings:
@@ -332,27 +422,54 @@ def users_on_day(traffic: Traffic, day: int) -> int:
 HORIZON_DAYS = 3 * 365
 
 
-def first_limit_hit(settings: Settings, table: OperationsTable, usage_store: UsageStore = "d1") -> LimitHit | None:
-    """The first day a free-plan limit is crossed as users grow, within HORIZON_DAYS; None if never."""
+def _first_day(
+    settings: Settings,
+    table: OperationsTable,
+    usage_store: UsageStore,
+    crossed_in: Callable[[Estimate], Sequence[MeterEstimate | StorageEstimate]],
+) -> tuple[int, Sequence[MeterEstimate | StorageEstimate]] | None:
+    """The first day, as users grow, on which `crossed_in` finds something, within HORIZON_DAYS; None if never."""
     traffic = settings.traffic
 
-    def crossed(day: int) -> tuple[MeterEstimate | StorageEstimate, ...]:
-        return _estimate_now(_with_users(settings, users_on_day(traffic, day)), table, usage_store).over_free_limits
+    def crossed(day: int) -> Sequence[MeterEstimate | StorageEstimate]:
+        return crossed_in(_estimate_now(_with_users(settings, users_on_day(traffic, day)), table, usage_store))
 
-    if not crossed(0):
-        if traffic.monthly_user_growth == 0 or not crossed(HORIZON_DAYS):
-            return None
-        low, high = 0, HORIZON_DAYS  # crossed(low) is false, crossed(high) true: every quantity grows with users
-        while high - low > 1:
-            middle = (low + high) // 2
-            low, high = (low, middle) if crossed(middle) else (middle, high)
-        day = high
-    else:
-        day = 0
-    first = crossed(day)
+    if crossed(0):
+        return 0, crossed(0)
+    if traffic.monthly_user_growth == 0 or not crossed(HORIZON_DAYS):
+        return None
+    low, high = 0, HORIZON_DAYS  # crossed(low) is false, crossed(high) true: every quantity grows with users
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if crossed(middle) else (middle, high)
+    return high, crossed(high)
+
+
+def first_limit_hit(settings: Settings, table: OperationsTable, usage_store: UsageStore = "d1") -> LimitHit | None:
+    """The first day a free-plan limit is crossed as users grow, within HORIZON_DAYS; None if never."""
+    found = _first_day(settings, table, usage_store, lambda result: result.over_free_limits)
+    if found is None:
+        return None
+    day, crossed = found
     # Of the limits crossed that day, the one used up first (highest utilisation).
-    worst = max(first, key=lambda m: m.utilisation or 0)
-    return LimitHit(day=day, label=worst.label, active_users=users_on_day(traffic, day))
+    worst = max(crossed, key=lambda m: m.utilisation or 0)
+    return LimitHit(day=day, label=worst.label, active_users=users_on_day(settings.traffic, day))
+
+
+def database_full(settings: Settings, table: OperationsTable, usage_store: UsageStore = "d1") -> LimitHit | None:
+    """The first day the D1 database holds more than one database may on the account's plan
+    (10 GB on Workers Paid, 500 MB on Free): its writes fail from then on."""
+    plan = settings.traffic.workers_plan
+    cap = platform.D1_MAX_DATABASE_BYTES[plan]
+
+    def full(result: Estimate) -> list[StorageEstimate]:
+        return [s for s in result.storage if s.key == "d1_storage_bytes" and _over(s.bytes, cap)]
+
+    found = _first_day(settings, table, usage_store, full)
+    if found is None:
+        return None
+    label = f"D1 database size ({cap / platform.GB:g} GB per database on Workers {plan.capitalize()})"
+    return LimitHit(day=found[0], label=label, active_users=users_on_day(settings.traffic, found[0]))
 
 
 def estimate(settings: Settings, table: OperationsTable | None = None, usage_store: UsageStore = "d1") -> Estimate:
@@ -361,5 +478,7 @@ def estimate(settings: Settings, table: OperationsTable | None = None, usage_sto
     return dataclasses.replace(
         _estimate_now(settings, table, usage_store),
         first_limit_hit=first_limit_hit(settings, table, usage_store),
-        evenly_spread_hit_ratio=evenly_spread_hit_ratio(settings.traffic, settings.ttls.subscription),
+        database_full=database_full(settings, table, usage_store),
+        random_arrival_hit_ratio=random_arrival_hit_ratio(settings.traffic, settings.ttls.subscription, usage_store),
+        negative_hit_ratio=negative_hit_ratio(settings.traffic.cache_hit_ratio, settings.ttls.subscription),
     )

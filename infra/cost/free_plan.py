@@ -21,7 +21,27 @@ def free_plan_warnings(result: Estimate) -> list[str]:
                 f"{meter.label}: {meter.bytes / 1e6:,.1f} MB expected, over the free plan's "
                 f"{meter.free_limit_bytes / 1e6:,.0f} MB ({meter.utilisation:.1%})"
             )
+    fallback = result.kv_fallback
+    if fallback is not None:
+        lines.append(
+            f"from {utc_clock(fallback.after_s)} UTC, with the {fallback.cause} gone, the Worker caches nothing and "
+            f"every lookup reads D1: +{fallback.extra['d1_rows_read']:,.0f} D1 rows read and "
+            f"+{fallback.extra['d1_queries']:,.0f} queries a day (counted in the D1 figures)"
+        )
     return lines
+
+
+def capacity_warning(result: Estimate, stack: str) -> str | None:
+    """On any plan: the day the D1 database passes what one database may hold."""
+    full = result.database_full
+    if full is None:
+        return None
+    when = "at the expected traffic" if full.day == 0 else f"on day {full.day}, at {full.active_users:,} active users"
+    return (
+        f"stack {stack!r}: the D1 database reaches its limit {when}: {full.label}; beyond it its writes fail. "
+        "fix: lower `usageRetentionDays` (usage rows are most of it), or correct the traffic settings; "
+        f"details: `guruai-cache estimate --stack {stack}`"
+    )
 
 
 def preview_warning(result: Estimate, stack: str) -> str | None:

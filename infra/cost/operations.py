@@ -19,6 +19,7 @@ OUTCOMES = (
     "subscription_get_miss",
     "subscription_get_not_found",
     "subscription_get_negative_hit",
+    "subscription_get_not_found_lapsed",
     "subscription_put",
     "tiers_get",
     "usage_post_allowed",
@@ -87,27 +88,55 @@ def kv_counter_alternative(table: OperationsTable) -> dict[str, dict[str, float]
         # The guide's limiter looks up no subscription: a hit or a miss costs the same,
         # and a user without a subscription is counted like anyone else.
         **dict.fromkeys(("usage_post_allowed", "usage_post_allowed_cache_miss"), allowed),
-        **dict.fromkeys(("usage_post_no_subscription", "usage_post_no_subscription_cache_miss"), allowed),
+        **dict.fromkeys(
+            (
+                "usage_post_no_subscription",
+                "usage_post_no_subscription_cache_miss",
+                "usage_post_no_subscription_cache_miss_lapsed",
+            ),
+            allowed,
+        ),
         **dict.fromkeys(("usage_post_denied", "usage_post_denied_cache_miss"), denied),
     }
 
 
 # A usage call looks up the caller's subscription the way GET /subscriptions does; the
 # table's usage outcomes are for a cache hit. On a miss the call also does what the
-# matching subscription miss adds to its hit: (usage outcome, hit, miss).
+# matching subscription miss adds to its hit: (usage outcome, hit, miss, the variant's suffix).
 USAGE_LOOKUPS = (
-    ("usage_post_allowed", "subscription_get_hit", "subscription_get_miss"),
-    ("usage_post_denied", "subscription_get_hit", "subscription_get_miss"),
-    ("usage_post_no_subscription", "subscription_get_negative_hit", "subscription_get_not_found"),
+    ("usage_post_allowed", "subscription_get_hit", "subscription_get_miss", "_cache_miss"),
+    ("usage_post_denied", "subscription_get_hit", "subscription_get_miss", "_cache_miss"),
+    ("usage_post_no_subscription", "subscription_get_negative_hit", "subscription_get_not_found", "_cache_miss"),
+    (
+        "usage_post_no_subscription",
+        "subscription_get_negative_hit",
+        "subscription_get_not_found_lapsed",
+        "_cache_miss_lapsed",
+    ),
 )
+
+# Each lookup answered from KV, and what it costs when KV does not answer (a miss).
+HIT_TO_MISS = {
+    "subscription_get_hit": "subscription_get_miss",
+    "usage_post_allowed": "usage_post_allowed_cache_miss",
+    "usage_post_denied": "usage_post_denied_cache_miss",
+}
+# A cached "no subscription" misses into a user with no row or a lapsed one (by traffic.lapsedShare).
+NEGATIVE_HIT_TO_MISS = {
+    "subscription_get_negative_hit": ("subscription_get_not_found", "subscription_get_not_found_lapsed"),
+    "usage_post_no_subscription": (
+        "usage_post_no_subscription_cache_miss",
+        "usage_post_no_subscription_cache_miss_lapsed",
+    ),
+}
 
 
 def with_cache_miss_variants(table: OperationsTable) -> dict[str, dict[str, float]]:
-    """The table plus `<usage outcome>_cache_miss` (hit path + miss - hit) where it lists none."""
+    """The table plus each usage outcome's miss variant (hit path + miss - hit) where it lists none."""
     extended = {outcome: dict(ops) for outcome, ops in table.items()}
-    for outcome, hit, miss in USAGE_LOOKUPS:
+    for outcome, hit, miss, suffix in USAGE_LOOKUPS:
         extended.setdefault(
-            f"{outcome}_cache_miss",
+            f"{outcome}{suffix}",
             {kind: table[outcome][kind] + table[miss][kind] - table[hit][kind] for kind in OPERATION_KINDS},
         )
     return extended

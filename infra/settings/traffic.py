@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from infra.settings.base import SettingModel, problem
 
@@ -31,6 +31,10 @@ class Traffic(SettingModel):
     cache_hit_ratio: float = 0.9
     # Share of checked users with no active subscription (answered 404, cached negatively).
     unsubscribed_share: float = 0.0
+    # Of those, the share whose row exists with status canceled or past_due: D1 reads that row
+    # (1 row) before the status filter drops it, where a user with no row costs none. All of
+    # them by default, so the estimate errs on the dear side.
+    lapsed_share: float = 1.0
     # Share of usage calls refused because the user is over the tier's daily limit.
     usage_denied_share: float = 0.0
     # Growth of active users per month (0.1 = +10 %), to find the day a free limit is hit.
@@ -38,7 +42,15 @@ class Traffic(SettingModel):
     # The account's Workers plan: on "paid" the free-plan warning gives way to the bill.
     workers_plan: Literal["free", "paid"] = "free"
 
-    @field_validator("cache_hit_ratio", "unsubscribed_share", "usage_denied_share")
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic would read true as 1 user and false as 0 %: a boolean here is a mistake.
+        if isinstance(value, bool) and info.field_name != "workers_plan":
+            raise problem("a boolean is not a number", "use a number, e.g. 10 or 0.5")
+        return value
+
+    @field_validator("cache_hit_ratio", "unsubscribed_share", "lapsed_share", "usage_denied_share")
     @classmethod
     def _share(cls, value: float) -> float:
         if not 0 <= value <= 1:  # also refuses NaN

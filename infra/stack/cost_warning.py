@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from infra.cost.estimate import estimate
-from infra.cost.free_plan import preview_warning
+from infra.cost.free_plan import capacity_warning, preview_warning
 from infra.cost.operations import OperationsTableError
 from infra.settings import Settings
 
@@ -18,6 +18,9 @@ def report_expected_cost(settings: Settings, stack: str) -> None:
     except OperationsTableError as error:
         pulumi.log.warn(f"cost estimate skipped: {error}")
         return
+    full = capacity_warning(result, stack)
+    if full:
+        pulumi.log.warn(full)
     if settings.traffic.workers_plan == "paid":
         pulumi.log.info(
             f"expected traffic: about ${result.paid_monthly_usd:,.2f} a month on Workers Paid "

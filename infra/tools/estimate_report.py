@@ -112,11 +112,24 @@ def summary_lines(result: Estimate) -> list[str]:
             f"First free limit hit: day {hit.day} ({hit.label}, at {hit.active_users:,} active users, "
             f"+{traffic.monthly_user_growth:.0%} a month)"
         )
-    floor = result.evenly_spread_hit_ratio
-    if floor is not None and floor < traffic.cache_hit_ratio:
+    random_arrival = result.random_arrival_hit_ratio
+    if random_arrival is not None and random_arrival < traffic.cache_hit_ratio:
         lines.append(
-            f"Cache hit ratio: {traffic.cache_hit_ratio:.0%} assumed; if each user's lookups were spread evenly "
-            f"over the day, the subscription TTL would give only {floor:.1%} (and more KV writes)"
+            f"Cache hit ratio: {traffic.cache_hit_ratio:.0%} assumed, as if users looked up in sessions; at random "
+            f"times over the day the subscription TTL would give {random_arrival:.1%}, and lookups spaced evenly "
+            "further apart than the TTL none (then expect more KV writes)"
+        )
+    if result.negative_hit_ratio is not None and traffic.unsubscribed_share:
+        lines.append(
+            f"Cached 'no subscription' answers live 60 s: {result.negative_hit_ratio:.0%} of those lookups hit "
+            "(the same session rate over the shorter life)"
+        )
+    full = result.database_full
+    if full is not None:
+        when = "today" if full.day == 0 else f"on day {full.day} (at {full.active_users:,} active users)"
+        lines.append(
+            f"[bold red]D1 is full {when}: {full.label}; beyond it writes fail[/] "
+            "(lower usageRetentionDays, or split the data)"
         )
     usage = result.paid_monthly_usd - platform.WORKERS_PAID_MINIMUM_USD
     lines.append(
