@@ -22,6 +22,8 @@ pulumi.export("d1DatabaseName", cache.d1_database_name)
 pulumi.export("d1PreviewDatabaseId", cache.d1_preview_database_id)
 pulumi.export("d1PreviewDatabaseName", cache.d1_preview_database_name)
 pulumi.export("workerScriptName", cache.worker_script_name)
+# Where the Worker answers: the app's own domain when set, else its workers.dev address.
+pulumi.export("workerUrl", cache.worker_url)
 pulumi.export("cronSchedules", [args.worker.cron])
 pulumi.export("seededKeys", list(args.seeds))
 # This stack's [env.<stack>] of wrangler.toml (`guruai-cache wrangler render` reads it).

@@ -1,9 +1,12 @@
-"""A local HTTP stand-in for the Cloudflare API endpoints `guruai-cache verify` calls, and a Worker's /health.
+"""A local HTTP stand-in for the Cloudflare API endpoints `guruai-cache verify` and
+`guruai-cache adopt` call, and a Worker's /health.
 
 It answers as the real API does (envelopes, status codes, error codes): 401/10000 for an
 unknown token, 403/10000 for a token without KV permission or for another account,
 404/10013 for an unknown namespace, 404/10009 for a missing key, 400 for an expiration
-TTL under 60 s. It binds a free port on 127.0.0.1 and records every request.
+TTL under 60 s; the KV namespace and D1 database lists page by `page`/`per_page` with a
+`result_info`, as the SDK's V4PagePaginationArray expects (it asks for the next page until
+one comes back empty). It binds a free port on 127.0.0.1 and records every request.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ class StubState:
     token: str
     namespaces: dict[str, dict[str, bytes]]
     subdomain: str = "acme"
+    titles: dict[str, str] = field(default_factory=dict)  # namespace id -> title (the list endpoint)
+    databases: dict[str, str] = field(default_factory=dict)  # D1 uuid -> name
     read_only_token: str | None = None  # valid, but without Workers KV Storage permission
     health: tuple[int, dict | str] = (200, {"status": "ok", "environment": "dev"})
     list_lag: int = 0  # how many list calls miss a fresh key (KV lists are eventually consistent)
@@ -75,11 +80,30 @@ class _Handler(BaseHTTPRequestHandler):
         rest = segments[2:]
         if rest == ["workers", "subdomain"] and method == "GET":
             return self._ok({"subdomain": self.state.subdomain})
+        if rest == ["storage", "kv", "namespaces"] and method == "GET":
+            if token == self.state.read_only_token:
+                return self._error(403, 10000, "Authentication error")
+            items = [{"id": i, "title": t, "supports_url_encoding": True} for i, t in sorted(self.state.titles.items())]
+            return self._page(items, query, default_size=20, max_size=1000)
+        if rest == ["d1", "database"] and method == "GET":
+            items = [
+                {"uuid": u, "name": n, "version": "production", "created_at": "2026-01-01T00:00:00Z"}
+                for u, n in sorted(self.state.databases.items())
+            ]
+            return self._page(items, query, default_size=1000, max_size=10000)
         if rest[:3] == ["storage", "kv", "namespaces"] and len(rest) >= 5:
             if token == self.state.read_only_token:
                 return self._error(403, 10000, "Authentication error")
             return self._kv(method, rest[3], rest[4:], query, body)
         return self._error(404, 7003, "Could not route to the requested resource")
+
+    def _page(self, items: list[dict], query: dict, *, default_size: int, max_size: int) -> None:
+        page, size = int(query.get("page", 1)), int(float(query.get("per_page", default_size)))
+        if page < 1 or not 1 <= size <= max_size:
+            return self._error(400, 10001, f"invalid page or per_page (per_page at most {max_size})")
+        chunk = items[(page - 1) * size : page * size]
+        info = {"page": page, "per_page": size, "count": len(chunk), "total_count": len(items)}
+        return self._ok(chunk, result_info=info)
 
     def _kv(self, method: str, namespace_id: str, rest: list[str], query: dict, body: bytes) -> None:
         store = self.state.namespaces.get(namespace_id)

@@ -31,6 +31,11 @@ KV_ENTRY = "cloudflare:index/workersKv:WorkersKv"
 D1 = "cloudflare:index/d1Database:D1Database"
 SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 CRON = "cloudflare:index/workersCronTrigger:WorkersCronTrigger"
+SUBDOMAIN = "cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain"
+CUSTOM_DOMAIN = "cloudflare:index/workersCustomDomain:WorkersCustomDomain"
+ROUTE = "cloudflare:index/workersRoute:WorkersRoute"
+GET_WORKER = "cloudflare:index/getWorker:getWorker"
+ACCOUNT_SUBDOMAIN = "acme-team"  # the mocked account's workers.dev subdomain
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 COMMAND = "command:local:Command"
 API_TOKEN = "test-cloudflare-api-token-" + "t" * 14  # handed to the program as the secret `cloudflare:apiToken`
@@ -102,9 +107,30 @@ class StrictCloudflareMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.titles: set[str] = set()
         self.database_names: set[str] = set()
+        self.scripts: set[str] = set()
+        self.invokes: list[tuple[str, dict]] = []
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        raise ProviderRejected(f"unexpected invoke {args.token}")
+        """Only the invokes the program is known to make, answered as the API would."""
+        self.invokes.append((args.token, dict(args.args)))
+        if args.token != GET_WORKER:
+            raise ProviderRejected(f"unexpected invoke {args.token}")
+        account, name = args.args.get("accountId"), args.args.get("workerId")
+        if not HEX32.match(str(account or "")):
+            raise ProviderRejected(f"getWorker: accountId must be 32 hex characters, got {account!r}")
+        if name not in self.scripts:
+            raise ProviderRejected(f"getWorker: no Worker {name!r} in the account (HTTP 404)")
+        return {
+            "accountId": account,
+            "id": name,
+            "name": name,
+            "subdomain": {
+                "enabled": True,
+                "previewsEnabled": False,
+                "url": f"https://{name}.{ACCOUNT_SUBDOMAIN}.workers.dev",
+                "previewUrlSuffix": f"-{name}.{ACCOUNT_SUBDOMAIN}.workers.dev",
+            },
+        }
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         inputs, _ = unwrap(args.inputs)
@@ -184,6 +210,38 @@ class StrictCloudflareMocks(pulumi.runtime.Mocks):
                 raise ProviderRejected(f"binding {name} ({kind}) lacks {missing}")
             if kind == "ratelimit" and binding["simple"].get("period") not in (10, 60):
                 raise ProviderRejected("ratelimit period must be 10 or 60")
+        observability = inputs.get("observability")
+        if observability is not None:
+            if not isinstance(observability.get("enabled"), bool):
+                raise ProviderRejected("observability.enabled is required")
+            logs = observability.get("logs")
+            if logs is not None and not all(isinstance(logs.get(f), bool) for f in ("enabled", "invocationLogs")):
+                raise ProviderRejected("observability.logs needs enabled and invocation_logs")
+            rates = [observability, logs or {}, observability.get("traces") or {}]
+            if any(not 0 <= r.get("headSamplingRate", 1) <= 1 for r in rates):
+                raise ProviderRejected("head_sampling_rate must lie between 0 and 1")
+        self.scripts.add(inputs["scriptName"])
+
+    def _subdomain(self, inputs: dict) -> None:
+        self._account(inputs)
+        if not isinstance(inputs.get("enabled"), bool):
+            raise ProviderRejected("WorkersScriptSubdomain needs enabled (a bool)")
+        if not inputs.get("scriptName"):
+            raise ProviderRejected("WorkersScriptSubdomain needs script_name")
+
+    def _custom_domain(self, inputs: dict) -> None:
+        self._account(inputs)
+        for required in ("hostname", "service"):
+            if not inputs.get(required):
+                raise ProviderRejected(f"WorkersCustomDomain needs {required}")
+        if "zoneId" in inputs and not HEX32.match(str(inputs["zoneId"])):
+            raise ProviderRejected(f"zone_id must be 32 hex characters, got {inputs['zoneId']!r}")
+
+    def _route(self, inputs: dict) -> None:
+        if not HEX32.match(str(inputs.get("zoneId", ""))):
+            raise ProviderRejected(f"WorkersRoute needs zone_id (32 hex), got {inputs.get('zoneId')!r}")
+        if not inputs.get("pattern"):
+            raise ProviderRejected("WorkersRoute needs pattern")
 
     def _cron(self, inputs: dict) -> None:
         self._account(inputs)
@@ -225,6 +283,9 @@ _CHECKS = {
     SCRIPT: StrictCloudflareMocks._script,
     CRON: StrictCloudflareMocks._cron,
     COMMAND: StrictCloudflareMocks._command,
+    SUBDOMAIN: StrictCloudflareMocks._subdomain,
+    CUSTOM_DOMAIN: StrictCloudflareMocks._custom_domain,
+    ROUTE: StrictCloudflareMocks._route,
 }
 
 
@@ -246,6 +307,7 @@ class ProgramRun:
     resources: list[Registered] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
+    invokes: list[tuple[str, dict]] = field(default_factory=list)
 
     def of_type(self, typ: str) -> list[Registered]:
         return [r for r in self.resources if r.type == typ]
@@ -314,6 +376,7 @@ def run_program(
         return asyncio.gather(*(capture(name, value) for name, value in exports.items()))
 
     program()
+    run.invokes = mocks.invokes
 
     for urn, registration in monitor.resources.items():
         request = monitor.requests[urn]

@@ -1,7 +1,12 @@
-"""Adopting existing namespaces and databases by id (Pulumi's `import_`), under strict mocks."""
+"""Adopting existing namespaces and databases: the settings under strict mocks (Pulumi's
+`import_`), and `guruai-cache adopt` with the official SDK against the local API stub."""
+
+import shutil
 
 import pulumi
 import pytest
+import yaml
+from cloudflare_stub import CloudflareStub, StubState
 from pulumi_mocks import (
     ACCOUNT_ID,
     D1,
@@ -13,10 +18,13 @@ from pulumi_mocks import (
     run_program,
     unwrap,
 )
+from typer.testing import CliRunner
 
+from infra import paths
 from infra.plan.imports import ImportIds, import_ids
-from infra.settings import SettingsError, load_settings
+from infra.settings import SettingsError, load_settings, stack_file_settings
 from infra.settings.adopt import Adopt
+from infra.tools import adopt, cli
 
 KV_ID = "0f2a6c4e8b1d3f5a7c9e0b2d4f6a8c0e"
 KV_PREVIEW_ID = "1e3b5d7f9a0c2e4b6d8f0a1c3e5b7d9f"
@@ -107,3 +115,162 @@ def test_the_docs_give_the_equivalent_pulumi_import_commands():
         "<account_id>/<database_id>",
     ):
         assert token in readme
+
+
+# --- `guruai-cache adopt`: the official SDK against the local API stub ---------------------------
+
+TOKEN = "stub-token-" + "a" * 29
+GUIDE_KV = "5b1e0c7a9d2f4e6a8c0b1d3f5a7c9e2b"  # `wrangler kv namespace create guruai-cache`
+GUIDE_KV_PREVIEW = "6c2f1d8b0e3a5f7b9d1c2e4a6b8d0f3c"  # ... --preview: title guruai-cache_preview
+GUIDE_DB = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"  # a D1 database made by hand, named guruai-db
+
+
+@pytest.fixture
+def stack_files(tmp_path, monkeypatch):
+    """Copies of the committed stack files, with the account id set as `pulumi config set` writes it."""
+    for path in ROOT.glob("Pulumi.*.yaml"):
+        text = path.read_text()
+        (tmp_path / path.name).write_text(text + f"  guruai-cache:accountId: {ACCOUNT_ID}\n")
+    monkeypatch.setattr(paths, "stack_file", lambda stack: tmp_path / f"Pulumi.{stack}.yaml")
+    return tmp_path
+
+
+def guide_account(**more) -> StubState:
+    return StubState(
+        account_id=ACCOUNT_ID,
+        token=TOKEN,
+        namespaces={},
+        titles={GUIDE_KV: "guruai-cache", GUIDE_KV_PREVIEW: "guruai-cache_preview", **more.pop("titles", {})},
+        databases={GUIDE_DB: "guruai-db", **more.pop("databases", {})},
+        **more,
+    )
+
+
+def adopt_cli(stub, monkeypatch, *args, token=TOKEN):
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", stub.base_url)
+    if token is None:
+        monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", token)
+    return CliRunner().invoke(cli.app, ["adopt", *args])
+
+
+def test_the_guides_hand_made_setup_is_matched_renamed_kept_or_created(stack_files, monkeypatch):
+    with CloudflareStub(guide_account()) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"adopt  kv          guruai-cache-prod <- 'guruai-cache' ({GUIDE_KV})," in out
+    assert "the setup guide's hand-made KV namespace; rename it to 'guruai-cache-prod' first" in out
+    assert f"npx wrangler kv namespace rename --namespace-id {GUIDE_KV} --new-name guruai-cache-prod" in out
+    assert f"--namespace-id {GUIDE_KV_PREVIEW} --new-name guruai-cache-prod-preview" in out
+    assert f"adopt  db          guruai-db-prod <- 'guruai-db' ({GUIDE_DB})," in out
+    assert "kept under its name (a D1 database cannot be renamed)" in out
+    assert "create db-preview  guruai-db-prod-preview: none named" in out and "`pulumi up` creates it" in out
+    assert "pulumi config set --path adopt.databaseName guruai-db --stack prod" in out
+    assert "Pulumi.prod.yaml" in out and not (stack_files / "Pulumi.prod.yaml").read_text().count("adopt")
+
+
+def test_write_puts_the_settings_in_the_stack_file_and_the_program_imports_them(stack_files, monkeypatch):
+    before = (stack_files / "Pulumi.prod.yaml").read_text()
+    with CloudflareStub(guide_account()) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod", "--write")
+    assert result.exit_code == 0, result.output
+    after = (stack_files / "Pulumi.prod.yaml").read_text()
+    assert after.startswith(before.rstrip("\n").rsplit("\n  guruai-cache:accountId", 1)[0])  # comments kept
+    written = yaml.safe_load(after)["config"]["guruai-cache:adopt"]
+    assert written == {
+        "kvNamespaceId": GUIDE_KV,
+        "kvPreviewNamespaceId": GUIDE_KV_PREVIEW,
+        "databaseId": GUIDE_DB,
+        "databaseName": "guruai-db",
+    }
+    assert stack_file_settings("prod").adopt.database_name == "guruai-db"
+
+    run = run_program("prod", {"adopt": written})
+    db = run.one(D1, "db")
+    assert (db.import_id, db.plain("name")) == (f"{ACCOUNT_ID}/{GUIDE_DB}", "guruai-db")  # declared as it is
+    assert run.one(KV_NAMESPACE, "kv").import_id == f"{ACCOUNT_ID}/{GUIDE_KV}"
+    assert not run.one(D1, "db-preview").import_id  # created
+    assert run.outputs["wrangler"]["d1_databases"][0]["database_name"] == "guruai-db"
+    assert db.protect and db.retain_on_delete
+
+
+def test_after_destroy_the_retained_resources_are_adopted_under_their_own_names(stack_files, monkeypatch):
+    own = {
+        "titles": {KV_ID: "guruai-cache-prod", KV_PREVIEW_ID: "guruai-cache-prod-preview"},
+        "databases": {DB_ID: "guruai-db-prod", DB_PREVIEW_ID: "guruai-db-prod-preview"},
+    }
+    with CloudflareStub(guide_account(**own)) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod", "--write")
+    assert result.exit_code == 0, result.output
+    assert "rename" not in result.output and result.output.count("its own name") == 4
+    written = yaml.safe_load((stack_files / "Pulumi.prod.yaml").read_text())["config"]["guruai-cache:adopt"]
+    assert written == ALL  # the program's names: no databaseName needed
+
+
+def test_a_resource_another_stack_adopted_is_not_offered_twice(stack_files, monkeypatch):
+    dev = stack_files / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text() + f"  guruai-cache:adopt:\n    kvNamespaceId: '{GUIDE_KV}'\n")
+    with CloudflareStub(guide_account()) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod")
+    assert result.exit_code == 0, result.output
+    assert "create kv          guruai-cache-prod: 'guruai-cache' is adopted by stack 'dev'" in result.output
+
+
+def test_every_page_of_the_accounts_namespaces_is_read(stack_files, monkeypatch):
+    decoys = {f"{i:032x}": f"other-{i:03}" for i in range(1, 251)}  # 250 namespaces sort before the guide's
+    state = guide_account(titles=decoys)
+    with CloudflareStub(state) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod")
+    assert result.exit_code == 0, result.output
+    assert f"<- 'guruai-cache' ({GUIDE_KV})" in result.output
+    pages = [q.get("page") for method, path, q in state.requests if path.endswith("/storage/kv/namespaces")]
+    assert len(pages) >= 3
+
+
+def test_named_hand_made_resources_are_used(stack_files, monkeypatch):
+    with CloudflareStub(guide_account(titles={KV_ID: "my-cache"}, databases={DB_ID: "subscriptions-db"})) as stub:
+        result = adopt_cli(
+            stub, monkeypatch, "--stack", "dev", "--kv-namespace", "my-cache", "--database", "subscriptions-db"
+        )
+    assert result.exit_code == 0, result.output
+    assert f"<- 'my-cache' ({KV_ID})" in result.output and f"<- 'subscriptions-db' ({DB_ID})" in result.output
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        (None, "CLOUDFLARE_API_TOKEN is not set"),
+        ("wrong-token", "the API token was refused (HTTP 401, code 10000)"),
+        (
+            "read-only",
+            "the API token may not do this (HTTP 403, code 10000): give it Workers KV Storage: Read and D1: Read",
+        ),
+    ],
+)
+def test_user_mistakes_are_one_line_without_traceback(stack_files, monkeypatch, token, message):
+    with CloudflareStub(guide_account(read_only_token="read-only")) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod", token=token)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    assert TOKEN not in result.output and "wrong-token" not in result.output
+
+
+def test_a_stack_without_account_id_is_told_how_to_set_it(tmp_path, monkeypatch):
+    for path in ROOT.glob("Pulumi.*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.setattr(paths, "stack_file", lambda stack: tmp_path / f"Pulumi.{stack}.yaml")
+    monkeypatch.delenv("CLOUDFLARE_ACCOUNT_ID", raising=False)
+    with CloudflareStub(guide_account()) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod")
+    assert result.exit_code == 2 and "accountId: missing" in result.output and "Traceback" not in result.output
+
+
+def test_the_adopt_block_replaces_an_earlier_one_and_keeps_everything_else():
+    text = (
+        "# header\nconfig:\n  a:b: 1\n  guruai-cache:adopt:\n    databaseId: old\n  # a comment\n  c:d: 2\n# trailer\n"
+    )
+    updated = adopt.with_adopt_block(text, {"databaseId": DB_ID})
+    assert yaml.safe_load(updated)["config"] == {"a:b": 1, "c:d": 2, "guruai-cache:adopt": {"databaseId": DB_ID}}
+    assert updated.startswith("# header\n") and "  # a comment\n" in updated and updated.endswith("# trailer\n")

@@ -1,12 +1,21 @@
-"""The local environment's pure parts: the token file, the dev seeds (checked on SQLite with the real migrations)."""
+"""The local environment: the token file, the dev seeds (checked on SQLite with the real
+migrations), and how `wrangler dev` is started."""
 
+import builtins
+import io
+import os
 import sqlite3
 import stat
+import time
+
+import httpx
+import pytest
 
 from infra import paths
+from infra.plan import wrangler_toml
 from infra.plan.seeds import seed_entries
 from infra.settings import stack_file_settings
-from infra.tools import local
+from infra.tools import local, wrangler_dev
 
 
 def test_a_token_is_generated_once_and_kept(tmp_path):
@@ -15,6 +24,56 @@ def test_a_token_is_generated_once_and_kept(tmp_path):
     assert created and len(token) == 64 and int(token, 16) >= 0
     assert stat.S_IMODE(dev_vars.stat().st_mode) == 0o600  # a secret, even a local one
     assert local.ensure_service_token(dev_vars) == (token, False)
+
+
+@pytest.fixture
+def watch_dev_vars(monkeypatch):
+    """Every opening of .dev.vars for writing, with the file's mode right after it was opened:
+    the mode the first byte is written under, whichever API opens it."""
+    seen = []
+    real_os_open, real_open = os.open, builtins.open
+
+    def os_open(path, flags, mode=0o777, *args, **kwargs):
+        descriptor = real_os_open(path, flags, mode, *args, **kwargs)
+        if str(path).endswith(".dev.vars") and flags & (os.O_WRONLY | os.O_RDWR):
+            seen.append(stat.S_IMODE(os.fstat(descriptor).st_mode))
+        return descriptor
+
+    def open_(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        if str(file).endswith(".dev.vars") and set(mode) & set("wax+"):
+            seen.append(stat.S_IMODE(os.fstat(handle.fileno()).st_mode))
+        return handle
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(builtins, "open", open_)
+    monkeypatch.setattr(io, "open", open_)  # what pathlib's Path.open and write_text call
+    old_umask = os.umask(0o022)  # the usual umask: a plain create would give 0644
+    yield seen
+    os.umask(old_umask)
+
+
+def test_dev_vars_is_private_from_its_first_byte(tmp_path, watch_dev_vars):
+    local.ensure_service_token(tmp_path / ".dev.vars")
+    assert watch_dev_vars and set(watch_dev_vars) == {0o600}
+
+
+def test_a_looser_dev_vars_file_is_tightened_before_anything_is_added(tmp_path, watch_dev_vars):
+    dev_vars = tmp_path / ".dev.vars"
+    dev_vars.write_text("OTHER=1\n")
+    dev_vars.chmod(0o644)
+    watch_dev_vars.clear()
+    local.ensure_service_token(dev_vars)
+    assert watch_dev_vars and set(watch_dev_vars) == {0o600}
+    assert stat.S_IMODE(dev_vars.stat().st_mode) == 0o600
+
+
+def test_a_looser_dev_vars_file_with_a_token_is_tightened_too(tmp_path):
+    dev_vars = tmp_path / ".dev.vars"
+    dev_vars.write_text('SERVICE_TOKEN="kept"\n')
+    dev_vars.chmod(0o664)
+    assert local.ensure_service_token(dev_vars) == ("kept", False)
+    assert stat.S_IMODE(dev_vars.stat().st_mode) == 0o600
 
 
 def test_an_existing_dev_vars_file_is_kept(tmp_path):
@@ -71,3 +130,34 @@ def test_reset_deletes_a_wrangler_state_folder(tmp_path):
     local.reset_local_state(state)
     assert not state.exists()
     local.reset_local_state(state)  # nothing there: nothing to do
+
+
+@pytest.mark.wrangler
+def test_wrangler_dev_runs_without_the_unauthenticated_scheduled_route_by_default(tmp_path):
+    """`--test-scheduled` lets anyone who reaches the port run the cron job through /__scheduled:
+    only the tests ask for it. /cdn-cgi/handler/scheduled runs it under any `wrangler dev`
+    (docs/local-development.md); production never routes either path to the Worker."""
+    settings = stack_file_settings("dev")
+    (tmp_path / "worker").symlink_to(paths.WORKER_DIR, target_is_directory=True)
+    config = tmp_path / "wrangler.toml"
+    config.write_text(wrangler_toml.render(settings, {}))
+    local.ensure_service_token(tmp_path / ".dev.vars")
+    local.apply_migrations(local.LocalProject(config=config, persist_to=tmp_path / "state"))  # the cron job's table
+    port = 8700 + os.getpid() % 90
+    while not wrangler_dev.port_is_free(wrangler_dev.DEFAULT_IP, port):
+        port += 1
+    process = wrangler_dev.start(config, tmp_path / "state", port, output=(tmp_path / "log").open("w"))
+    url = f"http://{wrangler_dev.DEFAULT_IP}:{port}"
+    try:
+        wrangler_dev.wait_until_ready(url, process)
+        assert "--test-scheduled" not in process.args
+        hidden = httpx.get(f"{url}/__scheduled?cron=0+3+*+*+*")
+        assert hidden.status_code == 401  # the Worker's own answer: the route needs a token
+        handler = httpx.get(f"{url}/cdn-cgi/handler/scheduled?cron=0+3+*+*+*")
+        assert handler.status_code == 200  # wrangler's own route: ran the cron handler, no token asked
+        deadline = time.monotonic() + 15
+        while '"outcome":"scheduled_cleanup"' not in (tmp_path / "log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert '"outcome":"scheduled_cleanup"' in (tmp_path / "log").read_text()  # the Worker's cron job ran
+    finally:
+        wrangler_dev.stop(process)

@@ -1,19 +1,27 @@
 """The whole Pulumi program under strict mocks: graph, wiring, seeds, protection, secrets."""
 
 import json
+import typing
 
 import pulumi
+import pulumi_cloudflare as cloudflare
 import pytest
+from pulumi_cloudflare import outputs as cloudflare_outputs
 from pulumi_mocks import (
     ACCOUNT_ID,
+    ACCOUNT_SUBDOMAIN,
     COMMAND,
     COMPONENT,
     CRON,
+    CUSTOM_DOMAIN,
     D1,
+    GET_WORKER,
     KV_ENTRY,
     KV_NAMESPACE,
     RANDOM_PASSWORD,
+    ROUTE,
     SCRIPT,
+    SUBDOMAIN,
     ProviderRejected,
     StrictCloudflareMocks,
     run_program,
@@ -54,6 +62,7 @@ def test_committed_stacks_build_the_whole_graph(stack):
         KV_ENTRY: 2 * seeds_per_namespace,
         RANDOM_PASSWORD: 1,
         COMMAND: 2,  # the D1 migrations, database and preview database
+        SUBDOMAIN: 1,  # the workers.dev address, managed
     }
     component = run.one(COMPONENT)
     assert component.name == f"guruai-{stack}-cache"
@@ -119,7 +128,19 @@ def test_worker_script_module_compat_date_observability_and_cron(dev_run):
     assert script.plain("mainModule") == "worker.js"
     assert "export default" in script.plain("content")
     assert script.plain("compatibilityDate") == "2026-04-01"
-    assert script.plain("observability") == {"enabled": True}
+    assert script.plain("observability") == {
+        "enabled": True,
+        "headSamplingRate": 1.0,
+        "logs": {"enabled": True, "invocationLogs": True, "headSamplingRate": 1.0, "persist": True, "destinations": []},
+        "traces": {
+            "enabled": False,
+            "headSamplingRate": 1.0,
+            "persist": True,
+            "destinations": [],
+            "propagationPolicy": "authenticated",
+        },
+        "issues": {"enabled": False},
+    }
     cron = dev_run.one(CRON)
     assert cron.plain("schedules") == [{"cron": "0 3 * * *"}]
     assert cron.plain("scriptName") == "guruai-worker-dev"
@@ -149,7 +170,48 @@ def test_prod_stateful_resources_are_protected_and_retained(prod_run):
     stateful = [r for r in prod_run.resources if r.type in STATEFUL]
     assert len(stateful) == 4
     assert all(r.protect and r.retain_on_delete for r in stateful)
-    assert not any(r.protect for r in prod_run.resources if r.type not in STATEFUL)
+    assert not any(r.protect for r in prod_run.resources if r.type not in (*STATEFUL, KV_ENTRY))
+
+
+def test_prod_seed_keys_are_protected_and_retained(prod_run):
+    """Without config:tiers every usage call, PUT and /tiers answers 503: in production neither
+    `pulumi destroy --exclude-protected` nor a dropped setting may delete a seeded key."""
+    seeds = prod_run.of_type(KV_ENTRY)
+    assert {r.plain("keyName") for r in seeds} >= {"config:tiers", "flags:new-dashboard"}
+    assert all(r.protect and r.retain_on_delete for r in seeds)
+
+
+def test_dev_seed_keys_stay_disposable(dev_run):
+    assert not any(r.protect or r.retain_on_delete for r in dev_run.of_type(KV_ENTRY))
+
+
+def test_prod_retains_its_storage_even_when_protection_is_turned_off():
+    """Opting out of protection (to let a replacement through) never lets data go with the stack."""
+    run = run_program("prod", {"protectStatefulResources": False})
+    stateful = [r for r in run.resources if r.type in STATEFUL]
+    assert stateful and not any(r.protect for r in stateful)
+    assert all(r.retain_on_delete for r in stateful)
+    assert all(r.protect and r.retain_on_delete for r in run.of_type(KV_ENTRY))
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides", "production"),
+    [
+        ("prod", {}, True),  # Pulumi.prod.yaml says `production: true`
+        ("prod", {"production": False}, False),  # an explicit opt-out
+        ("dev", {}, False),
+        ("dev", {"production": True}, True),
+    ],
+)
+def test_the_production_setting_decides_seed_protection(stack, overrides, production):
+    run = run_program(stack, overrides)
+    assert {r.protect and r.retain_on_delete for r in run.of_type(KV_ENTRY)} == {production}
+
+
+def test_a_stack_named_prod_is_production_without_the_setting():
+    settings = load_settings({"accountId": ACCOUNT_ID}, stack="prod", env={})
+    assert settings.is_production
+    assert not load_settings({"accountId": ACCOUNT_ID}, stack="staging", env={}).is_production
 
 
 def test_dev_opts_out_of_protection(dev_run):
@@ -159,6 +221,109 @@ def test_dev_opts_out_of_protection(dev_run):
 def test_protection_is_on_unless_a_stack_opts_out():
     run = run_program("dev", {"protectStatefulResources": True})
     assert all(r.protect and r.retain_on_delete for r in run.resources if r.type in STATEFUL)
+
+
+def _fields(output_type: type) -> dict[str, type | None]:
+    """The wire (camelCase) fields of a provider output type, each with its nested output type if any."""
+    hints_namespace = {**vars(cloudflare_outputs), "outputs": cloudflare_outputs}
+    found = {}
+    for prop in vars(output_type).values():
+        if isinstance(prop, property) and hasattr(prop.fget, "_pulumi_name"):
+            returned = typing.get_type_hints(prop.fget, hints_namespace)["return"]
+            nested = [
+                a for a in typing.get_args(returned) or (returned,) if isinstance(a, type) and issubclass(a, dict)
+            ]
+            found[prop.fget._pulumi_name] = nested[0] if nested else None
+    return found
+
+
+def _undeclared(output_type: type, declared: dict, where: str = "observability") -> list[str]:
+    missing = []
+    for name, nested in _fields(output_type).items():
+        if declared.get(name) is None:
+            missing.append(f"{where}.{name}")
+        elif nested is not None:
+            missing += _undeclared(nested, declared[name], f"{where}.{name}")
+    return missing
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_observability_field_the_api_returns_is_declared(stack, dev_run, prod_run):
+    """A read copies the API's whole observability block into the state (upstream: optional,
+    not computed): any field the program leaves out is a diff on every refresh."""
+    run = {"dev": dev_run, "prod": prod_run}[stack]
+    script_output_hints = typing.get_type_hints(
+        cloudflare.WorkersScript.observability.fget, {**vars(cloudflare), "outputs": cloudflare_outputs}
+    )
+    optional = typing.get_args(script_output_hints["return"])[0]  # Output[Optional[X]]
+    observability_type = next(a for a in typing.get_args(optional) if a is not type(None))
+    assert observability_type is cloudflare_outputs.WorkersScriptObservability
+    assert {"headSamplingRate", "logs"} <= set(_fields(observability_type))  # the walk sees the nested parts
+    assert "invocationLogs" in _fields(_fields(observability_type)["logs"])
+    assert _undeclared(observability_type, run.one(SCRIPT).plain("observability")) == []
+
+
+def test_observability_settings_reach_the_script():
+    run = run_program(
+        "prod",
+        {"observability": {"headSamplingRate": 0.5, "logs": {"headSamplingRate": 0.1, "invocationLogs": False}}},
+    )
+    block = run.one(SCRIPT).plain("observability")
+    assert (block["headSamplingRate"], block["logs"]["headSamplingRate"], block["logs"]["invocationLogs"]) == (
+        0.5,
+        0.1,
+        False,
+    )
+
+
+def test_the_workers_dev_address_is_managed_with_previews_off(dev_run):
+    subdomain = dev_run.one(SUBDOMAIN)
+    assert subdomain.plain("scriptName") == "guruai-worker-dev"
+    assert subdomain.plain("enabled") is True and subdomain.plain("previewsEnabled") is False
+    assert dev_run.one(SCRIPT).urn in subdomain.dependencies  # enabled after the upload
+
+
+def test_the_worker_url_is_its_workers_dev_address_from_the_api(dev_run):
+    assert dev_run.outputs["workerUrl"] == f"https://guruai-worker-dev.{ACCOUNT_SUBDOMAIN}.workers.dev"
+    assert dev_run.invokes == [(GET_WORKER, {"accountId": ACCOUNT_ID, "workerId": "guruai-worker-dev"})]
+
+
+ZONE_ID = "f" * 32
+
+
+def test_a_custom_domain_serves_the_worker_and_becomes_its_url():
+    run = run_program("prod", {"customDomain": {"hostname": "cache.example.com", "zoneId": ZONE_ID}})
+    domain = run.one(CUSTOM_DOMAIN)
+    assert (domain.plain("hostname"), domain.plain("zoneId"), domain.plain("service")) == (
+        "cache.example.com",
+        ZONE_ID,
+        "guruai-worker-prod",
+    )
+    assert run.outputs["workerUrl"] == "https://cache.example.com"
+    assert not run.invokes  # the app's own domain needs no lookup
+    assert run.one(SUBDOMAIN).plain("enabled") is True  # workers.dev stays unless turned off
+
+
+def test_a_route_serves_the_worker_and_workers_dev_can_be_turned_off():
+    run = run_program("prod", {"route": {"pattern": "api.example.com/*", "zoneId": ZONE_ID}, "workersDev": False})
+    route = run.one(ROUTE)
+    assert (route.plain("pattern"), route.plain("zoneId"), route.plain("script")) == (
+        "api.example.com/*",
+        ZONE_ID,
+        "guruai-worker-prod",
+    )
+    assert run.outputs["workerUrl"] == "https://api.example.com"
+    assert run.one(SUBDOMAIN).plain("enabled") is False
+
+
+def test_the_mocks_refuse_an_unmocked_invoke_and_a_worker_that_is_not_there():
+    mocks = StrictCloudflareMocks()
+    with pytest.raises(ProviderRejected, match="unexpected invoke"):
+        mocks.call(pulumi.runtime.MockCallArgs(token="cloudflare:index/getZone:getZone", args={}, provider=""))
+    with pytest.raises(ProviderRejected, match="HTTP 404"):
+        mocks.call(
+            pulumi.runtime.MockCallArgs(token=GET_WORKER, args={"accountId": ACCOUNT_ID, "workerId": "x"}, provider="")
+        )
 
 
 def test_generated_service_token_is_secret_and_never_an_output(dev_run):

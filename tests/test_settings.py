@@ -1,10 +1,17 @@
 """Settings validation: defaults, and every bad setting reported with key, value and fix."""
 
-import pytest
-from pulumi_mocks import ACCOUNT_ID
+import shutil
 
+import pulumi
+import pytest
+from pulumi_mocks import ACCOUNT_ID, run_program
+from typer.testing import CliRunner
+
+from infra import paths
 from infra.plan.seeds import seed_entries
-from infra.settings import SettingsError, load_settings
+from infra.settings import SettingsError, load_settings, shared_limiter_issues
+from infra.settings.worker import derived_namespace_id
+from infra.tools import cli
 from infra.worker_contract import canonical_json
 
 
@@ -69,7 +76,7 @@ def test_missing_account_id_says_how_to_set_it():
             {"featureFlags": {"x" * 600: True}},
             "featureFlags.xxxx",
             "KV key is 606 bytes, over KV's 512",
-            "(got 'flags:x",
+            "(got a value of 606 bytes, not shown)",
         ),
         ({"burstRateLimit": {"period": 30}}, "burstRateLimit.period", "only 10 or 60", "(got 30)"),
         ({"compatibilityDate": "2999-01-01"}, "compatibilityDate", "in the future", "(got '2999-01-01')"),
@@ -95,7 +102,7 @@ def test_a_seeded_value_over_25_mib_is_refused_before_anything_is_built():
         {"tiers": [{"name": "free", "monthlyPrice": 0, "dailyRequestLimit": 1, "features": [huge_feature]}]}, "tiers"
     )
     assert "over KV's 26214400 (25 MiB)" in issue.problem
-    assert "bytes)" in str(issue) and len(str(issue)) < 400  # the value is summarised, not dumped
+    assert "(got a value of" in str(issue) and len(str(issue)) < 400  # the value is summarised, not dumped
 
 
 def test_every_problem_is_reported_together():
@@ -148,3 +155,191 @@ def test_seed_values_do_not_depend_on_config_order():
     )
     assert seed_entries(forward) == seed_entries(backward)
     assert list(seed_entries(forward)) == ["config:tiers", "flags:alpha", "flags:zeta"]
+
+
+# --- the rate limiter's namespace: one per stack in an account ------------------------------
+
+
+def test_each_stack_gets_its_own_limiter_namespace_by_default():
+    dev, prod = (load_settings({"accountId": ACCOUNT_ID}, stack=s, env={}) for s in ("dev", "prod"))
+    assert dev.limiter_namespace_id("dev") != prod.limiter_namespace_id("prod")
+    assert (
+        dev.limiter_namespace_id("dev") == derived_namespace_id("guruai", "dev") == "571319182"
+    )  # stable: docs/configuration.md
+    assert int(dev.limiter_namespace_id("dev")) < 2**31
+    assert load_settings({"accountId": ACCOUNT_ID, "appName": "acme"}, stack="dev", env={}).limiter_namespace_id(
+        "dev"
+    ) != dev.limiter_namespace_id("dev")
+
+
+def test_an_explicit_limiter_namespace_is_kept_and_may_be_a_yaml_number():
+    settings = load_settings({"accountId": ACCOUNT_ID, "burstRateLimit": {"namespaceId": 4242}}, stack="dev", env={})
+    assert settings.limiter_namespace_id("dev") == "4242"
+
+
+def test_two_stacks_sharing_a_limiter_namespace_are_refused_with_key_value_and_fix():
+    shared = {"accountId": ACCOUNT_ID, "burstRateLimit": {"namespaceId": "1001"}}
+    dev, prod = (load_settings(shared, stack=s, env={}) for s in ("dev", "prod"))
+    [issue] = shared_limiter_issues("dev", dev, {"prod": prod})
+    text = str(issue)
+    assert text.startswith("burstRateLimit.namespaceId: stack 'prod' (Pulumi.prod.yaml) uses the same")
+    assert "(got '1001')" in text and "pulumi config set --path burstRateLimit.namespaceId" in text
+    own = load_settings({"accountId": ACCOUNT_ID}, stack="prod", env={})
+    assert shared_limiter_issues("dev", dev, {"prod": own}) == []  # prod's derived id differs
+    elsewhere = load_settings({**shared, "accountId": "f" * 32}, stack="prod", env={})
+    assert shared_limiter_issues("dev", dev, {"prod": elsewhere}) == []  # another account: no clash
+
+
+def test_a_setting_that_equals_another_stacks_derived_namespace_is_refused():
+    prod_default = derived_namespace_id("guruai", "prod")
+    dev = load_settings({"accountId": ACCOUNT_ID, "burstRateLimit": {"namespaceId": prod_default}}, stack="dev", env={})
+    prod = load_settings({"accountId": ACCOUNT_ID}, stack="prod", env={})
+    assert [i.got for i in shared_limiter_issues("dev", dev, {"prod": prod})] == [prod_default]
+
+
+@pytest.fixture
+def checkout(tmp_path, monkeypatch):
+    """A copy of the committed stack files the settings read, to edit."""
+    for path in paths.ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.setattr(paths, "stack_file", lambda stack: tmp_path / f"Pulumi.{stack}.yaml")
+    return tmp_path
+
+
+def _set_prod_namespace(checkout, value):
+    prod = checkout / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text() + f"  guruai-cache:burstRateLimit:\n    namespaceId: '{value}'\n")
+
+
+def test_settings_check_refuses_committed_stacks_that_share_a_limiter(checkout):
+    _set_prod_namespace(checkout, derived_namespace_id("guruai", "dev"))
+    result = CliRunner().invoke(cli.app, ["settings", "check"])
+    assert result.exit_code == 2
+    assert "stack 'dev': 1 invalid setting" in result.output and "stack 'prod': 1 invalid setting" in result.output
+    assert "burstRateLimit.namespaceId: stack 'prod' (Pulumi.prod.yaml) uses the same" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_preview_refuses_a_limiter_namespace_another_committed_stack_uses(checkout):
+    _set_prod_namespace(checkout, "777")
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("dev", {"burstRateLimit": {"namespaceId": "777"}})
+    assert "burstRateLimit.namespaceId: stack 'prod' (Pulumi.prod.yaml) uses the same" in str(caught.value)
+    assert "(got '777')" in str(caught.value)
+
+
+# --- where the Worker answers ---------------------------------------------------------------
+
+ZONE = "a" * 32
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "problem"),
+    [
+        ({"customDomain": {"hostname": "https://cache.example.com", "zoneId": ZONE}}, "customDomain.hostname", "without scheme"),
+        ({"customDomain": {"hostname": "*.example.com", "zoneId": ZONE}}, "customDomain.hostname", "no wildcards"),
+        ({"customDomain": {"hostname": "localhost", "zoneId": ZONE}}, "customDomain.hostname", "DNS hostname"),
+        ({"customDomain": {"hostname": "cache.example.com", "zoneId": "example.com"}}, "customDomain.zoneId", "zone id"),
+        ({"customDomain": {"hostname": "cache.example.com"}}, "customDomain.zoneId", "Field required"),
+        ({"route": {"pattern": "api.example.com/cache/*", "zoneId": ZONE}}, "route.pattern", "whole host"),
+        ({"route": {"pattern": "https://api.example.com/*", "zoneId": ZONE}}, "route.pattern", "no scheme"),
+        (
+            {
+                "route": {"pattern": "api.example.com/*", "zoneId": ZONE},
+                "customDomain": {"hostname": "cache.example.com", "zoneId": ZONE},
+            },
+            "route",
+            "set together with customDomain",
+        ),
+        ({"workersDev": False}, "workersDev", "no address"),
+    ],
+)  # fmt: skip
+def test_bad_routing_settings_name_key_and_fix(raw, key, problem):
+    issue = the_issue(raw, key)
+    assert problem in issue.problem and issue.fix
+
+
+def test_observability_sampling_rates_lie_between_0_and_1():
+    issue = the_issue({"observability": {"logs": {"headSamplingRate": 5}}}, "observability.logs.headSamplingRate")
+    assert "less than or equal to 1" in issue.problem
+
+
+def test_an_adopted_database_name_needs_its_id():
+    issue = the_issue({"adopt": {"databaseName": "guruai-db"}}, "adopt.databaseName")
+    assert "databaseId is unset" in issue.problem and "guruai-cache adopt" in issue.fix
+
+
+def test_an_adopted_database_keeps_its_name_in_every_name_the_program_uses():
+    uuid = "6c1f0b4e-2a3d-4e5f-8a9b-0c1d2e3f4a5b"
+    settings = load_settings(
+        {"accountId": ACCOUNT_ID, "adopt": {"databaseId": uuid, "databaseName": "guruai-db"}}, stack="prod", env={}
+    )
+    assert settings.names("prod").database == "guruai-db"
+    assert settings.names("prod").preview_database == "guruai-db-prod-preview"
+    assert settings.names("local").database == "guruai-db-local"  # local placeholders stay
+
+
+# --- secrets never shown in a settings error ---------------------------------------------------
+
+TOKEN_LIKE = "cfTOKEN9aZ3kQ7mW2xR5tY8uI1oP4sD6fG0hJ"
+
+
+def _shows_no_part_of(text, secret, shortest=6):
+    return not any(secret[i : i + shortest] in text for i in range(len(secret) - shortest + 1))
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({"apiToken": TOKEN_LIKE}, "apiToken"),  # unknown key, secret value
+        ({"apiToken": "hunter2"}, "apiToken"),  # short, but named for a secret
+        ({"slackHook": TOKEN_LIKE}, "slackHook"),  # a harmless name, a credential-like value
+        ({"pulumiToken": "pul-" + "0123456789abcdef" * 2}, "pulumiToken"),
+        ({"extras": {"nested": {"password": "x1"}}}, "extras"),  # a secret-named field inside
+        ({"tiers": [{"name": TOKEN_LIKE, "monthlyPrice": 0, "dailyRequestLimit": 1}]}, "tiers[0].name"),
+    ],
+)
+def test_a_value_that_may_be_secret_is_never_printed(raw, key):
+    error = errors_for(raw)
+    text = str(error)
+    [issue] = [i for i in error.issues if i.key == key]
+    assert "not shown" in str(issue)
+    for value in _leaves(raw):
+        assert _shows_no_part_of(text, value), text
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value] if isinstance(value, str) and len(value) >= 6 and value not in ("monthlyPrice",) else []
+
+
+def test_a_key_pulumi_holds_as_secret_is_never_printed_even_when_it_looks_harmless():
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"accountId": ACCOUNT_ID, "cron": "every-hour-please"}, stack="dev", env={}, secret_keys={"cron"})
+    [issue] = caught.value.issues
+    assert issue.got is None and issue.secret
+    assert "(got a secret, not shown)" in str(caught.value) and "every-hour" not in str(caught.value)
+
+
+def test_the_program_hides_values_of_keys_pulumi_holds_as_secret():
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("dev", secrets={"guruai-cache:cron": "daily at three please"})
+    message = str(caught.value)
+    assert "cron: " in message and "(got a secret, not shown)" in message and "three please" not in message
+
+
+def test_a_long_value_is_left_out_whole_never_cut():
+    """Pulumi masks secrets by exact match: a cut value would not be masked, so none is cut."""
+    long_name = "x" * 300
+    error = errors_for({"tiers": [{"name": long_name.upper(), "monthlyPrice": 0, "dailyRequestLimit": 1}]})
+    text = str(error)
+    assert "(got a value of 300 bytes, not shown)" in text and "XXXXXX" not in text
+
+
+def test_ids_stay_visible_in_errors():
+    """Account, zone and namespace ids are lowercase hex and not secrets: users need to see them."""
+    issue = the_issue({"adopt": {"databaseId": "0123456789abcdef0123456789abcdef"}}, "adopt.databaseId")
+    assert "(got '0123456789abcdef0123456789abcdef')" in str(issue)

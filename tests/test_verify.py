@@ -188,3 +188,33 @@ def test_user_mistakes_are_one_line_and_exit_2(dev_outputs, tmp_path, monkeypatc
     assert no_token.exit_code == 2 and "CLOUDFLARE_API_TOKEN is not set" in no_token.output
     assert not_deployed.exit_code == 2 and "run `pulumi up --stack dev` first" in not_deployed.output
     assert "Traceback" not in no_token.output + not_deployed.output
+
+
+def test_the_stacks_worker_url_output_is_used_by_default(dev_outputs, expected, tmp_path, monkeypatch):
+    outputs, _ = dev_outputs
+    state = seeded_state(outputs, expected)
+    with CloudflareStub(state) as stub:
+        saved = tmp_path / "dev.json"
+        saved.write_text(json.dumps({**outputs, "workerUrl": stub.worker_url}))
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", stub.base_url)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
+        result = CliRunner().invoke(cli.app, ["verify", "--stack", "dev", "--outputs", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert parse_table(result.output)[0][f"worker {stub.worker_url}/health"][0] == "PASS"
+    assert not [path for _, path, _ in state.requests if path.endswith("/workers/subdomain")]  # no guessing
+
+
+def test_the_program_exports_the_url_verify_calls(dev_run):
+    target = verify.target_from_outputs("dev", dev_run.outputs, {})
+    assert target.worker_url == dev_run.outputs["workerUrl"] and target.worker_url.startswith("https://")
+
+
+def test_a_stack_without_the_output_falls_back_to_its_workers_dev_address(dev_outputs, expected):
+    outputs, _ = dev_outputs
+    older = {key: value for key, value in outputs.items() if key != "workerUrl"}
+    target = verify.target_from_outputs("dev", older, expected)
+    with CloudflareStub(seeded_state(outputs, expected, subdomain="acme-team")) as stub:
+        client = cloudflare.Cloudflare(api_token=TOKEN, base_url=stub.base_url, max_retries=0)
+        with httpx.Client(timeout=2) as http:
+            checks = verify.run(target, client, http, sleep=lambda s: None)
+    assert checks[-1].name == "worker https://guruai-worker-dev.acme-team.workers.dev/health"

@@ -55,7 +55,9 @@ def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
             "RATE_LIMIT_TTL": str(ttls.rate_limit),
             "USAGE_RETENTION_DAYS": str(settings.usage_retention_days),
         },
-        rate_limit=RateLimit(namespace_id=limiter.namespace_id, limit=limiter.limit, period=limiter.period),
+        rate_limit=RateLimit(
+            namespace_id=settings.limiter_namespace_id(stack), limit=limiter.limit, period=limiter.period
+        ),
     )
 
 

@@ -5,8 +5,16 @@ stack or tools.
 """
 
 from infra.settings.errors import SettingIssue, SettingsError
+from infra.settings.limiter_namespaces import shared_limiter_issues
 from infra.settings.model import Settings
-from infra.settings.sources import PROJECT, StackFileError, load_settings, parse_config_values, stack_file_settings
+from infra.settings.sources import (
+    PROJECT,
+    StackFileError,
+    committed_stack_settings,
+    load_settings,
+    parse_config_values,
+    stack_file_settings,
+)
 
 __all__ = [
     "PROJECT",
@@ -14,7 +22,9 @@ __all__ = [
     "Settings",
     "SettingsError",
     "StackFileError",
+    "committed_stack_settings",
     "load_settings",
     "parse_config_values",
+    "shared_limiter_issues",
     "stack_file_settings",
 ]

@@ -1,14 +1,31 @@
-"""How invalid settings are reported: every problem at once, as `key: problem (got value); fix: ...`."""
+"""How invalid settings are reported: every problem at once, as `key: problem (got value); fix: ...`.
+
+A value is shown only when it is short and cannot be a secret. Pulumi masks a secret in its
+output by exact match, so a cut secret would slip through: anything that may be secret is
+left out whole, never cut. It may be secret when Pulumi holds its key as a secret, when its
+key's name says so (token, password, ...), or when it looks like a credential.
+"""
 
 from __future__ import annotations
 
 import difflib
 import json
+import re
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from infra.settings.base import SeveralProblems, snake_case
+
+SHOWN_MAX_CHARS = 200  # longer values are left out whole (never cut)
+# A key whose last part reads like one of these holds a secret.
+SECRET_NAME = re.compile(r"token|secret|passw|passphrase|credential|private|api_?key|access_?key|key$", re.IGNORECASE)
+# Credential prefixes that need no mixed case to be recognised (Pulumi, GitHub, OpenAI, Slack, AWS, PEM).
+SECRET_PREFIXES = ("pul-", "ghp_", "gho_", "ghs_", "ghu_", "github_pat_", "sk-", "xox", "AKIA", "-----BEGIN")
+SECRET_MIN_CHARS = 16
+# What API tokens, keys and base64 are made of (JSON and prose are not).
+TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_\-.+/=~]+")
 
 
 class SettingIssue(BaseModel):
@@ -16,9 +33,11 @@ class SettingIssue(BaseModel):
     problem: str
     got: Any
     fix: str
+    # Pulumi holds the key as a secret: its value is never kept, let alone shown.
+    secret: bool = False
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.problem} (got {_show(self.got)}); fix: {self.fix}"
+        return f"{self.key}: {self.problem} (got {_show(self.got, self.key, self.secret)}); fix: {self.fix}"
 
 
 class SettingsError(Exception):
@@ -51,14 +70,55 @@ _GENERIC_FIXES = {
 }
 
 
-def _show(value: Any, limit: int = 80) -> str:
+def _show(value: Any, key: str = "", secret: bool = False) -> str:
+    """The value as the report prints it, or what it is when it must not be printed."""
+    if secret:
+        return "a secret, not shown"
     if value is None:
         return "nothing"
     text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if name_looks_secret(key) or value_looks_secret(value):
+        return "a value that may be secret, not shown"
     shown = repr(text) if isinstance(value, str) else text
-    if len(shown) > limit:
-        return f"{shown[:limit]}... ({len(text.encode())} bytes)"
+    if len(shown) > SHOWN_MAX_CHARS:
+        return f"a value of {len(text.encode())} bytes, not shown"
     return shown
+
+
+def name_looks_secret(key: str) -> bool:
+    """'apiToken', 'cloudflare:apiToken', 'db.password': a key named for a secret (its last part decides)."""
+    last = re.split(r"[.:\[\]]", key.rstrip("]"))[-1]
+    return bool(last and SECRET_NAME.search(last))
+
+
+def value_looks_secret(value: Any) -> bool:
+    """A credential-like string anywhere in `value`, or a secret-named field inside it.
+
+    Credential-like: at least 16 token characters (letters, digits, `_-.+/=~`) that mix upper
+    case, lower case and digits (API tokens, base64), or a known credential prefix. Ids stay visible:
+    account, zone and namespace ids are lowercase hex, database ids lowercase UUIDs.
+    """
+    if isinstance(value, str):
+        return _string_looks_secret(value)
+    if isinstance(value, dict):
+        return any(
+            (isinstance(key, str) and name_looks_secret(key) and item not in (None, "", False))
+            or value_looks_secret(key)
+            or value_looks_secret(item)
+            for key, item in value.items()
+        )
+    if isinstance(value, (list, tuple)):
+        return any(value_looks_secret(item) for item in value)
+    return False
+
+
+def _string_looks_secret(text: str) -> bool:
+    compact = text.strip()
+    if compact.startswith(SECRET_PREFIXES):
+        return True
+    if len(compact) < SECRET_MIN_CHARS or not TOKEN_CHARACTERS.fullmatch(compact):
+        return False
+    return any(c.islower() for c in compact) and any(c.isupper() for c in compact) and any(c.isdigit() for c in compact)
 
 
 def config_key(loc: tuple[Any, ...]) -> str:
@@ -70,15 +130,22 @@ def config_key(loc: tuple[Any, ...]) -> str:
     return key if len(key) <= 80 else f"{key[:60]}... ({len(key)} characters)"
 
 
-def issues_from(error: ValidationError, root: type[BaseModel]) -> list[SettingIssue]:
-    """pydantic's errors for `root` as SettingIssues, with config keys and fixes."""
+def issue(loc: tuple[Any, ...], problem: str, got: Any, fix: str, secret_keys: Collection[str] = ()) -> SettingIssue:
+    """A SettingIssue at config location `loc`; the value is dropped when Pulumi holds its key as a secret."""
+    secret = bool(loc) and str(loc[0]) in secret_keys
+    return SettingIssue(key=config_key(loc), problem=problem, got=None if secret else got, fix=fix, secret=secret)
+
+
+def issues_from(error: ValidationError, root: type[BaseModel], secret_keys: Collection[str] = ()) -> list[SettingIssue]:
+    """pydantic's errors for `root` as SettingIssues, with config keys and fixes.
+
+    `secret_keys`: the top-level config keys (without the project prefix) Pulumi holds as secrets.
+    """
     issues = []
     for err in error.errors(include_url=False):
         cause = (err.get("ctx") or {}).get("error")
         if isinstance(cause, SeveralProblems):
-            issues += [
-                SettingIssue(key=config_key(loc), problem=p, got=got, fix=fix) for loc, p, got, fix in cause.issues
-            ]
+            issues += [issue(loc, p, got, fix, secret_keys) for loc, p, got, fix in cause.issues]
             continue
         loc = tuple(part for part in err["loc"] if part not in ("function-after", "function-before"))
         if loc and loc[0] in root.model_fields:  # a validated default reports its field name, not its key
@@ -98,7 +165,7 @@ def issues_from(error: ValidationError, root: type[BaseModel]) -> list[SettingIs
                 fix = f"nested settings need --path: `pulumi config set --path {loc[0]} <value>`"
             elif suggestion:
                 fix = f"did you mean {config_key((*loc[:-1], suggestion[0]))!r}? otherwise remove it"
-        issues.append(SettingIssue(key=config_key(loc), problem=problem, got=err.get("input"), fix=fix))
+        issues.append(issue(loc, problem, err.get("input"), fix, secret_keys))
     return issues
 
 

@@ -7,23 +7,29 @@ accepts, seeded values within KV's limits.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from typing import Any
 
 from cronsim import CronSim, CronSimError
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra import platform, worker_contract
-from infra.names import NAME_PATTERN, ResourceNames, resource_names
+from infra.names import LOCAL, NAME_PATTERN, ResourceNames, resource_names
 from infra.settings.adopt import Adopt
 from infra.settings.base import Issue, SettingModel, problem, raise_if
 from infra.settings.catalog import DEFAULT_TIERS, FLAG_NAME, FeatureFlag, Tier
 from infra.settings.local_data import DEFAULT_DEV_SUBSCRIPTIONS, DevSubscription
+from infra.settings.observability import Observability
+from infra.settings.routing import CustomDomain, Route
 from infra.settings.traffic import Traffic
-from infra.settings.worker import BurstRateLimit, Ttls
+from infra.settings.worker import BurstRateLimit, Ttls, derived_namespace_id
 
 ACCOUNT_ID_ENV = "CLOUDFLARE_ACCOUNT_ID"
+# Stacks that are production unless their file says `production: false` (the policy pack's
+# default `productionStacks` names the same).
+PRODUCTION_STACKS = ("prod",)
 
 # Settings still accepted but no longer used: config key -> what to do instead.
 DEPRECATED = {
@@ -47,6 +53,16 @@ class Settings(SettingModel):
     usage_retention_days: int = Field(default=worker_contract.VAR_DEFAULTS["USAGE_RETENTION_DAYS"], ge=1, le=3650)
     # Protect and retain KV namespaces and D1 databases: no replace, no delete drops data.
     protect_stateful_resources: bool = True
+    # A production stack retains its namespaces and databases whatever the setting above
+    # says, and protects and retains its seeded keys. Unset: true for the stacks in
+    # PRODUCTION_STACKS (Pulumi.prod.yaml says so explicitly).
+    production: bool | None = Field(default=None, validate_default=True)
+    observability: Observability = Observability()
+    # Where the Worker answers: <script>.<account subdomain>.workers.dev, and optionally the
+    # app's own domain (one of customDomain or route).
+    workers_dev: bool = True
+    custom_domain: CustomDomain | None = None
+    route: Route | None = None
     dev_subscriptions: tuple[DevSubscription, ...] = DEFAULT_DEV_SUBSCRIPTIONS
     # Existing namespaces/databases to take over by id instead of creating them.
     adopt: Adopt = Adopt()
@@ -82,6 +98,35 @@ class Settings(SettingModel):
                 "copy it from the dashboard's Workers & Pages overview, right sidebar",
             )
         return value
+
+    @field_validator("production")
+    @classmethod
+    def _production(cls, value: bool | None, info: ValidationInfo) -> bool:
+        return value if value is not None else (info.context or {}).get("stack") in PRODUCTION_STACKS
+
+    @model_validator(mode="after")
+    def _one_address_at_least(self) -> Settings:
+        issues: list[Issue] = []
+        if self.custom_domain is not None and self.route is not None:
+            issues.append(
+                (
+                    ("route",),
+                    "set together with customDomain: the Worker gets one address of the app's own",
+                    self.route.pattern,
+                    "keep one: `pulumi config rm route` or `pulumi config rm customDomain`",
+                )
+            )
+        if not self.workers_dev and self.custom_domain is None and self.route is None:
+            issues.append(
+                (
+                    ("workersDev",),
+                    "false with neither customDomain nor route: the Worker would answer on no address",
+                    False,
+                    "set customDomain (or route), or leave workersDev true",
+                )
+            )
+        raise_if(issues)
+        return self
 
     @field_validator("tiers")
     @classmethod
@@ -151,8 +196,25 @@ class Settings(SettingModel):
             raise problem("in the future: Cloudflare rejects it", "use today's date or earlier")
         return value
 
+    @property
+    def is_production(self) -> bool:
+        return bool(self.production)
+
     def names(self, stack: str) -> ResourceNames:
-        return resource_names(self.app_name, stack)
+        """The stack's Cloudflare names; an adopted database keeps its own (D1 cannot rename).
+        Local development keeps its placeholders."""
+        names = resource_names(self.app_name, stack)
+        if stack == LOCAL:
+            return names
+        return dataclasses.replace(
+            names,
+            database=self.adopt.database_name or names.database,
+            preview_database=self.adopt.preview_database_name or names.preview_database,
+        )
+
+    def limiter_namespace_id(self, stack: str) -> str:
+        """The `ratelimit` binding's namespace: the setting, or one derived from appName and stack."""
+        return self.burst_rate_limit.namespace_id or derived_namespace_id(self.app_name, stack)
 
     def deprecations(self) -> list[str]:
         """`key: what to do` for each deprecated setting this stack still sets."""

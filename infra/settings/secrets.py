@@ -15,8 +15,9 @@ def check_service_token(token: str | None) -> list[SettingIssue]:
     return [
         SettingIssue(
             key=SERVICE_TOKEN_KEY,
-            problem=f"too short to resist guessing (at least {SERVICE_TOKEN_MIN_CHARS} characters)",
-            got=f"a secret of {len(token)} characters",
+            problem=(f"too short to resist guessing ({len(token)} characters; at least {SERVICE_TOKEN_MIN_CHARS})"),
+            got=None,
             fix="run `openssl rand -hex 32 | pulumi config set --secret serviceToken`, or unset it to have one generated",
+            secret=True,
         )
     ]

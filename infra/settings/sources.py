@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import yaml
@@ -28,12 +28,18 @@ class StackFileError(Exception):
 
 
 def load_settings(
-    raw: Mapping[str, Any], *, stack: str, require_account: bool = True, env: Mapping[str, str] | None = None
+    raw: Mapping[str, Any],
+    *,
+    stack: str,
+    require_account: bool = True,
+    env: Mapping[str, str] | None = None,
+    secret_keys: Collection[str] = (),
 ) -> Settings:
     """Validate the stack's config (camelCase keys, values already parsed) into Settings.
 
-    Raises SettingsError listing every problem. The account id falls back to
-    the CLOUDFLARE_ACCOUNT_ID environment variable, as wrangler's does.
+    Raises SettingsError listing every problem; the values of `secret_keys` (keys Pulumi holds
+    as secrets) are never shown. The account id falls back to the CLOUDFLARE_ACCOUNT_ID
+    environment variable, as wrangler's does.
     """
     env = os.environ if env is None else env
     data = {key: value for key, value in raw.items() if key != SERVICE_TOKEN_KEY}
@@ -42,7 +48,7 @@ def load_settings(
     try:
         return Settings.model_validate(data, context={"require_account": require_account, "stack": stack})
     except ValidationError as error:
-        raise SettingsError(stack, issues_from(error, Settings)) from None
+        raise SettingsError(stack, issues_from(error, Settings, secret_keys)) from None
 
 
 def parse_config_values(config: Mapping[str, Any], project: str = PROJECT) -> dict[str, Any]:
@@ -86,3 +92,23 @@ def stack_file_config(stack: str) -> dict[str, Any]:
 def stack_file_settings(stack: str, *, require_account: bool = False) -> Settings:
     """Settings from the committed Pulumi.<stack>.yaml, read without the Pulumi CLI."""
     return load_settings(stack_file_config(stack), stack=stack, require_account=require_account)
+
+
+def committed_stacks() -> list[str]:
+    """The stacks with a committed Pulumi.<stack>.yaml, by name (in the folder paths.stack_file names)."""
+    folder = paths.stack_file("any").parent
+    return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in folder.glob("Pulumi.*.yaml"))
+
+
+def committed_stack_settings(*, besides: str) -> dict[str, Settings]:
+    """The other committed stacks' settings, for the checks across stacks. A stack file that
+    does not load is left out here: its own check reports it."""
+    found = {}
+    for stack in committed_stacks():
+        if stack == besides:
+            continue
+        try:
+            found[stack] = stack_file_settings(stack)
+        except (SettingsError, StackFileError):
+            continue
+    return found

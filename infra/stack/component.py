@@ -3,22 +3,31 @@
 `CacheStack(name, args, opts)` as Pulumi components are: `CacheStackArgs` holds only what
 the resources need (plain plan data and two secrets), and the outputs are typed attributes,
 registered with `register_outputs`.
+
+Production (`args.production`) keeps what holds data whatever else the settings say: the
+namespaces and databases are retained even when `protect` is off (so an opted-in
+replacement or a `pulumi destroy` still leaves them in Cloudflare), and the seeded keys are
+protected and retained.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_random as random
 
 from infra.names import ResourceNames
 from infra.plan.imports import ImportIds, import_ids
+from infra.plan.observability import observability_block
+from infra.plan.routing import RoutingPlan, routing_plan
 from infra.plan.seeds import seed_entries
 from infra.plan.worker import WorkerPlan, worker_plan
 from infra.settings import Settings
-from infra.stack import migrations, seed_keys, storage, worker
+from infra.settings.observability import Observability
+from infra.stack import migrations, routing, seed_keys, storage, worker
 
 COMPONENT_TYPE = "guruai:cache:CacheStack"
 SERVICE_TOKEN_LENGTH = 48
@@ -30,10 +39,20 @@ class CacheStackArgs:
     names: ResourceNames
     worker: WorkerPlan
     seeds: Mapping[str, str]  # KV key -> value, written into both namespaces
-    api_token: pulumi.Input[str]  # for the D1 migrations (wrangler); never an output
+    # For the D1 migrations (wrangler); never an output. None: the token is in the environment
+    # of `pulumi up` (CLOUDFLARE_API_TOKEN), which the migrations inherit.
+    api_token: pulumi.Input[str] | None
     service_token: pulumi.Input[str] | None = None  # None: generated and kept in the state
     protect: bool = True  # protect and retain the namespaces and databases
     imports: ImportIds = field(default_factory=ImportIds)
+    production: bool = False  # retain storage always; protect and retain the seeded keys
+    observability: dict[str, Any] = field(default_factory=lambda: observability_block(Observability()))
+    routing: RoutingPlan = field(default_factory=lambda: RoutingPlan(workers_dev=True, previews=False, own_domain=None))
+
+    @property
+    def retain(self) -> bool:
+        """Keep the namespaces and databases in Cloudflare when they leave the stack."""
+        return self.protect or self.production
 
     @classmethod
     def from_settings(
@@ -41,7 +60,7 @@ class CacheStackArgs:
         settings: Settings,
         stack: str,
         *,
-        api_token: pulumi.Input[str],
+        api_token: pulumi.Input[str] | None,
         service_token: pulumi.Input[str] | None = None,
     ) -> CacheStackArgs:
         if settings.account_id is None:
@@ -55,6 +74,9 @@ class CacheStackArgs:
             service_token=service_token,
             protect=settings.protect_stateful_resources,
             imports=import_ids(settings.adopt, settings.account_id),
+            production=settings.is_production,
+            observability=observability_block(settings.observability),
+            routing=routing_plan(settings),
         )
 
 
@@ -68,16 +90,24 @@ class CacheStack(pulumi.ComponentResource):
     d1_preview_database_id: pulumi.Output[str]
     d1_preview_database_name: pulumi.Output[str]
     worker_script_name: pulumi.Output[str]
+    worker_url: pulumi.Output[str]
 
     def __init__(self, name: str, args: CacheStackArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.args = args
         self.storage = storage.create_storage(
-            args.account_id, args.names, protect=args.protect, imports=args.imports, parent=self
+            args.account_id, args.names, protect=args.protect, retain=args.retain, imports=args.imports, parent=self
         )
-        self.seeds = seed_keys.seed_namespace("seed", args.account_id, self.storage.kv_namespace, args.seeds, self)
+        self.seeds = seed_keys.seed_namespace(
+            "seed", args.account_id, self.storage.kv_namespace, args.seeds, self, production=args.production
+        )
         self.preview_seeds = seed_keys.seed_namespace(
-            "preview-seed", args.account_id, self.storage.kv_preview_namespace, args.seeds, self
+            "preview-seed",
+            args.account_id,
+            self.storage.kv_preview_namespace,
+            args.seeds,
+            self,
+            production=args.production,
         )
         self.migrations = [
             migrations.apply_on_deploy(name, database, args.account_id, args.api_token, self)
@@ -92,9 +122,11 @@ class CacheStack(pulumi.ComponentResource):
             kv_namespace_id=self.storage.kv_namespace.id,
             database_id=self.storage.database.id,
             service_token=self._service_token(),
+            observability=args.observability,
             parent=self,
             depends_on=self.migrations,
         )
+        self.exposure = routing.expose(args.account_id, self.worker.script, args.routing, self)
 
         self.kv_namespace_id = self.storage.kv_namespace.id
         self.kv_namespace_title = self.storage.kv_namespace.title
@@ -105,6 +137,7 @@ class CacheStack(pulumi.ComponentResource):
         self.d1_preview_database_id = self.storage.preview_database.id
         self.d1_preview_database_name = self.storage.preview_database.name
         self.worker_script_name = self.worker.script.script_name
+        self.worker_url = self.exposure.url
         self.register_outputs(
             {
                 "kvNamespaceId": self.kv_namespace_id,
@@ -116,6 +149,7 @@ class CacheStack(pulumi.ComponentResource):
                 "d1PreviewDatabaseId": self.d1_preview_database_id,
                 "d1PreviewDatabaseName": self.d1_preview_database_name,
                 "workerScriptName": self.worker_script_name,
+                "workerUrl": self.worker_url,
             }
         )
 

@@ -3,53 +3,79 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from infra.settings import SettingIssue, Settings, SettingsError, load_settings, parse_config_values
+from infra.settings import (
+    SettingIssue,
+    Settings,
+    SettingsError,
+    committed_stack_settings,
+    load_settings,
+    parse_config_values,
+    shared_limiter_issues,
+)
 from infra.settings.secrets import SERVICE_TOKEN_KEY, check_service_token
 
 API_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
+API_TOKEN_KEY = "cloudflare:apiToken"
 
 
 @dataclass(frozen=True)
 class StackSettings:
-    """What the program may build from: checked settings and the two secrets it needs."""
+    """What the program may build from: checked settings and the secrets it needs."""
 
     stack: str
     settings: Settings
     service_token: pulumi.Output[str] | None  # None: CacheStack generates one
-    api_token: pulumi.Output[str]
+    # From stack config only; None when CLOUDFLARE_API_TOKEN carries it (the migrations inherit it).
+    api_token: pulumi.Output[str] | None
+
+
+def raw_config() -> dict[str, object]:
+    """Every config value the engine hands the program, by full key (`project:key`)."""
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
 
 
 def stack_config() -> dict[str, object]:
     """All of this project's config for the running stack, structured values parsed."""
-    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return parse_config_values(merged, pulumi.get_project())
+    return parse_config_values(raw_config(), pulumi.get_project())
 
 
-def api_token() -> pulumi.Output[str] | None:
-    """The Cloudflare API token the provider uses (config `cloudflare:apiToken`, else the
-    environment), as a secret; None when neither has it."""
-    configured = pulumi.Config("cloudflare").get_secret("apiToken")
-    if configured is not None:
-        return configured
-    from_env = os.environ.get(API_TOKEN_ENV)
-    return pulumi.Output.secret(from_env) if from_env else None
+def secret_keys() -> set[str]:
+    """This project's config keys that Pulumi holds as secrets (without the project prefix).
+
+    The engine says which keys are secret (PULUMI_CONFIG_SECRET_KEYS, or the set the runtime
+    was given); their values are never shown in a settings error.
+    """
+    prefix = f"{pulumi.get_project()}:"
+    declared = set(runtime_config.get_config_secret_keys_env())
+    return {
+        key.removeprefix(prefix)
+        for key in raw_config()
+        if key.startswith(prefix) and (key in declared or runtime_config.is_config_secret(key))
+    }
 
 
-def api_token_issues(token: object | None) -> list[SettingIssue]:
+def configured_api_token() -> pulumi.Output[str] | None:
+    """The token from stack config (`cloudflare:apiToken`), as a secret; None when config has none."""
+    return pulumi.Config("cloudflare").get_secret("apiToken")
+
+
+def api_token_issues(configured: object | None, env: Mapping[str, str] | None = None) -> list[SettingIssue]:
     """wrangler has no other way to reach the account than this token: say so before anything is registered."""
-    if token is not None:
+    env = os.environ if env is None else env
+    if configured is not None or env.get(API_TOKEN_ENV):
         return []
     return [
         SettingIssue(
-            key="cloudflare:apiToken",
+            key=API_TOKEN_KEY,
             problem=f"missing: the provider and the D1 migrations (wrangler) need it (nor is {API_TOKEN_ENV} set)",
             got=None,
-            fix=f"export {API_TOKEN_ENV}=<token>, or run `pulumi config set --secret cloudflare:apiToken <token>`",
+            fix=f"export {API_TOKEN_ENV}=<token>, or run `pulumi config set --secret {API_TOKEN_KEY} <token>`",
         )
     ]
 
@@ -58,18 +84,20 @@ def load_stack_settings() -> StackSettings:
     """The running stack's validated settings and secrets.
 
     Invalid settings end the run with their list and no traceback, before any resource is
-    registered; deprecated ones are warned about.
+    registered; deprecated ones are warned about. Among the checks across stacks: no other
+    committed stack may share this one's rate-limiter namespace.
     """
     stack = pulumi.get_stack()
     token = runtime_config.get_config(f"{pulumi.get_project()}:{SERVICE_TOKEN_KEY}")
-    cloudflare_token = api_token()
+    cloudflare_token = configured_api_token()
     issues = check_service_token(token) + api_token_issues(cloudflare_token)
     settings: Settings | None = None
     try:
-        settings = load_settings(stack_config(), stack=stack)
+        settings = load_settings(stack_config(), stack=stack, secret_keys=secret_keys())
+        issues += shared_limiter_issues(stack, settings, committed_stack_settings(besides=stack))
     except SettingsError as error:
         issues = error.issues + issues
-    if issues or settings is None or cloudflare_token is None:
+    if issues or settings is None:
         raise pulumi.RunError(str(SettingsError(stack, issues)))
     for deprecation in settings.deprecations():
         pulumi.log.warn(f"deprecated setting {deprecation}")

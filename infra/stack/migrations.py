@@ -1,13 +1,20 @@
 """D1 migrations on deploy: one `command:local:Command` per database runs
-infra/tools/apply_migrations.py, which runs `wrangler d1 migrations apply <db> --remote`.
+infra/tools/apply_migrations.py, which checks the database's tables and then runs
+`wrangler d1 migrations apply <db> --remote`.
 
-The Command re-runs when a migration file changes (their content hash is its trigger) or
-the database does; re-running is harmless, as wrangler applies only files its
-`d1_migrations` table lacks. The API token reaches wrangler through the Command's
-environment, a secret, never through its command line.
+The Command re-runs when its inputs change: the migration files (their content hash is its
+trigger) or the database. So its inputs hold nothing that varies between machines or
+runs. `dir` is the checkout relative to the working directory Pulumi gives the program and
+its providers (with `main: infra/`, the checkout's `infra/`: so `..`), not an absolute path
+that differs per clone. The API token is an input only when it comes from stack config
+(`cloudflare:apiToken`, then a secret in the state); from the environment,
+`CLOUDFLARE_API_TOKEN` reaches the command through the provider's own environment, which
+pulumi-command's local provider passes on, so rotating the token re-runs nothing.
 """
 
 from __future__ import annotations
+
+import os
 
 import pulumi
 import pulumi_cloudflare as cloudflare
@@ -20,25 +27,34 @@ from infra.plan import migrations as plan
 APPLY_COMMAND = f".venv/bin/python -m {plan.APPLY_MODULE}"
 
 
+def checkout_dir() -> str:
+    """The checkout, relative to the working directory the program (and so the provider) runs in."""
+    return os.path.relpath(paths.ROOT)
+
+
 def apply_on_deploy(
     name: str,
     database: cloudflare.D1Database,
     account_id: str,
-    token: pulumi.Input[str],
+    token: pulumi.Input[str] | None,
     parent: pulumi.Resource,
 ) -> command.Command:
-    """Run the migrations against `database` whenever it or a migration file changes."""
+    """Run the migrations against `database` whenever it or a migration file changes.
+
+    `token`: the API token from stack config, or None when the environment carries it.
+    """
     environment: dict[str, pulumi.Input[str]] = {
         plan.NAME_ENV: database.name,
         plan.ID_ENV: database.id,
         plan.ACCOUNT_ENV: account_id,
-        plan.TOKEN_ENV: pulumi.Output.secret(token),
     }
+    if token is not None:
+        environment[plan.TOKEN_ENV] = pulumi.Output.secret(token)
     return command.Command(
         name,
         create=APPLY_COMMAND,
         # No `update`: on a change the provider runs `create` again, which is idempotent.
-        dir=str(paths.ROOT),
+        dir=checkout_dir(),
         environment=environment,
         triggers=[plan.migrations_hash()],
         add_previous_output_in_env=False,

@@ -14,9 +14,16 @@ def seed_namespace(
     namespace: cloudflare.WorkersKvNamespace,
     entries: Mapping[str, str],
     parent: pulumi.Resource,
+    *,
+    production: bool = False,
 ) -> list[cloudflare.WorkersKv]:
-    """No expiration: configuration keys live until the stack changes them."""
-    opts = pulumi.ResourceOptions(parent=parent)
+    """No expiration: configuration keys live until the stack changes them.
+
+    In production they are protected and retained: without `config:tiers` every usage call,
+    PUT and /tiers answers 503, so neither `pulumi destroy --exclude-protected` nor a setting
+    dropped by mistake may delete one (docs/deploying.md says how to retire a flag).
+    """
+    opts = pulumi.ResourceOptions(parent=parent, protect=production, retain_on_delete=production)
     return [
         cloudflare.WorkersKv(
             f"{prefix}-{key}", account_id=account_id, namespace_id=namespace.id, key_name=key, value=value, opts=opts

@@ -19,37 +19,42 @@ class Storage:
     preview_database: cloudflare.D1Database
 
 
-def stateful_options(parent: pulumi.Resource, protect: bool, import_id: str | None = None) -> pulumi.ResourceOptions:
+def stateful_options(
+    parent: pulumi.Resource, protect: bool, retain: bool, import_id: str | None = None
+) -> pulumi.ResourceOptions:
     """Protected resources can be neither replaced nor deleted by `pulumi up`; retained
     ones stay in Cloudflare even when the stack is destroyed or the resource dropped.
     With an import id, the existing resource is adopted instead of created (a no-op once
     it is in the stack's state)."""
-    return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect, import_=import_id)
+    return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=retain, import_=import_id)
 
 
 def create_storage(
-    account_id: str, names: ResourceNames, *, protect: bool, imports: ImportIds, parent: pulumi.Resource
+    account_id: str,
+    names: ResourceNames,
+    *,
+    protect: bool,
+    retain: bool,
+    imports: ImportIds,
+    parent: pulumi.Resource,
 ) -> Storage:
+    def options(import_id: str | None) -> pulumi.ResourceOptions:
+        return stateful_options(parent, protect, retain, import_id)
+
     return Storage(
         kv_namespace=cloudflare.WorkersKvNamespace(
-            "kv",
-            account_id=account_id,
-            title=names.kv_namespace,
-            opts=stateful_options(parent, protect, imports.kv_namespace),
+            "kv", account_id=account_id, title=names.kv_namespace, opts=options(imports.kv_namespace)
         ),
         kv_preview_namespace=cloudflare.WorkersKvNamespace(
             "kv-preview",
             account_id=account_id,
             title=names.kv_preview_namespace,
-            opts=stateful_options(parent, protect, imports.kv_preview_namespace),
+            opts=options(imports.kv_preview_namespace),
         ),
         database=cloudflare.D1Database(
-            "db", account_id=account_id, name=names.database, opts=stateful_options(parent, protect, imports.database)
+            "db", account_id=account_id, name=names.database, opts=options(imports.database)
         ),
         preview_database=cloudflare.D1Database(
-            "db-preview",
-            account_id=account_id,
-            name=names.preview_database,
-            opts=stateful_options(parent, protect, imports.preview_database),
+            "db-preview", account_id=account_id, name=names.preview_database, opts=options(imports.preview_database)
         ),
     )

@@ -26,6 +26,15 @@ def _binding_args(binding: dict[str, Any]) -> cloudflare.WorkersScriptBindingArg
     return cloudflare.WorkersScriptBindingArgs(**fields)
 
 
+def observability_args(block: dict[str, Any]) -> cloudflare.WorkersScriptObservabilityArgs:
+    """infra/plan/observability.py's block as the provider's argument classes."""
+    fields = dict(block)
+    fields["logs"] = cloudflare.WorkersScriptObservabilityLogsArgs(**fields["logs"])
+    fields["traces"] = cloudflare.WorkersScriptObservabilityTracesArgs(**fields["traces"])
+    fields["issues"] = cloudflare.WorkersScriptObservabilityIssuesArgs(**fields["issues"])
+    return cloudflare.WorkersScriptObservabilityArgs(**fields)
+
+
 def create_worker(
     account_id: str,
     plan: WorkerPlan,
@@ -33,6 +42,7 @@ def create_worker(
     kv_namespace_id: pulumi.Input[str],
     database_id: pulumi.Input[str],
     service_token: pulumi.Input[str],
+    observability: dict[str, Any],
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> Worker:
@@ -44,7 +54,7 @@ def create_worker(
         content=WORKER_SOURCE.read_text(),
         main_module=MAIN_MODULE,
         compatibility_date=plan.compatibility_date,
-        observability=cloudflare.WorkersScriptObservabilityArgs(enabled=True),
+        observability=observability_args(observability),
         bindings=[_binding_args(binding) for binding in bindings],
         # The D1 migrations: a new script may read a column they add.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),

@@ -19,7 +19,7 @@ from infra.tools.errors import UserError
 
 app = typer.Typer(
     help="The guruai-cache stacks' command line: wrangler.toml, settings checks, the local Worker, "
-    "the cost estimate and post-deploy checks.",
+    "the cost estimate, adopting existing resources and post-deploy checks.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -98,13 +98,17 @@ def render_command(
 def settings_check(
     stack: Annotated[list[str] | None, typer.Option("--stack", "-s", help="Stack to check (repeatable).")] = None,
 ) -> None:
-    """Validate Pulumi.<stack>.yaml as the program would (the account id may come later)."""
-    from infra.settings import stack_file_settings
+    """Validate Pulumi.<stack>.yaml as the program would (the account id may come later), and
+    across the committed stacks (no two share a rate-limiter namespace)."""
+    from infra.settings import SettingsError, committed_stack_settings, shared_limiter_issues, stack_file_settings
 
     failed = False
     for name in stack or DEFAULT_STACKS:
         try:
             settings = stack_file_settings(name)
+            shared = shared_limiter_issues(name, settings, committed_stack_settings(besides=name))
+            if shared:
+                raise SettingsError(name, shared)
         except _user_errors() as error:
             typer.secho(str(error), err=True, fg=typer.colors.RED)
             failed = True
@@ -194,12 +198,44 @@ def _parse_traffic_option(values: list[str]) -> dict[str, Any]:
     return parsed
 
 
+@app.command("adopt")
+def adopt_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack that takes the resources over.")],
+    write: Annotated[
+        bool, typer.Option("--write", help="Put the adopt.* settings into Pulumi.<stack>.yaml (else only print them).")
+    ] = False,
+    kv_namespace: Annotated[
+        str | None,
+        typer.Option(help="Title of a hand-made namespace to adopt (default: the guide's `<appName>-cache`)."),
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Name of a hand-made D1 database to adopt (default: `<appName>-db`).")
+    ] = None,
+) -> None:
+    """Find the account's namespaces and databases this stack should take over (the setup guide's
+    hand-made ones, or the stack's own left by `pulumi destroy`) and print or write adopt.*.
+
+    Needs CLOUDFLARE_API_TOKEN in the environment (Workers KV Storage: Read, D1: Read).
+    """
+    import os
+
+    from infra.tools import adopt
+
+    token = os.environ.get("CLOUDFLARE_API_TOKEN")
+    try:
+        if not token:
+            raise UserError("CLOUDFLARE_API_TOKEN is not set: export a token that may read the account's KV and D1")
+        adopt.run(stack, token, write_file=write, kv_title=kv_namespace, database=database, echo=typer.echo)
+    except _user_errors() as error:
+        raise fail(str(error)) from None
+
+
 @app.command("verify")
 def verify_command(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Deployed stack to check.")] = "dev",
     url: Annotated[
         str | None,
-        typer.Option(help="The Worker's base URL; default https://<script>.<account subdomain>.workers.dev."),
+        typer.Option(help="The Worker's base URL; default: the stack's `workerUrl` output (where it answers)."),
     ] = None,
     outputs: Annotated[
         Path | None, typer.Option(help="A saved `pulumi stack output --json` instead of asking Pulumi.")

@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -120,21 +121,40 @@ def read_dev_var(text: str, name: str) -> str | None:
     return None
 
 
+DEV_VARS_MODE = 0o600
+DEV_VARS_HEADER = "# Local secrets for `wrangler dev` (git-ignored). Written by `guruai-cache local`.\n"
+
+
 def ensure_service_token(path: Path) -> tuple[str, bool]:
     """The local SERVICE_TOKEN from .dev.vars, generated (and the file created) when absent.
 
-    Returns (token, created). Other lines of the file are kept; the file is private (0600).
+    Returns (token, created). Other lines of the file are kept. The file is private from its
+    first byte: created with mode 0600 (never written, then narrowed), and an existing file
+    readable by others is narrowed before anything is read from or added to it.
     """
+    if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(DEV_VARS_MODE)
     text = path.read_text() if path.exists() else ""
     token = read_dev_var(text, SERVICE_TOKEN_SECRET)
     if token:
         return token, False
     token = secrets.token_hex(32)
-    header = "" if text else "# Local secrets for `wrangler dev` (git-ignored). Written by `guruai-cache local`.\n"
-    separator = "" if not text or text.endswith("\n") else "\n"
-    path.write_text(f'{header}{text}{separator}{SERVICE_TOKEN_SECRET}="{token}"\n')
-    path.chmod(0o600)
+    line = f'{SERVICE_TOKEN_SECRET}="{token}"\n'
+    if not text:
+        _write_private(path, DEV_VARS_HEADER + line)
+    else:
+        with path.open("a") as file:
+            file.write(("" if text.endswith("\n") else "\n") + line)
     return token, True
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create `path` with mode 0600 and write `text` (an empty file left by an earlier run is replaced)."""
+    if path.exists():
+        path.unlink()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, DEV_VARS_MODE)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
 
 
 def config_problem(settings: Settings, project: LocalProject) -> str | None:
@@ -297,7 +317,7 @@ def _serve(project: LocalProject, ip: str, port: int, url: str, token: str) -> N
         typer.secho(f"\nThe Worker runs at {url} (Ctrl-C stops it)", fg=typer.colors.GREEN, bold=True)
         typer.echo(f"  token:  {token}   (SERVICE_TOKEN in {project.dev_vars})")
         typer.echo(f"  try:    curl -H 'Authorization: Bearer {token}' {url}/subscriptions/user-pro")
-        typer.echo(f"  cron:   curl '{url}/__scheduled?cron=*+*+*+*+*'\n")
+        typer.echo(f"  cron:   curl '{url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*'   (local only, no token)\n")
         code = process.wait()
         raise UserError(f"wrangler dev exited with code {code}")
     except KeyboardInterrupt:

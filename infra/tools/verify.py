@@ -38,6 +38,9 @@ class Target:
     kv_preview_namespace_id: str
     worker_script_name: str
     expected_seeds: Mapping[str, str]
+    # The stack's `workerUrl` output: where the Worker really answers (None: a stack deployed
+    # before the output existed; the workers.dev address is then looked up).
+    worker_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ def target_from_outputs(stack: str, outputs: Mapping[str, Any], expected_seeds: 
         kv_preview_namespace_id=outputs["kvPreviewNamespaceId"],
         worker_script_name=outputs["workerScriptName"],
         expected_seeds=dict(expected_seeds),
+        worker_url=outputs.get("workerUrl") or None,
     )
 
 
@@ -78,7 +82,7 @@ def error_codes(error: cloudflare.APIStatusError) -> list[int]:
     ]
 
 
-def explain(error: Exception, target: Target | None = None) -> str:
+def explain(error: Exception, target: Target | None = None, permissions: str = PERMISSIONS) -> str:
     """One line a person can act on, for any error the SDK raises."""
     if isinstance(error, cloudflare.APIConnectionError):
         return f"could not reach the Cloudflare API ({error}): check the network, or CLOUDFLARE_BASE_URL if set"
@@ -93,7 +97,7 @@ def explain(error: Exception, target: Target | None = None) -> str:
     if error.status_code == 403:
         account = f" on account {target.account_id}" if target else ""
         return (
-            f"the API token may not do this ({shown}): give it {PERMISSIONS}{account} "
+            f"the API token may not do this ({shown}): give it {permissions}{account} "
             "(Cloudflare also answers this way to a token of another account)"
         )
     if 10013 in codes or (error.status_code == 404 and "namespace" in str(error.request.url)):
@@ -227,8 +231,13 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[Check], None] = lambda check: None,
 ) -> list[Check]:
-    """Every check, in order; stops calling the API after a refused token."""
+    """Every check, in order; stops calling the API after a refused token.
+
+    The Worker's URL: `url` when given (`--url`), else the stack's `workerUrl` output, else
+    (stacks deployed before that output) its workers.dev address from the API.
+    """
     checks: list[Check] = []
+    url = url or target.worker_url
 
     def record(check: Check) -> None:
         checks.append(check)

@@ -43,11 +43,19 @@ def start(
     ip: str = DEFAULT_IP,
     output: IO[str] | int | None = None,
     extra_args: tuple[str, ...] = (),
+    *,
+    test_scheduled: bool = False,
 ) -> subprocess.Popen[str]:
-    """`wrangler dev` on ip:port with the local stores, in its own process group (see `stop`)."""
+    """`wrangler dev` on ip:port with the local stores, in its own process group (see `stop`).
+
+    `test_scheduled` adds wrangler's `/__scheduled` route, which runs the cron handler for
+    anyone who can reach the port, without a token: only tests ask for it. (wrangler dev
+    answers `/cdn-cgi/handler/scheduled` the same way with or without it; production never
+    routes either path to the Worker. docs/local-development.md.)
+    """
     command = [
         wrangler_path(), "dev", "--config", str(config), "--ip", ip, "--port", str(port),
-        "--persist-to", str(persist_to), "--test-scheduled", *extra_args,
+        "--persist-to", str(persist_to), *(["--test-scheduled"] if test_scheduled else []), *extra_args,
     ]  # fmt: skip
     return subprocess.Popen(
         command,

@@ -137,7 +137,7 @@ class RunningWorker:
 def start_worker(project: local.LocalProject, settings: Settings, token: str, log_path: Path) -> RunningWorker:
     port = free_port()
     log = log_path.open("w")
-    process = wrangler_dev.start(project.config, project.persist_to, port, output=log)
+    process = wrangler_dev.start(project.config, project.persist_to, port, output=log, test_scheduled=True)
     log.close()  # the child holds its own descriptor
     worker = RunningWorker(f"http://127.0.0.1:{port}", token, project, settings, log_path, process)
     try:
