@@ -24,6 +24,8 @@ pulumi.export("d1PreviewDatabaseName", cache.d1_preview_database_name)
 pulumi.export("workerScriptName", cache.worker_script_name)
 pulumi.export("cronSchedules", [args.worker.cron])
 pulumi.export("seededKeys", list(args.seeds))
+# Who may call the Worker: client names and scopes (never token digests); `pulumi preview` shows changes.
+pulumi.export("clients", cache.clients)
 # This stack's [env.<stack>] of wrangler.toml (`guruai-cache wrangler render` reads it).
 pulumi.export(
     "wrangler",

@@ -1,29 +1,13 @@
-"""The local environment's pure parts: the token file, the dev seeds (checked on SQLite with the real migrations)."""
+"""The local environment's pure parts: the dev seeds (checked on SQLite with the real migrations).
+
+The local clients' files: tests/test_local_clients.py."""
 
 import sqlite3
-import stat
 
 from infra import paths
 from infra.plan.seeds import seed_entries
 from infra.settings import stack_file_settings
 from infra.tools import local
-
-
-def test_a_token_is_generated_once_and_kept(tmp_path):
-    dev_vars = tmp_path / ".dev.vars"
-    token, created = local.ensure_service_token(dev_vars)
-    assert created and len(token) == 64 and int(token, 16) >= 0
-    assert stat.S_IMODE(dev_vars.stat().st_mode) == 0o600  # a secret, even a local one
-    assert local.ensure_service_token(dev_vars) == (token, False)
-
-
-def test_an_existing_dev_vars_file_is_kept(tmp_path):
-    dev_vars = tmp_path / ".dev.vars"
-    dev_vars.write_text("OTHER=1")
-    _token, created = local.ensure_service_token(dev_vars)
-    assert created and dev_vars.read_text().startswith("OTHER=1\n")
-    dev_vars.write_text("export SERVICE_TOKEN='mine'\nOTHER=1\n")
-    assert local.ensure_service_token(dev_vars) == ("mine", False)
 
 
 def test_kv_seeds_are_the_settings_seed_entries():

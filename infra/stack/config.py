@@ -9,7 +9,12 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from infra.settings import SettingIssue, Settings, SettingsError, load_settings, parse_config_values
-from infra.settings.secrets import SERVICE_TOKEN_KEY, check_service_token
+from infra.settings.secrets import (
+    SERVICE_TOKEN_KEY,
+    check_service_token,
+    service_token_conflicts,
+    service_token_deprecations,
+)
 
 API_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 
@@ -69,8 +74,10 @@ def load_stack_settings() -> StackSettings:
         settings = load_settings(stack_config(), stack=stack)
     except SettingsError as error:
         issues = error.issues + issues
+    if settings is not None:
+        issues += service_token_conflicts(token, settings.clients)
     if issues or settings is None or cloudflare_token is None:
         raise pulumi.RunError(str(SettingsError(stack, issues)))
-    for deprecation in settings.deprecations():
+    for deprecation in settings.deprecations() + service_token_deprecations(token, settings.clients):
         pulumi.log.warn(f"deprecated setting {deprecation}")
     return StackSettings(stack, settings, pulumi.Config().get_secret(SERVICE_TOKEN_KEY), cloudflare_token)
