@@ -47,6 +47,10 @@ CLIENT_TOKENS = {
 CLIENT_SCOPES = {"tester": ["read", "usage", "write"], "app-a": ["read", "usage"], "app-b": ["read", "usage"]}
 
 
+# Flags beside the dev stack's: one for a single tier, one switched off (entitlements).
+EXTRA_FLAGS = {"starter-tour": {"enabled": True, "tiers": ["starter"]}, "retired-search": False}
+
+
 def sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -56,6 +60,7 @@ def e2e_settings() -> Settings:
     base = stack_file_settings(LOCAL_SETTINGS_STACK).model_dump(by_alias=True, mode="json")
     base["tiers"] = [*base["tiers"], SMALL_TIER]
     base["burstRateLimit"] = {**base["burstRateLimit"], "limit": BURST_LIMIT, "period": 60}
+    base["featureFlags"] = {**base["featureFlags"], **EXTRA_FLAGS}
     base["clients"] = {
         name: {"scopes": CLIENT_SCOPES[name], "tokenSha256": sha256(token)} for name, token in CLIENT_TOKENS.items()
     }
