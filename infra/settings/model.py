@@ -50,7 +50,8 @@ class Settings(SettingModel):
     usage_retention_days: int = Field(default=worker_contract.VAR_DEFAULTS["USAGE_RETENTION_DAYS"], ge=1, le=3650)
     # Protect and retain KV namespaces and D1 databases: no replace, no delete drops data.
     protect_stateful_resources: bool = True
-    dev_subscriptions: tuple[DevSubscription, ...] = DEFAULT_DEV_SUBSCRIPTIONS
+    # Validated even when defaulted: the default users name the default tiers, which a stack may rename.
+    dev_subscriptions: tuple[DevSubscription, ...] = Field(default=DEFAULT_DEV_SUBSCRIPTIONS, validate_default=True)
     # Existing namespaces/databases to take over by id instead of creating them.
     adopt: Adopt = Adopt()
     traffic: Traffic = Traffic()
@@ -144,7 +145,7 @@ class Settings(SettingModel):
                     ("devSubscriptions", index, "tier"),
                     "names an unknown tier: a change to `tiers` that drops it would strand this subscription",
                     sub.tier,
-                    f"{_one_of(tier_names)}; or keep the tier in `tiers`",
+                    f"{_one_of(tier_names)} (set `devSubscriptions`), or keep the tier in `tiers`",
                 )
                 for index, sub in enumerate(value)
                 if tier_names is not None and sub.tier not in tier_names
