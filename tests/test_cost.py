@@ -521,3 +521,16 @@ def test_bad_traffic_stops_preview_before_any_resource(logged):
 def test_hand_checked_clock():
     assert cost.utc_clock(DAY_S * 1_000 / 10_000) == "02:24"
     assert math.isclose(DAY_S * 1_000 / 100_000 / 60, 14.4)
+
+
+def test_entitlements_checks_are_priced_from_their_own_outcomes(table):
+    """GET /entitlements: the subscription's cache entry (same hit ratio) plus one live D1 count read."""
+    base = cost.estimate(settings_with({**GUIDE, "cacheHitRatio": 0.9}), table)
+    more = cost.estimate(settings_with({**GUIDE, "cacheHitRatio": 0.9, "entitlementsChecksPerUserPerDay": 20}), table)
+    calls = 10_000 * 20
+    assert more.requests["entitlements_get_hit"] == pytest.approx(calls * 0.9)
+    assert more.requests["entitlements_get_miss"] == pytest.approx(calls * 0.1)
+    for kind, key in (("kv_reads", "kv_reads"), ("kv_writes", "kv_writes"), ("d1_rows_read", "d1_rows_read")):
+        added = calls * 0.9 * table["entitlements_get_hit"][kind] + calls * 0.1 * table["entitlements_get_miss"][kind]
+        assert daily(more, key) - daily(base, key) == pytest.approx(added)
+    assert table["entitlements_get_hit"]["d1_queries"] == 1  # the count is live, never cached

@@ -58,6 +58,7 @@ def requests_per_day(traffic: Traffic, cron: str) -> dict[str, float]:
     subscribed = checks * (1 - traffic.unsubscribed_share)
     unsubscribed = checks * traffic.unsubscribed_share
     hit = traffic.cache_hit_ratio
+    entitlements = traffic.active_users * traffic.entitlements_checks_per_user_per_day
     usage_calls = traffic.active_users * traffic.usage_calls_per_user_per_day
     usage = usage_calls * (1 - traffic.unsubscribed_share)
     refused = usage_calls * traffic.unsubscribed_share  # 403: no active subscription
@@ -69,6 +70,11 @@ def requests_per_day(traffic: Traffic, cron: str) -> dict[str, float]:
         "subscription_get_not_found": unsubscribed * (1 - hit),
         "subscription_put": traffic.subscription_updates_per_day,
         "tiers_get": traffic.active_users * traffic.tier_reads_per_user_per_day,
+        # Entitlements share the subscription's cache entry: the same hit ratio and unsubscribed share.
+        "entitlements_get_hit": entitlements * (1 - traffic.unsubscribed_share) * hit,
+        "entitlements_get_miss": entitlements * (1 - traffic.unsubscribed_share) * (1 - hit),
+        "entitlements_get_negative_hit": entitlements * traffic.unsubscribed_share * hit,
+        "entitlements_get_not_found": entitlements * traffic.unsubscribed_share * (1 - hit),
         "usage_post_allowed": usage * (1 - traffic.usage_denied_share) * hit,
         "usage_post_allowed_cache_miss": usage * (1 - traffic.usage_denied_share) * (1 - hit),
         "usage_post_denied": usage * traffic.usage_denied_share * hit,
@@ -87,7 +93,11 @@ def evenly_spread_hit_ratio(traffic: Traffic, ttl_s: int) -> float:
     lambda*ttl hits on average: hit ratio = lambda*ttl / (1 + lambda*ttl). Real users
     look up in bursts, which is what a higher `cacheHitRatio` assumes; this is its floor.
     """
-    lookups = traffic.subscription_checks_per_user_per_day + traffic.usage_calls_per_user_per_day
+    lookups = (
+        traffic.subscription_checks_per_user_per_day
+        + traffic.usage_calls_per_user_per_day
+        + traffic.entitlements_checks_per_user_per_day
+    )
     per_ttl = lookups / SECONDS_PER_DAY * ttl_s
     return per_ttl / (1 + per_ttl)
 
@@ -269,7 +279,8 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
     traffic = settings.traffic
     seeds = sum(len(key.encode()) + len(value.encode()) for key, value in seed_entries(settings).items())
     # Little's law: entries alive = entries written a day x how long each lives.
-    fills, negative_fills = requests["subscription_get_miss"], requests["subscription_get_not_found"]
+    fills = requests["subscription_get_miss"] + requests["entitlements_get_miss"]
+    negative_fills = requests["subscription_get_not_found"] + requests["entitlements_get_not_found"]
     if usage_store == "d1":  # usage calls fill the same cache entries
         fills += requests["usage_post_allowed_cache_miss"] + requests["usage_post_denied_cache_miss"]
         negative_fills += requests["usage_post_no_subscription_cache_miss"]
