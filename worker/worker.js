@@ -308,7 +308,8 @@ function subscriptionRecord(row) {
 async function putSubscription(request, userId, c) {
   const body = await readJsonObject(request, c);
   const unknown = Object.keys(body).filter((field) => field !== "tier" && field !== "status");
-  const status = body.status ?? "active";
+  // Absent means "active"; present, it must be a status (null is not one: the contract says so).
+  const status = Object.hasOwn(body, "status") ? body.status : "active";
   const problem =
     unknown.length > 0
       ? `unknown field ${JSON.stringify(unknown[0])}; send {"tier": ..., "status": ...}`
