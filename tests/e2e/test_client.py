@@ -30,6 +30,16 @@ from guruai_cache_client import (
 pytestmark = pytest.mark.e2e
 
 
+def run(coroutine):
+    """Run a coroutine on a loop of its own. Not asyncio.run: it leaves no current event loop
+    behind, and the Pulumi mocks of later tests ask for one."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
 def client(worker, token=None, **options) -> WorkerClient:
     return WorkerClient(worker.url, token or worker.token, **options)
 
@@ -55,7 +65,7 @@ def test_every_route_through_the_async_client(worker, user_id):
             results = await asyncio.gather(c.subscription(user_id), c.entitlements(user_id), c.tiers(), c.health())
             return results, await c.record_usage(user_id)
 
-    (subscription, entitled, tiers, health), used = asyncio.run(scenario())
+    (subscription, entitled, tiers, health), used = run(scenario())
     assert subscription.tier == entitled.tier == "premium" and "premium" in tiers and health.status == "ok"
     assert used.used == 1
 
