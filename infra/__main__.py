@@ -26,6 +26,8 @@ pulumi.export("workerScriptName", cache.worker_script_name)
 pulumi.export("workerUrl", cache.worker_url)
 pulumi.export("cronSchedules", [args.worker.cron])
 pulumi.export("seededKeys", list(args.seeds))
+# Who may call the Worker: client names and scopes (never token digests); `pulumi preview` shows changes.
+pulumi.export("clients", cache.clients)
 # This stack's [env.<stack>] of wrangler.toml (`guruai-cache wrangler render` reads it).
 pulumi.export(
     "wrangler",

@@ -1,5 +1,5 @@
 """What worker/worker.js and the Python side agree on: KV keys, the user-id rule, statuses,
-binding and variable names, and the variables' defaults.
+binding and variable names, the variables' defaults, the routes and the scopes they need.
 
 The Worker is one ES module uploaded as is (no build step, no imports), so it keeps its own
 copy of the values in SHARED_WITH_WORKER under the same names; tests/test_worker_contract.py
@@ -32,8 +32,28 @@ NEGATIVE_CACHE_TTL_S = 60
 KV_BINDING = "KV"
 DB_BINDING = "DB"
 RATE_LIMITER_BINDING = "RATE_LIMITER"
-SERVICE_TOKEN_SECRET = "SERVICE_TOKEN"
 ENVIRONMENT_VAR = "ENVIRONMENT"
+# The tier config and flags, as a `json` binding: it changes with the script upload, atomically.
+CATALOG_BINDING = "CATALOG"
+# The clients: name -> {"sha256": hex digest of the token, "scopes": [...]}, one secret binding.
+CLIENTS_SECRET = "CLIENTS"
+
+# What a client may do. read: subscriptions, tiers, entitlements; usage: count usage;
+# write: change subscriptions.
+Scope = Literal["read", "usage", "write"]
+SCOPES: tuple[str, ...] = get_args(Scope)
+# The client the deprecated `serviceToken` (or its generated default) becomes: every scope.
+LEGACY_CLIENT = "service"
+
+# Every route the Worker serves: path (OpenAPI's template syntax) -> method -> the scope it
+# needs (None: no token). worker/openapi.yaml describes exactly these (tests/test_openapi.py).
+ROUTES: dict[str, dict[str, str | None]] = {
+    "/health": {"GET": None, "HEAD": None},
+    "/tiers": {"GET": "read"},
+    "/subscriptions/{userId}": {"GET": "read", "PUT": "write"},
+    "/usage/{userId}": {"POST": "usage"},
+    "/entitlements/{userId}": {"GET": "read"},
+}
 
 # The Worker's plain-text variables that come from settings, with the settings' defaults
 # (the Worker falls back to these when a variable is missing).
@@ -46,12 +66,13 @@ VAR_DEFAULTS = {
 
 # The names above that worker.js declares as `const NAME = ...;` too.
 SHARED_WITH_WORKER = (
-    "TIERS_KEY",
     "SUBSCRIPTION_KEY_PREFIX",
     "USER_ID_PATTERN",
     "SUBSCRIPTION_STATUSES",
     "NEGATIVE_CACHE_TTL_S",
     "VAR_DEFAULTS",
+    "SCOPES",
+    "ROUTES",
 )
 
 

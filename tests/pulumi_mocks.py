@@ -56,6 +56,7 @@ REQUIRED_BINDING_FIELDS = {
     "plain_text": ("text",),
     "secret_text": ("text",),
     "ratelimit": ("namespaceId", "simple"),
+    "json": ("json",),
 }
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -210,6 +211,11 @@ class StrictCloudflareMocks(pulumi.runtime.Mocks):
                 raise ProviderRejected(f"binding {name} ({kind}) lacks {missing}")
             if kind == "ratelimit" and binding["simple"].get("period") not in (10, 60):
                 raise ProviderRejected("ratelimit period must be 10 or 60")
+            if kind == "json":
+                try:
+                    json.loads(binding["json"])
+                except (TypeError, json.JSONDecodeError):
+                    raise ProviderRejected(f"binding {name} (json) is not JSON text") from None
         observability = inputs.get("observability")
         if observability is not None:
             if not isinstance(observability.get("enabled"), bool):

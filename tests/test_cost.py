@@ -652,3 +652,18 @@ def test_once_kv_writes_run_out_every_lookup_reads_d1_for_the_rest_of_the_day(ta
 
 def test_no_fallback_while_kv_fits_the_free_plan(table):
     assert cost.estimate(settings_with(small_app(1)), table).kv_fallback is None
+
+
+def test_entitlements_checks_are_priced_from_their_own_outcomes(table):
+    """GET /entitlements: the subscription's cache entry (same hit ratio) plus one live D1 count read."""
+    # On Workers Paid: no KV fallback on top (the Free plan's writes would run out and add D1 reads).
+    guide = {**GUIDE, "cacheHitRatio": 0.9, "workersPlan": "paid"}
+    base = cost.estimate(settings_with(guide), table)
+    more = cost.estimate(settings_with({**guide, "entitlementsChecksPerUserPerDay": 20}), table)
+    calls = 10_000 * 20
+    assert more.requests["entitlements_get_hit"] == pytest.approx(calls * 0.9)
+    assert more.requests["entitlements_get_miss"] == pytest.approx(calls * 0.1)
+    for kind, key in (("kv_reads", "kv_reads"), ("kv_writes", "kv_writes"), ("d1_rows_read", "d1_rows_read")):
+        added = calls * 0.9 * table["entitlements_get_hit"][kind] + calls * 0.1 * table["entitlements_get_miss"][kind]
+        assert daily(more, key) - daily(base, key) == pytest.approx(added)
+    assert table["entitlements_get_hit"]["d1_queries"] == 1  # the count is live, never cached

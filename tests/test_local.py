@@ -1,5 +1,7 @@
-"""The local environment: the token file, the dev seeds (checked on SQLite with the real
-migrations), and how `wrangler dev` is started."""
+"""The local environment: the private files (checked as they are opened), the dev seeds (checked
+on SQLite with the real migrations), and how `wrangler dev` is started.
+
+What the local clients' files hold: tests/test_local_clients.py."""
 
 import builtins
 import io
@@ -15,33 +17,26 @@ from infra import paths
 from infra.plan import wrangler_toml
 from infra.plan.seeds import seed_entries
 from infra.settings import stack_file_settings
-from infra.tools import local, wrangler_dev
-
-
-def test_a_token_is_generated_once_and_kept(tmp_path):
-    dev_vars = tmp_path / ".dev.vars"
-    token, created = local.ensure_service_token(dev_vars)
-    assert created and len(token) == 64 and int(token, 16) >= 0
-    assert stat.S_IMODE(dev_vars.stat().st_mode) == 0o600  # a secret, even a local one
-    assert local.ensure_service_token(dev_vars) == (token, False)
+from infra.tools import local, local_clients, wrangler_dev
 
 
 @pytest.fixture
-def watch_dev_vars(monkeypatch):
-    """Every opening of .dev.vars for writing, with the file's mode right after it was opened:
-    the mode the first byte is written under, whichever API opens it."""
+def watch_private_files(monkeypatch):
+    """Every opening of .dev.vars or .dev.tokens.json for writing, with the file's mode right after
+    it was opened: the mode the first byte is written under, whichever API opens it."""
     seen = []
     real_os_open, real_open = os.open, builtins.open
+    private = (".dev.vars", local_clients.TOKENS_FILE)
 
     def os_open(path, flags, mode=0o777, *args, **kwargs):
         descriptor = real_os_open(path, flags, mode, *args, **kwargs)
-        if str(path).endswith(".dev.vars") and flags & (os.O_WRONLY | os.O_RDWR):
+        if str(path).endswith(private) and flags & (os.O_WRONLY | os.O_RDWR):
             seen.append(stat.S_IMODE(os.fstat(descriptor).st_mode))
         return descriptor
 
     def open_(file, mode="r", *args, **kwargs):
         handle = real_open(file, mode, *args, **kwargs)
-        if str(file).endswith(".dev.vars") and set(mode) & set("wax+"):
+        if str(file).endswith(private) and set(mode) & set("wax+"):
             seen.append(stat.S_IMODE(os.fstat(handle.fileno()).st_mode))
         return handle
 
@@ -53,36 +48,22 @@ def watch_dev_vars(monkeypatch):
     os.umask(old_umask)
 
 
-def test_dev_vars_is_private_from_its_first_byte(tmp_path, watch_dev_vars):
-    local.ensure_service_token(tmp_path / ".dev.vars")
-    assert watch_dev_vars and set(watch_dev_vars) == {0o600}
+def test_the_local_secrets_are_private_from_their_first_byte(tmp_path, watch_private_files):
+    local_clients.prepare_clients(
+        stack_file_settings("dev"), tmp_path / local_clients.TOKENS_FILE, tmp_path / ".dev.vars"
+    )
+    assert len(watch_private_files) >= 2 and set(watch_private_files) == {0o600}
 
 
-def test_a_looser_dev_vars_file_is_tightened_before_anything_is_added(tmp_path, watch_dev_vars):
+def test_a_looser_dev_vars_file_is_tightened_before_anything_is_read_or_added(tmp_path, watch_private_files):
     dev_vars = tmp_path / ".dev.vars"
     dev_vars.write_text("OTHER=1\n")
     dev_vars.chmod(0o644)
-    watch_dev_vars.clear()
-    local.ensure_service_token(dev_vars)
-    assert watch_dev_vars and set(watch_dev_vars) == {0o600}
+    watch_private_files.clear()
+    local_clients.prepare_clients(stack_file_settings("dev"), tmp_path / local_clients.TOKENS_FILE, dev_vars)
+    assert watch_private_files and set(watch_private_files) == {0o600}
     assert stat.S_IMODE(dev_vars.stat().st_mode) == 0o600
-
-
-def test_a_looser_dev_vars_file_with_a_token_is_tightened_too(tmp_path):
-    dev_vars = tmp_path / ".dev.vars"
-    dev_vars.write_text('SERVICE_TOKEN="kept"\n')
-    dev_vars.chmod(0o664)
-    assert local.ensure_service_token(dev_vars) == ("kept", False)
-    assert stat.S_IMODE(dev_vars.stat().st_mode) == 0o600
-
-
-def test_an_existing_dev_vars_file_is_kept(tmp_path):
-    dev_vars = tmp_path / ".dev.vars"
-    dev_vars.write_text("OTHER=1")
-    _token, created = local.ensure_service_token(dev_vars)
-    assert created and dev_vars.read_text().startswith("OTHER=1\n")
-    dev_vars.write_text("export SERVICE_TOKEN='mine'\nOTHER=1\n")
-    assert local.ensure_service_token(dev_vars) == ("mine", False)
+    assert dev_vars.read_text().startswith("OTHER=1\n")  # the developer's own lines are kept
 
 
 def test_kv_seeds_are_the_settings_seed_entries():
@@ -141,7 +122,7 @@ def test_wrangler_dev_runs_without_the_unauthenticated_scheduled_route_by_defaul
     (tmp_path / "worker").symlink_to(paths.WORKER_DIR, target_is_directory=True)
     config = tmp_path / "wrangler.toml"
     config.write_text(wrangler_toml.render(settings, {}))
-    local.ensure_service_token(tmp_path / ".dev.vars")
+    local_clients.prepare_clients(settings, tmp_path / local_clients.TOKENS_FILE, tmp_path / ".dev.vars")
     local.apply_migrations(local.LocalProject(config=config, persist_to=tmp_path / "state"))  # the cron job's table
     port = 8700 + os.getpid() % 90
     while not wrangler_dev.port_is_free(wrangler_dev.DEFAULT_IP, port):

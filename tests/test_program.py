@@ -1,5 +1,6 @@
 """The whole Pulumi program under strict mocks: graph, wiring, seeds, protection, secrets."""
 
+import hashlib
 import json
 import typing
 
@@ -31,6 +32,7 @@ from pulumi_mocks import (
 
 from infra.plan.seeds import seed_entries
 from infra.settings import load_settings, parse_config_values
+from infra.worker_contract import SCOPES
 
 STATEFUL = (KV_NAMESPACE, D1)
 
@@ -105,7 +107,8 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
         ("plain_text", "TIER_CONFIG_TTL"),
         ("plain_text", "RATE_LIMIT_TTL"),
         ("plain_text", "USAGE_RETENTION_DAYS"),
-        ("secret_text", "SERVICE_TOKEN"),
+        ("json", "CATALOG"),
+        ("secret_text", "CLIENTS"),
     ]
     by_name = {b["name"]: b for b in items}
     assert by_name["KV"]["namespaceId"] == kv.id != dev_run.one(KV_NAMESPACE, "kv-preview").id
@@ -327,11 +330,14 @@ def test_the_mocks_refuse_an_unmocked_invoke_and_a_worker_that_is_not_there():
 
 
 def test_generated_service_token_is_secret_and_never_an_output(dev_run):
+    """A stack without clients keeps the generated all-scope token, as the client `service` (its digest)."""
     items, is_secret = bindings(dev_run)
     assert is_secret
-    token = next(b["text"] for b in items if b["name"] == "SERVICE_TOKEN")
+    clients = json.loads(next(b["text"] for b in items if b["name"] == "CLIENTS"))
+    token = dev_run.one(RANDOM_PASSWORD).state["result"]
     assert token.startswith("generated-")  # the RandomPassword's result, not a literal
-    assert token not in json.dumps(dev_run.outputs)
+    assert clients == {"service": {"sha256": hashlib.sha256(token.encode()).hexdigest(), "scopes": list(SCOPES)}}
+    assert token not in json.dumps(items) and token not in json.dumps(dev_run.outputs)
     assert dev_run.one(RANDOM_PASSWORD).plain("special") is False
 
 
@@ -340,9 +346,10 @@ def test_configured_service_token_is_used_secret_and_not_exported():
     run = run_program("dev", secrets={"serviceToken": token})
     items, is_secret = bindings(run)
     assert is_secret
-    assert next(b["text"] for b in items if b["name"] == "SERVICE_TOKEN") == token
+    clients = json.loads(next(b["text"] for b in items if b["name"] == "CLIENTS"))
+    assert clients["service"]["sha256"] == hashlib.sha256(token.encode()).hexdigest()
     assert not run.of_type(RANDOM_PASSWORD)
-    assert token not in json.dumps(run.outputs)
+    assert token not in json.dumps(items) and token not in json.dumps(run.outputs)
 
 
 def test_outputs_name_every_resource_and_carry_the_wrangler_section(dev_run):
@@ -422,7 +429,7 @@ def test_mocks_reject_what_the_provider_would(typ, inputs, reason):
 def test_a_deprecated_setting_is_warned_about_and_changes_nothing(monkeypatch):
     warnings = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
-    run = run_program("dev", {"ttls": {"usage": 120}})
+    run = run_program("dev", {"ttls": {"usage": 120}, "clients": {"app": "a" * 64}})  # clients: no token warning
     assert [w for w in warnings if "deprecated" in w] == [
         "deprecated setting ttls.usage: no route caches usage data (usage is counted in D1), so the Worker no "
         "longer gets USAGE_TTL; remove it: `pulumi config rm --path ttls.usage`"

@@ -1,4 +1,5 @@
-"""worker/worker.js and infra/worker_contract.py agree: the shared constants, and the bindings the Worker reads."""
+"""worker/worker.js and infra/worker_contract.py agree: the shared constants (routes and scopes among
+them), and the bindings the Worker reads."""
 
 import json
 import re
@@ -37,14 +38,21 @@ def test_each_shared_constant_has_the_same_value_in_the_worker(name):
 
 
 def test_the_comparison_sees_a_difference():
-    changed = SOURCE.replace('const TIERS_KEY = "config:tiers";', 'const TIERS_KEY = "config:tier";')
-    assert js_constants(changed)["TIERS_KEY"] != worker_contract.TIERS_KEY
+    changed = SOURCE.replace(
+        'const SUBSCRIPTION_KEY_PREFIX = "subscription:";', 'const SUBSCRIPTION_KEY_PREFIX = "subscriptions:";'
+    )
+    assert js_constants(changed)["SUBSCRIPTION_KEY_PREFIX"] != worker_contract.SUBSCRIPTION_KEY_PREFIX
     assert js_constants("const A = { B: 1, C_D: 2 };") == {"A": {"B": 1, "C_D": 2}}
+    dropped = SOURCE.replace(', "/entitlements/{userId}": { GET: "read" }', "")
+    assert js_constants(dropped)["ROUTES"] != worker_contract.ROUTES
+    assert js_constants('const R = { "/x": { GET: null, PUT: "write" } };') == {
+        "R": {"/x": {"GET": None, "PUT": "write"}}
+    }
 
 
 def test_the_worker_reads_exactly_the_bindings_the_stack_binds():
     settings = load_settings({}, stack="dev", require_account=False)
-    bound = {b["name"] for b in script_bindings(worker_plan(settings, "dev"), "kv", "db", "token")}
+    bound = {b["name"] for b in script_bindings(worker_plan(settings, "dev"), "kv", "db", "clients")}
     read = set(re.findall(r"\benv\.([A-Z][A-Z0-9_]*)", SOURCE))
     read |= set(re.findall(r'numericVar\((?:c\.)?env, "([A-Z][A-Z0-9_]*)"\)', SOURCE))
     assert read == bound

@@ -87,12 +87,14 @@ def test_template_comments_survive(rendered):
 
 def test_no_secret_in_the_file(rendered, outputs):
     text = rendered.read_text()
-    assert "SERVICE_TOKEN" in text  # named as required...
     config = tomllib.loads(text)
     for section in [config, *config["env"].values()]:
-        assert "SERVICE_TOKEN" not in section["vars"]  # ...but never given a value
-    token_run = run_program("dev", secrets={"serviceToken": "t" * 40})
+        assert section["secrets"] == {"required": ["CLIENTS"]}  # named as required...
+        assert "CLIENTS" not in section["vars"]  # ...but never given a value
+    digest = "c" * 64
+    token_run = run_program("dev", {"clients": {"app": digest}}, secrets={"serviceToken": "t" * 40})
     assert "t" * 40 not in json.dumps(token_run.outputs)
+    assert digest not in json.dumps(token_run.outputs)  # digests only in the secret binding
 
 
 def test_rendered_file_matches_wranglers_own_schema(rendered):

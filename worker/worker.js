@@ -1,9 +1,12 @@
-// The cache Worker: subscriptions cached in KV in front of D1, the tier config from KV,
-// daily usage counted in D1. One ES module, no imports: the Pulumi program uploads this
-// file as is (main_module "worker.js") and `wrangler dev` runs it on workerd.
+// The cache Worker: subscriptions cached in KV in front of D1, the tier config and flags
+// from a binding that changes with the deploy, daily usage counted in D1, and named clients
+// with scopes. One ES module, no imports: the Pulumi program uploads this file as is
+// (main_module "worker.js") and `wrangler dev` runs it on workerd. worker/openapi.yaml is
+// its contract.
 //
 // Bindings (infra/plan/worker.py): KV, DB, RATE_LIMITER; vars ENVIRONMENT, SUBSCRIPTION_TTL,
-// TIER_CONFIG_TTL, RATE_LIMIT_TTL, USAGE_RETENTION_DAYS; secret SERVICE_TOKEN.
+// TIER_CONFIG_TTL, RATE_LIMIT_TTL, USAGE_RETENTION_DAYS; json CATALOG (tiers, flags,
+// fallbackTier, version); secret CLIENTS (name -> {sha256, scopes}).
 //
 // Every request ends with one structured log line (JSON): its outcome, the subscription
 // cache result (hit / miss / bypass) and the KV and D1 operations it performed, counted by
@@ -12,7 +15,6 @@
 
 // Shared with the Python side (infra/worker_contract.py, same names): tests/test_worker_contract.py
 // holds these equal to it.
-const TIERS_KEY = "config:tiers";
 const SUBSCRIPTION_KEY_PREFIX = "subscription:";
 // Same rule as the settings' devSubscriptions: no id can spell another key (":", "/", "..").
 const USER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -22,8 +24,12 @@ const ACTIVE_STATUSES = ["active", "trialing"];
 const NEGATIVE_CACHE_TTL_S = 60; // KV's minimum expirationTtl
 // The settings' defaults of the plain-text variables, used if one is missing.
 const VAR_DEFAULTS = { SUBSCRIPTION_TTL: 300, TIER_CONFIG_TTL: 3600, RATE_LIMIT_TTL: 86400, USAGE_RETENTION_DAYS: 35 };
-const MIN_CACHE_TTL_S = 30; // KV's minimum cacheTtl
+const SCOPES = ["read", "usage", "write"];
+// Every route: path template -> method -> the scope it needs (null: no token). The router
+// below serves exactly these; worker/openapi.yaml describes exactly these.
+const ROUTES = { "/health": { GET: null, HEAD: null }, "/tiers": { GET: "read" }, "/subscriptions/{userId}": { GET: "read", PUT: "write" }, "/usage/{userId}": { POST: "usage" }, "/entitlements/{userId}": { GET: "read" } };
 const MAX_BODY_BYTES = 4096;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 const SUBSCRIPTION_COLUMNS = "user_id, tier, status, created_at, updated_at";
 const SELECT_ACTIVE_SUBSCRIPTION =
@@ -33,6 +39,8 @@ const UPSERT_SUBSCRIPTION =
   "INSERT INTO subscriptions (user_id, tier, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) " +
   "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, " +
   `updated_at = excluded.updated_at RETURNING ${SUBSCRIPTION_COLUMNS}`;
+// Today's count, by primary key (GET /entitlements).
+const SELECT_USED = "SELECT count FROM usage WHERE window_start = ?1 AND user_id = ?2";
 // Atomic: the increment happens only while under the limit, so a denied request changes
 // nothing and returns no row; concurrent requests can neither over- nor under-count.
 const COUNT_USE =
@@ -55,6 +63,9 @@ export default {
       response = errorResponse(error, log);
     }
     response.headers.set("X-Request-Id", log.request_id);
+    // Answers are about one user and one client: no shared cache keeps them, no browser sniffs them.
+    response.headers.set("X-Content-Type-Options", "nosniff");
+    if (!response.headers.has("Cache-Control")) response.headers.set("Cache-Control", "no-store");
     Object.assign(log, { status: response.status, ops, duration_ms: Date.now() - started });
     // Error level for 5xx, so they stand out in Workers Logs; one line either way.
     (response.status >= 500 ? console.error : console.log)(JSON.stringify(log));
@@ -82,35 +93,59 @@ export default {
   },
 };
 
-// --- routing -------------------------------------------------------------------------
+// --- routing ---------------------------------------------------------------------------
 
 async function handle(request, c) {
-  const [, resource, userId, ...rest] = c.url.pathname.split("/");
-  if (c.url.pathname === "/health") {
-    c.log.route = "/health";
-    allow(request, ["GET", "HEAD"], c);
-    c.log.outcome = "health";
-    return Response.json({ status: "ok", environment: c.env.ENVIRONMENT ?? null });
+  const route = matchRoute(c.url.pathname);
+  if (route && Object.values(route.methods).every((scope) => scope === null)) {
+    c.log.route = route.template;
+    allow(request, Object.keys(route.methods), c);
+    return health(c);
   }
-  await authorize(request, c);
-  if (c.url.pathname === "/tiers") {
-    c.log.route = "/tiers";
-    allow(request, ["GET"], c);
-    return getTiers(c);
+  const client = await authenticate(request, c);
+  if (!route) {
+    c.log.outcome = "not_found";
+    throw new HttpError(404, "not_found", `no route for ${request.method} ${c.url.pathname}`);
   }
-  if (rest.length === 0 && userId !== undefined && (resource === "subscriptions" || resource === "usage")) {
-    c.log.route = `/${resource}/:userId`;
-    if (resource === "subscriptions") {
-      allow(request, ["GET", "PUT"], c);
-      checkUserId(userId, c);
-      return request.method === "GET" ? getSubscription(userId, c) : putSubscription(request, userId, c);
-    }
-    allow(request, ["POST"], c);
-    checkUserId(userId, c);
-    return postUsage(userId, c);
+  c.log.route = route.template;
+  allow(request, Object.keys(route.methods), c);
+  requireScope(client, route.methods[request.method], c);
+  const { userId } = route.params;
+  if (userId !== undefined) checkUserId(userId, c);
+  c.client = client;
+  switch (`${request.method} ${route.template}`) {
+    case "GET /tiers":
+      return getTiers(c);
+    case "GET /subscriptions/{userId}":
+      return getSubscription(userId, c);
+    case "PUT /subscriptions/{userId}":
+      return putSubscription(request, userId, c);
+    case "POST /usage/{userId}":
+      return postUsage(userId, c);
+    case "GET /entitlements/{userId}":
+      return getEntitlements(userId, c);
   }
-  c.log.outcome = "not_found";
-  throw new HttpError(404, "not_found", `no route for ${request.method} ${c.url.pathname}`);
+  throw new Error(`ROUTES lists ${request.method} ${route.template} but no handler serves it`);
+}
+
+// The route whose template has as many segments as the path, "{name}" matching any one
+// segment (raw, still percent-encoded: the user-id check refuses "%"); null when none does.
+function matchRoute(pathname) {
+  const segments = pathname.split("/");
+  for (const [template, methods] of Object.entries(ROUTES)) {
+    const parts = template.split("/");
+    if (parts.length !== segments.length) continue;
+    const params = {};
+    const matches = parts.every((part, i) => {
+      if (part.startsWith("{")) {
+        params[part.slice(1, -1)] = segments[i];
+        return true;
+      }
+      return part === segments[i];
+    });
+    if (matches) return { template, methods, params };
+  }
+  return null;
 }
 
 function allow(request, methods, c) {
@@ -122,30 +157,90 @@ function allow(request, methods, c) {
   }
 }
 
-// --- auth ----------------------------------------------------------------------------
+function health(c) {
+  c.log.outcome = "health";
+  const catalog = catalogOrNull(c.env);
+  return Response.json({ status: "ok", environment: c.env.ENVIRONMENT ?? null, catalogVersion: catalog?.version ?? null });
+}
 
-async function authorize(request, c) {
-  const expected = c.env.SERVICE_TOKEN;
-  if (!expected) {
-    c.log.outcome = "misconfigured";
-    throw new HttpError(503, "service_token_unset", "the Worker has no SERVICE_TOKEN secret; set it (wrangler secret put, or .dev.vars locally)");
-  }
+// --- clients and scopes ----------------------------------------------------------------
+
+async function authenticate(request, c) {
+  const clients = readClients(c);
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("Authorization") ?? "");
-  if (!match || !(await sameSecret(match[1], expected))) {
+  const client = match ? await identify(match[1], clients) : null;
+  if (!client) {
     c.log.outcome = "unauthorized";
-    throw new HttpError(401, "unauthorized", "send Authorization: Bearer <service token>", { "WWW-Authenticate": "Bearer" });
+    throw new HttpError(401, "unauthorized", "send Authorization: Bearer <your client's token>", { "WWW-Authenticate": "Bearer" });
+  }
+  c.log.client = client.name; // the name, never the token
+  return client;
+}
+
+// The presented token is hashed once; its digest is compared with every client's, each in
+// constant time, and the loop never stops early: how long it takes tells neither how much of
+// a digest matched nor which client did.
+async function identify(token, clients) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  let found = null;
+  for (const client of clients) {
+    const same = crypto.subtle.timingSafeEqual(digest, client.digest);
+    found = same && found === null ? client : found;
+  }
+  return found;
+}
+
+function requireScope(client, scope, c) {
+  if (scope && !client.scopes.includes(scope)) {
+    c.log.outcome = "forbidden";
+    throw new HttpError(
+      403,
+      "insufficient_scope",
+      `client ${JSON.stringify(client.name)} lacks the scope ${JSON.stringify(scope)} this route needs`,
+      { "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${scope}"` },
+      { requiredScope: scope },
+    );
   }
 }
 
-// Constant time: both sides are hashed to equal-length digests first, so neither the
-// comparison nor an early length check reveals how much of the token matched.
-async function sameSecret(given, expected) {
-  const encoder = new TextEncoder();
-  const [a, b] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(given)),
-    crypto.subtle.digest("SHA-256", encoder.encode(expected)),
-  ]);
-  return crypto.subtle.timingSafeEqual(a, b);
+// CLIENTS, parsed once per isolate (and again only when the binding's text differs).
+let clientsCache = { text: undefined, clients: null };
+
+function readClients(c) {
+  const text = c.env.CLIENTS;
+  if (text !== clientsCache.text) clientsCache = { text, clients: parseClients(text) };
+  const fix = "set it with `pulumi up` (the `clients` setting), or `guruai-cache local` (.dev.vars)";
+  if (!text) {
+    c.log.outcome = "misconfigured";
+    throw new HttpError(503, "clients_unset", `the Worker has no CLIENTS secret: ${fix}`);
+  }
+  if (!clientsCache.clients) {
+    c.log.outcome = "misconfigured";
+    throw new HttpError(503, "clients_invalid", `the CLIENTS secret is not a JSON object of clients (name -> {"sha256": <hex>, "scopes": [...]}): ${fix}`);
+  }
+  return clientsCache.clients;
+}
+
+// [{name, digest (32 bytes), scopes}], or null when the text is not a valid clients object.
+function parseClients(text) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text ?? "");
+  } catch {
+    return null;
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return null;
+  const clients = [];
+  for (const [name, entry] of Object.entries(parsed)) {
+    const valid =
+      entry && typeof entry.sha256 === "string" && SHA256_HEX.test(entry.sha256) &&
+      Array.isArray(entry.scopes) && entry.scopes.every((scope) => SCOPES.includes(scope));
+    if (!valid) return null;
+    const digest = new Uint8Array(32);
+    for (let i = 0; i < 32; i += 1) digest[i] = Number.parseInt(entry.sha256.slice(2 * i, 2 * i + 2), 16);
+    clients.push({ name, digest, scopes: entry.scopes });
+  }
+  return clients.length > 0 ? clients : null;
 }
 
 function checkUserId(userId, c) {
@@ -213,12 +308,13 @@ function subscriptionRecord(row) {
 async function putSubscription(request, userId, c) {
   const body = await readJsonObject(request, c);
   const unknown = Object.keys(body).filter((field) => field !== "tier" && field !== "status");
-  const status = body.status ?? "active";
+  // Absent means "active"; present, it must be a status (null is not one: the contract says so).
+  const status = Object.hasOwn(body, "status") ? body.status : "active";
   const problem =
     unknown.length > 0
       ? `unknown field ${JSON.stringify(unknown[0])}; send {"tier": ..., "status": ...}`
       : typeof body.tier !== "string"
-        ? 'field "tier" is required: the name of a tier in config:tiers'
+        ? 'field "tier" is required: the name of a configured tier'
         : !SUBSCRIPTION_STATUSES.includes(status)
           ? `field "status" must be one of ${SUBSCRIPTION_STATUSES.join(", ")}`
           : null;
@@ -226,10 +322,10 @@ async function putSubscription(request, userId, c) {
     c.log.outcome = "invalid_request";
     throw new HttpError(400, "invalid_body", problem);
   }
-  const tiers = await readTiers(c);
+  const { tiers } = readCatalog(c);
   if (!Object.hasOwn(tiers, body.tier)) {
     c.log.outcome = "subscription_put_unknown_tier";
-    throw new HttpError(400, "unknown_tier", `tier ${JSON.stringify(body.tier)} is not in config:tiers; use one of ${Object.keys(tiers).join(", ")}`);
+    throw new HttpError(400, "unknown_tier", `tier ${JSON.stringify(body.tier)} is not configured; use one of ${Object.keys(tiers).join(", ")}`);
   }
   const { results } = await d1(c, () =>
     c.db.prepare(UPSERT_SUBSCRIPTION).bind(userId, body.tier, status, new Date().toISOString()).run(),
@@ -274,62 +370,129 @@ async function readJsonObject(request, c) {
   return body;
 }
 
-// --- tiers -----------------------------------------------------------------------------
+// --- tiers, flags and entitlements ------------------------------------------------------
 
-async function getTiers(c) {
-  const tiers = await readTiers(c);
+function getTiers(c) {
+  const { tiers } = readCatalog(c);
   c.log.outcome = "tiers_get";
-  return Response.json(tiers, { headers: { "Cache-Control": `private, max-age=${cacheTtl(c)}` } });
+  // The same for every client, and it changes only with a deploy: the caller's own cache may
+  // keep it (private: no shared cache) for TIER_CONFIG_TTL seconds.
+  return Response.json(tiers, { headers: { "Cache-Control": `private, max-age=${numericVar(c.env, "TIER_CONFIG_TTL")}` } });
 }
 
-function cacheTtl(c) {
-  return Math.max(numericVar(c.env, "TIER_CONFIG_TTL"), MIN_CACHE_TTL_S);
+// The CATALOG binding ({version, tiers, flags, fallbackTier}) changes with the script upload,
+// atomically, and rolls back with it: no KV read, no edge cache to wait for. Validated once
+// per isolate. Taken as an object (wrangler's form) or as JSON text (a provider that sends the
+// binding's value as a string).
+let catalogCache = { source: undefined, catalog: null };
+
+function catalogOrNull(env) {
+  if (env.CATALOG !== catalogCache.source) catalogCache = { source: env.CATALOG, catalog: parseCatalog(env.CATALOG) };
+  return catalogCache.catalog;
 }
 
-// The tier config lives only in KV (seeded by the stack), so there is no fallback: 503.
-// Read as text and parsed here, so a corrupt value is told apart from a KV failure.
-async function readTiers(c) {
-  let text;
-  try {
-    text = await c.kv.get(TIERS_KEY, { type: "text", cacheTtl: cacheTtl(c) });
-  } catch (error) {
-    c.log.kv_error = describe(error);
-    c.log.outcome = "tiers_unavailable";
-    throw new HttpError(503, "tier_config_unavailable", "the tier config could not be read from KV; retry later");
-  }
-  const reseed = "seed it with `pulumi up` (deployed) or `guruai-cache local` (local)";
-  if (text === null) {
+function readCatalog(c) {
+  const catalog = catalogOrNull(c.env);
+  const fix = "deploy with `pulumi up`, or re-run `guruai-cache local`";
+  if (c.env.CATALOG === undefined) {
     c.log.outcome = "tiers_missing";
-    throw new HttpError(503, "tier_config_missing", `${TIERS_KEY} is missing from KV: ${reseed}`);
+    throw new HttpError(503, "tier_config_missing", `the Worker has no CATALOG binding (tiers and flags): ${fix}`);
   }
-  const tiers = parseTiers(text);
-  if (!tiers) {
+  if (!catalog) {
     c.log.outcome = "tiers_invalid";
-    throw new HttpError(503, "tier_config_invalid", `${TIERS_KEY} in KV is not a JSON object of tiers (name -> {"dailyRequestLimit": n >= 1, ...}): ${reseed}`);
+    throw new HttpError(503, "tier_config_invalid", `the CATALOG binding is not {tiers: {name: {dailyRequestLimit: n >= 1, ...}}, flags, fallbackTier}: ${fix}`);
   }
-  return tiers;
+  return catalog;
 }
 
-// {name: {dailyRequestLimit: integer >= 1, ...}, ...} with at least one tier, or null.
-function parseTiers(text) {
-  let tiers;
-  try {
-    tiers = JSON.parse(text);
-  } catch {
-    return null;
+function parseCatalog(source) {
+  let catalog = source;
+  if (typeof source === "string") {
+    try {
+      catalog = JSON.parse(source);
+    } catch {
+      return null;
+    }
   }
-  if (!tiers || typeof tiers !== "object" || Array.isArray(tiers)) return null;
-  const entries = Object.values(tiers);
-  const valid = entries.length > 0 && entries.every((t) => t && typeof t === "object" && Number.isInteger(t.dailyRequestLimit) && t.dailyRequestLimit >= 1);
-  return valid ? tiers : null;
+  if (!isObject(catalog) || !isObject(catalog.tiers) || !isObject(catalog.flags ?? {})) return null;
+  const tiers = Object.values(catalog.tiers);
+  const validTiers =
+    tiers.length > 0 &&
+    tiers.every((t) => isObject(t) && Number.isInteger(t.dailyRequestLimit) && t.dailyRequestLimit >= 1 && isStringList(t.features ?? []));
+  const validFlags = Object.values(catalog.flags ?? {}).every((f) => isObject(f) && (f.tiers == null || isStringList(f.tiers)));
+  if (!validTiers || !validFlags || !Object.hasOwn(catalog.tiers, catalog.fallbackTier)) return null;
+  return { version: String(catalog.version ?? ""), tiers: catalog.tiers, flags: catalog.flags ?? {}, fallbackTier: catalog.fallbackTier };
+}
+
+function isObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function isStringList(value) {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
+}
+
+// The tier whose limit and features apply: the subscription's own, or, when that tier is no
+// longer configured, the catalog's fallbackTier (never a 503 for everyone on a removed tier).
+function effectiveTier(subscription, catalog, c) {
+  if (Object.hasOwn(catalog.tiers, subscription.tier)) return subscription.tier;
+  c.log.tier_fallback = { tier: subscription.tier, applied: catalog.fallbackTier };
+  return catalog.fallbackTier;
+}
+
+function featuresOf(catalog, tier) {
+  const features = new Set(catalog.tiers[tier].features ?? []);
+  for (const [name, flag] of Object.entries(catalog.flags)) {
+    if (flag.enabled !== false && (flag.tiers == null || flag.tiers.includes(tier))) features.add(name);
+  }
+  return [...features].sort();
+}
+
+// What the app asks on each request. The subscription comes from its cache entry (shared
+// with GET /subscriptions, so a PUT invalidates both), the tier's limit and features from
+// the in-memory catalog; only today's count is read live (one D1 row by primary key): it
+// changes with every usage call.
+async function getEntitlements(userId, c) {
+  const catalog = readCatalog(c);
+  const { subscription, cache } = await lookupSubscription(userId, c);
+  c.log.outcome = subscriptionOutcome("entitlements_get", subscription, cache);
+  const headers = { "X-Cache": cache.toUpperCase() };
+  if (!subscription) {
+    return errorJson(404, "subscription_not_found", `user ${userId} has no active subscription`, headers);
+  }
+  const tier = effectiveTier(subscription, catalog, c);
+  const limit = catalog.tiers[tier].dailyRequestLimit;
+  const { windowStart, resetsAt } = usageWindow(c);
+  const { results } = await d1(c, () => c.db.prepare(SELECT_USED).bind(windowStart, userId).run());
+  const used = results.length ? results[0].count : 0;
+  return Response.json(
+    {
+      userId,
+      tier: subscription.tier,
+      effectiveTier: tier,
+      limit,
+      used,
+      remaining: Math.max(0, limit - used),
+      resetsAt: new Date(resetsAt * 1000).toISOString(),
+      features: featuresOf(catalog, tier),
+    },
+    { headers },
+  );
+}
+
+function usageWindow(c) {
+  const windowSeconds = numericVar(c.env, "RATE_LIMIT_TTL");
+  const windowStart = Math.floor(Date.now() / 1000 / windowSeconds) * windowSeconds;
+  return { windowStart, resetsAt: windowStart + windowSeconds };
 }
 
 // --- usage -----------------------------------------------------------------------------
 
 async function postUsage(userId, c) {
+  const catalog = readCatalog(c);
   if (!(await underBurstLimit(userId, c))) {
     c.log.outcome = "usage_post_burst_limited";
-    throw new HttpError(429, "burst_limited", "too many requests for this user in a short time; slow down and retry");
+    throw new HttpError(429, "burst_limited", "too many requests by this client for this user in a short time; slow down and retry");
   }
   const { subscription, cache } = await lookupSubscription(userId, c);
   const suffix = cache === "hit" ? "" : cache === "miss" ? "_cache_miss" : "_degraded";
@@ -337,15 +500,9 @@ async function postUsage(userId, c) {
     c.log.outcome = `usage_post_no_subscription${suffix}`;
     throw new HttpError(403, "no_active_subscription", `user ${userId} has no active subscription`);
   }
-  const tier = (await readTiers(c))[subscription.tier];
-  if (!tier || !Number.isInteger(tier.dailyRequestLimit)) {
-    c.log.outcome = "usage_post_tier_missing";
-    throw new HttpError(503, "tier_config_missing", `tier ${JSON.stringify(subscription.tier)} is not in ${TIERS_KEY}: re-seed the tier config`);
-  }
-  const limit = tier.dailyRequestLimit;
-  const windowSeconds = numericVar(c.env, "RATE_LIMIT_TTL");
-  const windowStart = Math.floor(Date.now() / 1000 / windowSeconds) * windowSeconds;
-  const resetsAt = windowStart + windowSeconds;
+  const tier = effectiveTier(subscription, catalog, c);
+  const limit = catalog.tiers[tier].dailyRequestLimit;
+  const { windowStart, resetsAt } = usageWindow(c);
   const { results } = await d1(c, () => c.db.prepare(COUNT_USE).bind(windowStart, userId, limit).run());
   const used = results.length ? results[0].count : null;
   const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": String(resetsAt) };
@@ -354,7 +511,7 @@ async function postUsage(userId, c) {
     c.log.outcome = `usage_post_denied${suffix}`;
     headers["X-RateLimit-Remaining"] = "0";
     headers["Retry-After"] = String(Math.max(1, resetsAt - Math.floor(Date.now() / 1000)));
-    return errorJson(429, "daily_limit_exceeded", `user ${userId} used all ${limit} requests of tier ${subscription.tier} for this window`, headers, {
+    return errorJson(429, "daily_limit_exceeded", `user ${userId} used all ${limit} requests of tier ${tier} for this window`, headers, {
       allowed: false,
       remaining: 0,
       ...usage,
@@ -362,14 +519,15 @@ async function postUsage(userId, c) {
   }
   c.log.outcome = `usage_post_allowed${suffix}`;
   headers["X-RateLimit-Remaining"] = String(limit - used);
-  return Response.json({ allowed: true, used, remaining: limit - used, ...usage, tier: subscription.tier }, { headers });
+  return Response.json({ allowed: true, used, remaining: limit - used, ...usage, tier: subscription.tier, effectiveTier: tier }, { headers });
 }
 
-// Per-user burst limit (the ratelimit binding). If the binding itself fails, let the
-// request through: the daily quota in D1 still bounds it.
+// Burst limit per client and user (the ratelimit binding): one client's calls never use up
+// another's budget for the same user. If the binding itself fails, let the request through:
+// the daily quota in D1 still bounds it.
 async function underBurstLimit(userId, c) {
   try {
-    const { success } = await c.env.RATE_LIMITER.limit({ key: `usage:${userId}` });
+    const { success } = await c.env.RATE_LIMITER.limit({ key: `usage:${c.client.name}:${userId}` });
     return success;
   } catch (error) {
     c.log.ratelimiter_error = describe(error);

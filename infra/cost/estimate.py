@@ -79,6 +79,7 @@ def requests_per_day(
     hit = traffic.cache_hit_ratio
     negative_hit = negative_hit_ratio(hit, subscription_ttl_s)
     lapsed = traffic.lapsed_share
+    entitlements = traffic.active_users * traffic.entitlements_checks_per_user_per_day
     usage_calls = traffic.active_users * traffic.usage_calls_per_user_per_day
     usage = usage_calls * (1 - traffic.unsubscribed_share)
     refused = usage_calls * traffic.unsubscribed_share  # 403: no active subscription
@@ -91,6 +92,11 @@ def requests_per_day(
         "subscription_get_not_found_lapsed": unsubscribed * (1 - negative_hit) * lapsed,
         "subscription_put": traffic.subscription_updates_per_day,
         "tiers_get": traffic.active_users * traffic.tier_reads_per_user_per_day,
+        # Entitlements share the subscription's cache entry: the same hit ratio and unsubscribed share.
+        "entitlements_get_hit": entitlements * (1 - traffic.unsubscribed_share) * hit,
+        "entitlements_get_miss": entitlements * (1 - traffic.unsubscribed_share) * (1 - hit),
+        "entitlements_get_negative_hit": entitlements * traffic.unsubscribed_share * negative_hit,
+        "entitlements_get_not_found": entitlements * traffic.unsubscribed_share * (1 - negative_hit),
         "usage_post_allowed": usage * (1 - traffic.usage_denied_share) * hit,
         "usage_post_allowed_cache_miss": usage * (1 - traffic.usage_denied_share) * (1 - hit),
         "usage_post_denied": usage * traffic.usage_denied_share * hit,
@@ -112,7 +118,7 @@ def random_arrival_hit_ratio(traffic: Traffic, ttl_s: int, usage_store: UsageSto
     (sessions), which a higher `cacheHitRatio` assumes, hit more. Usage calls look up the
     subscription too, unless usage is counted by the guide's KV counter, which does not.
     """
-    lookups = traffic.subscription_checks_per_user_per_day
+    lookups = traffic.subscription_checks_per_user_per_day + traffic.entitlements_checks_per_user_per_day
     if usage_store == "d1":
         lookups += traffic.usage_calls_per_user_per_day
     per_ttl = lookups / SECONDS_PER_DAY * ttl_s
@@ -318,8 +324,12 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
     traffic = settings.traffic
     seeds = sum(len(key.encode()) + len(value.encode()) for key, value in seed_entries(settings).items())
     # Little's law: entries alive = entries written a day x how long each lives.
-    fills = requests["subscription_get_miss"]
-    negative_fills = requests["subscription_get_not_found"] + requests["subscription_get_not_found_lapsed"]
+    fills = requests["subscription_get_miss"] + requests["entitlements_get_miss"]
+    negative_fills = (
+        requests["subscription_get_not_found"]
+        + requests["subscription_get_not_found_lapsed"]
+        + requests["entitlements_get_not_found"]
+    )
     if usage_store == "d1":  # usage calls fill the same cache entries
         fills += requests["usage_post_allowed_cache_miss"] + requests["usage_post_denied_cache_miss"]
         negative_fills += (

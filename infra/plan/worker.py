@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import paths
+from infra.plan.catalog import catalog_document
 from infra.settings import Settings
 from infra.worker_contract import (
+    CATALOG_BINDING,
+    CLIENTS_SECRET,
     DB_BINDING,
     ENVIRONMENT_VAR,
     KV_BINDING,
     RATE_LIMITER_BINDING,
-    SERVICE_TOKEN_SECRET,
+    canonical_json,
 )
 
 MAIN_MODULE = paths.WORKER_SOURCE.name
@@ -39,6 +42,7 @@ class WorkerPlan:
     cron: str
     vars: dict[str, str]  # plain-text variables, all strings as Workers vars are
     rate_limit: RateLimit
+    catalog: dict[str, Any]  # the `CATALOG` json binding (infra/plan/catalog.py)
 
 
 def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
@@ -58,16 +62,17 @@ def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
         rate_limit=RateLimit(
             namespace_id=settings.limiter_namespace_id(stack), limit=limiter.limit, period=limiter.period
         ),
+        catalog=catalog_document(settings),
     )
 
 
 def script_bindings(
-    plan: WorkerPlan, kv_namespace_id: Any, database_id: Any, service_token: Any
+    plan: WorkerPlan, kv_namespace_id: Any, database_id: Any, clients_value: Any
 ) -> list[dict[str, Any]]:
-    """The script's bindings, with the provider's field names; ids and token may be Pulumi Outputs.
+    """The script's bindings, with the provider's field names; ids and clients may be Pulumi Outputs.
 
-    The order is fixed (KV, DB, rate limiter, vars, secret): the provider compares the list
-    in order, and any reordering shows up as a diff in every `pulumi preview`.
+    The order is fixed (KV, DB, rate limiter, vars, catalog, clients): the provider compares
+    the list in order, and any reordering shows up as a diff in every `pulumi preview`.
     """
     limit = plan.rate_limit
     return [
@@ -80,5 +85,8 @@ def script_bindings(
             "simple": {"limit": limit.limit, "period": limit.period},
         },
         *({"type": "plain_text", "name": name, "text": value} for name, value in plan.vars.items()),
-        {"type": "secret_text", "name": SERVICE_TOKEN_SECRET, "text": service_token},
+        # The json binding's value as JSON text, the provider's type for it; the Worker also takes
+        # it as text, should a provider release deliver it to the script as a string.
+        {"type": "json", "name": CATALOG_BINDING, "json": canonical_json(plan.catalog)},
+        {"type": "secret_text", "name": CLIENTS_SECRET, "text": clients_value},
     ]

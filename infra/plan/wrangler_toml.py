@@ -21,7 +21,7 @@ from infra import paths
 from infra.names import LOCAL, ResourceNames
 from infra.plan.worker import WorkerPlan, worker_plan
 from infra.settings import Settings
-from infra.worker_contract import DB_BINDING, KV_BINDING, RATE_LIMITER_BINDING, SERVICE_TOKEN_SECRET
+from infra.worker_contract import CATALOG_BINDING, CLIENTS_SECRET, DB_BINDING, KV_BINDING, RATE_LIMITER_BINDING
 
 MIGRATIONS_DIR = paths.relative(paths.MIGRATIONS_DIR)
 
@@ -70,10 +70,11 @@ def env_section(worker: WorkerPlan, names: ResourceNames, ids: StackIds) -> dict
                 "simple": {"limit": limit.limit, "period": limit.period},
             }
         ],
-        "vars": dict(worker.vars),
+        # A non-string var is a `json` binding to wrangler: the catalog, as `pulumi up` binds it.
+        "vars": {**worker.vars, CATALOG_BINDING: worker.catalog},
         "triggers": {"crons": [worker.cron]},
         # Declares the secret's name only; its value lives in Cloudflare or .dev.vars.
-        "secrets": {"required": [SERVICE_TOKEN_SECRET]},
+        "secrets": {"required": [CLIENTS_SECRET]},
     }
 
 

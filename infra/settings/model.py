@@ -20,6 +20,7 @@ from infra.names import LOCAL, NAME_PATTERN, ResourceNames, resource_names
 from infra.settings.adopt import Adopt
 from infra.settings.base import Issue, SettingModel, problem, raise_if
 from infra.settings.catalog import DEFAULT_TIERS, FLAG_NAME, FeatureFlag, Tier
+from infra.settings.clients import Client, clients_issues
 from infra.settings.local_data import DEFAULT_DEV_SUBSCRIPTIONS, DevSubscription
 from infra.settings.observability import Observability
 from infra.settings.routing import CustomDomain, Route
@@ -46,6 +47,8 @@ class Settings(SettingModel):
     account_id: str | None = Field(default=None, validate_default=True)
     ttls: Ttls = Ttls()
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    # What a subscription whose tier is no longer configured gets; None: the first tier.
+    fallback_tier: str | None = None
     feature_flags: dict[str, FeatureFlag] = Field(default_factory=dict)
     cron: str = "0 3 * * *"
     compatibility_date: str = "2026-04-01"
@@ -63,10 +66,13 @@ class Settings(SettingModel):
     workers_dev: bool = True
     custom_domain: CustomDomain | None = None
     route: Route | None = None
-    dev_subscriptions: tuple[DevSubscription, ...] = DEFAULT_DEV_SUBSCRIPTIONS
+    # Validated even when defaulted: the default users name the default tiers, which a stack may rename.
+    dev_subscriptions: tuple[DevSubscription, ...] = Field(default=DEFAULT_DEV_SUBSCRIPTIONS, validate_default=True)
     # Existing namespaces/databases to take over by id instead of creating them.
     adopt: Adopt = Adopt()
     traffic: Traffic = Traffic()
+    # Who may call the Worker (infra/settings/clients.py); empty: the deprecated service token.
+    clients: dict[str, Client] = Field(default_factory=dict)
 
     @field_validator("app_name")
     @classmethod
@@ -140,6 +146,20 @@ class Settings(SettingModel):
         raise_if(_kv_size_issues(("tiers",), worker_contract.TIERS_KEY, worker_contract.tiers_value(value)))
         return value
 
+    @field_validator("fallback_tier")
+    @classmethod
+    def _fallback_tier(cls, value: str | None, info: ValidationInfo) -> str | None:
+        tier_names = _valid_tier_names(info)
+        if value is not None and tier_names is not None and value not in tier_names:
+            raise problem("names an unknown tier", _one_of(tier_names))
+        return value
+
+    @field_validator("clients")
+    @classmethod
+    def _clients(cls, value: dict[str, Client]) -> dict[str, Client]:
+        raise_if(clients_issues(value))
+        return value
+
     @field_validator("feature_flags")
     @classmethod
     def _flags(cls, value: dict[str, FeatureFlag], info: ValidationInfo) -> dict[str, FeatureFlag]:
@@ -162,9 +182,16 @@ class Settings(SettingModel):
         cls, value: tuple[DevSubscription, ...], info: ValidationInfo
     ) -> tuple[DevSubscription, ...]:
         tier_names = _valid_tier_names(info)
+        # A tier renamed or removed in `tiers` strands its subscriptions (they get `fallbackTier`'s
+        # limits): refused here, before any resource is registered, for the subscriptions the stack knows.
         raise_if(
             [
-                (("devSubscriptions", index, "tier"), "names an unknown tier", sub.tier, _one_of(tier_names))
+                (
+                    ("devSubscriptions", index, "tier"),
+                    "names an unknown tier: a change to `tiers` that drops it would strand this subscription",
+                    sub.tier,
+                    f"{_one_of(tier_names)} (set `devSubscriptions`), or keep the tier in `tiers`",
+                )
                 for index, sub in enumerate(value)
                 if tier_names is not None and sub.tier not in tier_names
             ]
@@ -199,6 +226,10 @@ class Settings(SettingModel):
     @property
     def is_production(self) -> bool:
         return bool(self.production)
+
+    @property
+    def effective_fallback_tier(self) -> str:
+        return self.fallback_tier or self.tiers[0].name
 
     def names(self, stack: str) -> ResourceNames:
         """The stack's Cloudflare names; an adopted database keeps its own (D1 cannot rename).

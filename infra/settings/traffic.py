@@ -25,6 +25,7 @@ class Traffic(SettingModel):
     subscription_updates_per_day: float = _count(100)
     usage_calls_per_user_per_day: float = _count(0)
     tier_reads_per_user_per_day: float = _count(0)
+    entitlements_checks_per_user_per_day: float = _count(0)
     health_checks_per_day: float = _count(0)
     # Share of subscription checks answered from KV. Users check in bursts within the
     # subscription TTL, so most checks hit; writes to KV come from the misses.

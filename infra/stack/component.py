@@ -20,6 +20,14 @@ import pulumi
 import pulumi_random as random
 
 from infra.names import ResourceNames
+from infra.plan.clients import (
+    ClientEntries,
+    client_entries,
+    client_scopes,
+    clients_value,
+    token_sha256,
+    with_legacy_client,
+)
 from infra.plan.imports import ImportIds, import_ids
 from infra.plan.observability import observability_block
 from infra.plan.routing import RoutingPlan, routing_plan
@@ -28,6 +36,7 @@ from infra.plan.worker import WorkerPlan, worker_plan
 from infra.settings import Settings
 from infra.settings.observability import Observability
 from infra.stack import migrations, routing, seed_keys, storage, worker
+from infra.worker_contract import LEGACY_CLIENT, SCOPES
 
 COMPONENT_TYPE = "guruai:cache:CacheStack"
 SERVICE_TOKEN_LENGTH = 48
@@ -42,7 +51,10 @@ class CacheStackArgs:
     # For the D1 migrations (wrangler); never an output. None: the token is in the environment
     # of `pulumi up` (CLOUDFLARE_API_TOKEN), which the migrations inherit.
     api_token: pulumi.Input[str] | None
-    service_token: pulumi.Input[str] | None = None  # None: generated and kept in the state
+    # The clients the Worker accepts (name -> token digest and scopes; infra/plan/clients.py).
+    clients: ClientEntries = field(default_factory=dict)
+    # Deprecated: one token with every scope, the client `service`. None with no clients: generated.
+    service_token: pulumi.Input[str] | None = None
     protect: bool = True  # protect and retain the namespaces and databases
     imports: ImportIds = field(default_factory=ImportIds)
     production: bool = False  # retain storage always; protect and retain the seeded keys
@@ -71,6 +83,7 @@ class CacheStackArgs:
             worker=worker_plan(settings, stack),
             seeds=seed_entries(settings),
             api_token=api_token,
+            clients=client_entries(settings.clients),
             service_token=service_token,
             protect=settings.protect_stateful_resources,
             imports=import_ids(settings.adopt, settings.account_id),
@@ -91,6 +104,7 @@ class CacheStack(pulumi.ComponentResource):
     d1_preview_database_name: pulumi.Output[str]
     worker_script_name: pulumi.Output[str]
     worker_url: pulumi.Output[str]
+    clients: dict[str, list[str]]
 
     def __init__(self, name: str, args: CacheStackArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
@@ -116,13 +130,14 @@ class CacheStack(pulumi.ComponentResource):
                 ("db-preview-migrations", self.storage.preview_database),
             )
         ]
+        legacy_token = self._legacy_token()
         self.worker = worker.create_worker(
             args.account_id,
             args.worker,
             kv_namespace_id=self.storage.kv_namespace.id,
             database_id=self.storage.database.id,
-            service_token=self._service_token(),
             observability=args.observability,
+            clients_value=self._clients_value(legacy_token),
             parent=self,
             depends_on=self.migrations,
         )
@@ -138,6 +153,10 @@ class CacheStack(pulumi.ComponentResource):
         self.d1_preview_database_name = self.storage.preview_database.name
         self.worker_script_name = self.worker.script.script_name
         self.worker_url = self.exposure.url
+        # Names and scopes, never digests: a plain output, so `pulumi preview` shows who may call.
+        self.clients = client_scopes(args.clients)
+        if legacy_token is not None:
+            self.clients = dict(sorted({**self.clients, LEGACY_CLIENT: list(SCOPES)}.items()))
         self.register_outputs(
             {
                 "kvNamespaceId": self.kv_namespace_id,
@@ -150,13 +169,25 @@ class CacheStack(pulumi.ComponentResource):
                 "d1PreviewDatabaseName": self.d1_preview_database_name,
                 "workerScriptName": self.worker_script_name,
                 "workerUrl": self.worker_url,
+                "clients": self.clients,
             }
         )
 
-    def _service_token(self) -> pulumi.Input[str]:
+    def _clients_value(self, token: pulumi.Input[str] | None) -> pulumi.Input[str]:
+        """The `CLIENTS` secret: the configured clients, plus the service token's digest while there is one."""
+        if token is None:
+            return clients_value(self.args.clients)
+        entries = self.args.clients
+        return pulumi.Output.secret(token).apply(lambda t: clients_value(with_legacy_client(entries, token_sha256(t))))
+
+    def _legacy_token(self) -> pulumi.Input[str] | None:
+        """The deprecated all-scope token: `serviceToken`, or, for a stack with no clients, a generated one."""
         if self.args.service_token is not None:
             return self.args.service_token
-        # Kept encrypted in the stack's state; set `serviceToken` to choose your own.
+        if self.args.clients:
+            return None  # clients only: no token with every scope exists
+        # Kept encrypted in the stack's state, as before clients existed: the stacks that rely on it
+        # keep working until they define `clients`.
         return random.RandomPassword(
             "service-token", length=SERVICE_TOKEN_LENGTH, special=False, opts=pulumi.ResourceOptions(parent=self)
         ).result

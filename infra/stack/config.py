@@ -18,7 +18,12 @@ from infra.settings import (
     parse_config_values,
     shared_limiter_issues,
 )
-from infra.settings.secrets import SERVICE_TOKEN_KEY, check_service_token
+from infra.settings.secrets import (
+    SERVICE_TOKEN_KEY,
+    check_service_token,
+    service_token_conflicts,
+    service_token_deprecations,
+)
 
 API_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 API_TOKEN_KEY = "cloudflare:apiToken"
@@ -97,8 +102,10 @@ def load_stack_settings() -> StackSettings:
         issues += shared_limiter_issues(stack, settings, committed_stack_settings(besides=stack))
     except SettingsError as error:
         issues = error.issues + issues
+    if settings is not None:
+        issues += service_token_conflicts(token, settings.clients)
     if issues or settings is None:
         raise pulumi.RunError(str(SettingsError(stack, issues)))
-    for deprecation in settings.deprecations():
+    for deprecation in settings.deprecations() + service_token_deprecations(token, settings.clients):
         pulumi.log.warn(f"deprecated setting {deprecation}")
     return StackSettings(stack, settings, pulumi.Config().get_secret(SERVICE_TOKEN_KEY), cloudflare_token)

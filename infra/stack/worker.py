@@ -41,12 +41,12 @@ def create_worker(
     *,
     kv_namespace_id: pulumi.Input[str],
     database_id: pulumi.Input[str],
-    service_token: pulumi.Input[str],
+    clients_value: pulumi.Input[str],
     observability: dict[str, Any],
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> Worker:
-    bindings = script_bindings(plan, kv_namespace_id, database_id, pulumi.Output.secret(service_token))
+    bindings = script_bindings(plan, kv_namespace_id, database_id, pulumi.Output.secret(clients_value))
     script = cloudflare.WorkersScript(
         "worker",
         account_id=account_id,

@@ -90,7 +90,7 @@ def render_command(
             raise typer.Exit(code=1)
         typer.echo(f"{output} is up to date")
         return
-    output.write_text(rendered.text)
+    render.write_atomically(output, rendered.text)
     typer.echo(f"wrote {output} (local{''.join(f', env.{name}' for name in rendered.sections)})")
 
 

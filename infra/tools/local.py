@@ -1,8 +1,9 @@
-"""The local environment (`guruai-cache local`): the token, local D1 and KV, then `wrangler dev`.
+"""The local environment (`guruai-cache local`): the clients, local D1 and KV, then `wrangler dev`.
 
 Every step drives the pinned wrangler against the local stores `wrangler dev` reads, so what
 runs locally is what the tests and the deploys check. The steps are idempotent: re-running
-keeps the service token, re-applies only new migrations, and upserts the seeds. wrangler.toml
+keeps the local tokens (infra/tools/local_clients.py), re-applies only new migrations, and
+upserts the seeds. wrangler.toml
 is read, never written here: its one writer is `guruai-cache wrangler render`.
 """
 
@@ -12,10 +13,8 @@ import difflib
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import time
@@ -32,10 +31,10 @@ from infra import paths
 from infra.plan import wrangler_toml
 from infra.plan.seeds import seed_entries
 from infra.settings import Settings, stack_file_settings
-from infra.tools import wrangler_dev
+from infra.tools import local_clients, wrangler_dev
 from infra.tools.errors import UserError
 from infra.tools.pinned_wrangler import wrangler_env, wrangler_path
-from infra.worker_contract import DB_BINDING, KV_BINDING, SERVICE_TOKEN_SECRET, SUBSCRIPTION_KEY_PREFIX
+from infra.worker_contract import DB_BINDING, KV_BINDING, SUBSCRIPTION_KEY_PREFIX
 
 PREPARE_STEPS = 5  # the progress messages `prepare` prints
 
@@ -61,6 +60,11 @@ class LocalProject:
     def dev_vars(self) -> Path:
         # wrangler dev reads .dev.vars next to the config file.
         return self.directory / ".dev.vars"
+
+    @property
+    def tokens_file(self) -> Path:
+        # The local clients' plaintext tokens: the developer's copy, never given to the Worker.
+        return self.directory / local_clients.TOKENS_FILE
 
     def render_command(self) -> str:
         """How to (re)write this project's config: `guruai-cache wrangler render`, the file's one writer."""
@@ -119,42 +123,6 @@ def read_dev_var(text: str, name: str) -> str | None:
                 value = value[1:-1]
             return value or None
     return None
-
-
-DEV_VARS_MODE = 0o600
-DEV_VARS_HEADER = "# Local secrets for `wrangler dev` (git-ignored). Written by `guruai-cache local`.\n"
-
-
-def ensure_service_token(path: Path) -> tuple[str, bool]:
-    """The local SERVICE_TOKEN from .dev.vars, generated (and the file created) when absent.
-
-    Returns (token, created). Other lines of the file are kept. The file is private from its
-    first byte: created with mode 0600 (never written, then narrowed), and an existing file
-    readable by others is narrowed before anything is read from or added to it.
-    """
-    if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
-        path.chmod(DEV_VARS_MODE)
-    text = path.read_text() if path.exists() else ""
-    token = read_dev_var(text, SERVICE_TOKEN_SECRET)
-    if token:
-        return token, False
-    token = secrets.token_hex(32)
-    line = f'{SERVICE_TOKEN_SECRET}="{token}"\n'
-    if not text:
-        _write_private(path, DEV_VARS_HEADER + line)
-    else:
-        with path.open("a") as file:
-            file.write(("" if text.endswith("\n") else "\n") + line)
-    return token, True
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Create `path` with mode 0600 and write `text` (an empty file left by an earlier run is replaced)."""
-    if path.exists():
-        path.unlink()
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, DEV_VARS_MODE)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(text)
 
 
 def config_problem(settings: Settings, project: LocalProject) -> str | None:
@@ -246,8 +214,10 @@ def _json_file(data: Any) -> Iterator[str]:
         os.unlink(file.name)
 
 
-def prepare(settings: Settings, project: LocalProject, progress: Progress = lambda message: None) -> str:
-    """Every step before `wrangler dev`, in order; returns the local service token."""
+def prepare(
+    settings: Settings, project: LocalProject, progress: Progress = lambda message: None
+) -> local_clients.LocalTokens:
+    """Every step before `wrangler dev`, in order; returns the local tokens (scope -> token)."""
     worker = project.directory / paths.relative(paths.WORKER_SOURCE)
     if not worker.exists():
         raise LocalError(f"{worker} not found: the config's directory must hold the project's worker/")
@@ -255,8 +225,9 @@ def prepare(settings: Settings, project: LocalProject, progress: Progress = lamb
     problem = config_problem(settings, project)
     if problem:
         raise LocalError(problem)
-    token, created = ensure_service_token(project.dev_vars)
-    progress(f"{'generated' if created else 'kept'} the local service token in {project.dev_vars}")
+    tokens, created = local_clients.prepare_clients(settings, project.tokens_file, project.dev_vars)
+    kept = "kept" if not created else f"generated ({', '.join(created)})"
+    progress(f"local tokens, one per scope: {kept} in {project.tokens_file}; their digests in {project.dev_vars}")
     project.persist_to.mkdir(parents=True, exist_ok=True)
     progress(f"applying the D1 migrations to the local database (in {project.persist_to})")
     apply_migrations(project)
@@ -265,7 +236,7 @@ def prepare(settings: Settings, project: LocalProject, progress: Progress = lamb
     progress("seeding local KV: " + ", ".join(seed_entries(settings)))
     seed_kv(project, settings)
     drop_cached_subscriptions(project, settings)
-    return token
+    return tokens
 
 
 # --- the command: prepare, then serve until Ctrl-C -------------------------------------------
@@ -282,17 +253,17 @@ def run(project: LocalProject, ip: str, port: int, *, start: bool, reset: bool, 
         raise UserError(f"{ip}:{port} is already in use (another `wrangler dev`?): stop it or pass --port N")
     if reset:
         reset_local_state(project.persist_to)
-    token = prepare(stack_file_settings(settings_stack), project, progress)
+    tokens = prepare(stack_file_settings(settings_stack), project, progress)
     url = f"http://{ip}:{port}"
     if not start:
         if project == default_project():
             how = f"`scripts/local.sh --port {port}` (or `npx wrangler dev --port {port}`)"
         else:
             how = f"`npx wrangler dev --config {project.config} --persist-to {project.persist_to} --port {port}`"
-        typer.echo(f"prepared; start with {how}; the token is in {project.dev_vars}")
+        typer.echo(f"prepared; start with {how}; the tokens are in {project.tokens_file}")
         return
     progress(f"starting wrangler dev on {url}")
-    _serve(project, ip, port, url, token)
+    _serve(project, ip, port, url, tokens)
 
 
 def reset_local_state(persist_to: Path) -> None:
@@ -304,7 +275,7 @@ def reset_local_state(persist_to: Path) -> None:
     typer.echo(f"deleted the local state in {persist_to}")
 
 
-def _serve(project: LocalProject, ip: str, port: int, url: str, token: str) -> None:
+def _serve(project: LocalProject, ip: str, port: int, url: str, tokens: local_clients.LocalTokens) -> None:
     """wrangler dev in the foreground until Ctrl-C (or SIGTERM); both stop wrangler and workerd."""
 
     def interrupt(signum: int, frame: object) -> None:
@@ -315,8 +286,10 @@ def _serve(project: LocalProject, ip: str, port: int, url: str, token: str) -> N
     try:
         wrangler_dev.wait_until_ready(url, process)
         typer.secho(f"\nThe Worker runs at {url} (Ctrl-C stops it)", fg=typer.colors.GREEN, bold=True)
-        typer.echo(f"  token:  {token}   (SERVICE_TOKEN in {project.dev_vars})")
-        typer.echo(f"  try:    curl -H 'Authorization: Bearer {token}' {url}/subscriptions/user-pro")
+        for scope, token in tokens.items():
+            typer.echo(f"  {scope} token:  {token}")
+        typer.echo(f"  (in {project.tokens_file}; client `local-<scope>` each)")
+        typer.echo(f"  try:    curl -H 'Authorization: Bearer {tokens['read']}' {url}/entitlements/user-pro")
         typer.echo(f"  cron:   curl '{url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*'   (local only, no token)\n")
         code = process.wait()
         raise UserError(f"wrangler dev exited with code {code}")

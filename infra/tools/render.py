@@ -10,6 +10,7 @@ command's result as a pull request.
 from __future__ import annotations
 
 import difflib
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +51,14 @@ def render_file(output: Path, stacks: list[str], outputs_files: Mapping[str, Pat
         sections = {name: wrangler_section(name, stack_outputs(name, outputs_files.get(name))) for name in stacks}
     text = wrangler_toml.render(stack_file_settings(LOCAL_SETTINGS_STACK), sections)
     return Rendered(text, tuple(sorted(sections)))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the file in one step: a running `wrangler dev` watches wrangler.toml and reloads on
+    change, and must never read a half-written file (it would stop with "Missing entry-point")."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def staleness(output: Path, rendered: Rendered) -> str | None:

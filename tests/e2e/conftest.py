@@ -15,8 +15,8 @@ def worker(tmp_path_factory) -> RunningWorker:
     root = tmp_path_factory.mktemp("e2e")
     settings = e2e_settings()
     project = make_project(root / "project", root / "state", settings)
-    token = local.prepare(settings, project)
-    running = start_worker(project, settings, token, root / "wrangler-dev.log")
+    tokens = local.prepare(settings, project)
+    running = start_worker(project, settings, tokens, root / "wrangler-dev.log")
     yield running
     running.close()
     wrangler_dev.stop(running.process)
@@ -27,7 +27,7 @@ def faulty_worker(worker, tmp_path_factory) -> RunningWorker:
     """The real Worker wrapped by tests/e2e/fault_worker.js, on the same local stores."""
     root = tmp_path_factory.mktemp("e2e-faults")
     project = fault_config(worker.project, root / "project")
-    running = start_worker(project, worker.settings, worker.token, root / "wrangler-dev.log")
+    running = start_worker(project, worker.settings, worker.local_tokens, root / "wrangler-dev.log")
     yield running
     running.close()
     wrangler_dev.stop(running.process)

@@ -22,12 +22,17 @@ const FAULTS = {
   }),
   d1: (env) => ({ ...env, DB: { prepare: () => failingStatement(), batch: fail("D1") } }),
   ratelimiter: (env) => ({ ...env, RATE_LIMITER: { limit: fail("ratelimit") } }),
+  // the deployed script's bindings gone wrong: no catalog, a corrupt one, no clients
+  "catalog-missing": (env) => ({ ...env, CATALOG: undefined }),
+  "catalog-invalid": (env, request) => ({ ...env, CATALOG: request.headers.get("X-Test-Catalog") }),
+  "clients-missing": (env) => ({ ...env, CLIENTS: undefined }),
+  "clients-invalid": (env) => ({ ...env, CLIENTS: '{"app": {"sha256": "not hex", "scopes": ["read"]}}' }),
 };
 
 export default {
   fetch(request, env, ctx) {
     const fault = request.headers.get("X-Test-Fault");
-    return worker.fetch(request, fault ? FAULTS[fault](env) : env, ctx);
+    return worker.fetch(request, fault ? FAULTS[fault](env, request) : env, ctx);
   },
   scheduled(event, env, ctx) {
     return worker.scheduled(event, FAULTS.d1(env), ctx);

@@ -9,6 +9,7 @@ never touched. The load benchmarks (bench/) use it too.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import socket
@@ -35,13 +36,34 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 # by a few concurrent requests, and a burst limit above that (so the two never mix).
 SMALL_TIER = {"name": "starter", "monthlyPrice": 1, "dailyRequestLimit": 10, "features": ["basic-search"]}
 BURST_LIMIT = 40
+# Configured clients, as a stack's `clients` setting holds them (their tokens known only to the
+# tests, as an app keeps its own): `tester` has every scope (most tests call as it); `app-a` and
+# `app-b` count usage for the same users (the per-client burst limit).
+CLIENT_TOKENS = {
+    "tester": "e2e-tester-" + "t" * 40,
+    "app-a": "e2e-app-a-" + "a" * 40,
+    "app-b": "e2e-app-b-" + "b" * 40,
+}
+CLIENT_SCOPES = {"tester": ["read", "usage", "write"], "app-a": ["read", "usage"], "app-b": ["read", "usage"]}
+
+
+# Flags beside the dev stack's: one for a single tier, one switched off (entitlements).
+EXTRA_FLAGS = {"starter-tour": {"enabled": True, "tiers": ["starter"]}, "retired-search": False}
+
+
+def sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def e2e_settings() -> Settings:
-    """The dev stack's settings (as `guruai-cache local` uses them), plus the small tier and burst limit."""
+    """The dev stack's settings (as `guruai-cache local` uses them), plus the small tier, burst limit and clients."""
     base = stack_file_settings(LOCAL_SETTINGS_STACK).model_dump(by_alias=True, mode="json")
     base["tiers"] = [*base["tiers"], SMALL_TIER]
     base["burstRateLimit"] = {**base["burstRateLimit"], "limit": BURST_LIMIT, "period": 60}
+    base["featureFlags"] = {**base["featureFlags"], **EXTRA_FLAGS}
+    base["clients"] = {
+        name: {"scopes": CLIENT_SCOPES[name], "tokenSha256": sha256(token)} for name, token in CLIENT_TOKENS.items()
+    }
     return Settings.model_validate(base, context={"require_account": False, "stack": "dev"})
 
 
@@ -66,7 +88,7 @@ def make_project(directory: Path, persist_to: Path, settings: Settings | None = 
 @dataclass
 class RunningWorker:
     url: str
-    token: str
+    local_tokens: dict[str, str]  # scope -> the local client `local-<scope>`'s token
     project: local.LocalProject
     settings: Settings
     log_path: Path
@@ -75,6 +97,11 @@ class RunningWorker:
 
     def __post_init__(self) -> None:
         self.client = httpx.Client(base_url=self.url, timeout=30)
+
+    @property
+    def token(self) -> str:
+        """The configured client `tester`'s token: every scope."""
+        return CLIENT_TOKENS["tester"]
 
     def request(self, method: str, path: str, *, token: str | None = "default", **kwargs: Any) -> httpx.Response:
         headers = dict(kwargs.pop("headers", {}))
@@ -134,12 +161,14 @@ class RunningWorker:
         self.client.close()
 
 
-def start_worker(project: local.LocalProject, settings: Settings, token: str, log_path: Path) -> RunningWorker:
+def start_worker(
+    project: local.LocalProject, settings: Settings, local_tokens: dict[str, str], log_path: Path
+) -> RunningWorker:
     port = free_port()
     log = log_path.open("w")
     process = wrangler_dev.start(project.config, project.persist_to, port, output=log, test_scheduled=True)
     log.close()  # the child holds its own descriptor
-    worker = RunningWorker(f"http://127.0.0.1:{port}", token, project, settings, log_path, process)
+    worker = RunningWorker(f"http://127.0.0.1:{port}", local_tokens, project, settings, log_path, process)
     try:
         wrangler_dev.wait_until_ready(worker.url, process)
     except (wrangler_dev.WranglerDevError, OSError):
@@ -156,4 +185,5 @@ def fault_config(project: local.LocalProject, directory: Path) -> local.LocalPro
     faulty = local.LocalProject(config=directory / "wrangler.toml", persist_to=project.persist_to)
     faulty.config.write_text(tomlkit.dumps(document))
     faulty.dev_vars.write_text(project.dev_vars.read_text())
+    faulty.dev_vars.chmod(0o600)
     return faulty

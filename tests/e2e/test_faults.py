@@ -1,11 +1,10 @@
-"""Faults and recovery on real workerd: KV down, D1 down, config:tiers missing or corrupt.
+"""Faults and recovery on real workerd: KV down, D1 down, the catalog or clients binding missing or corrupt.
 
 Each fault gives the documented degradation (docs/worker-api.md, "Degradation"), and when it clears
 the very next requests succeed on the same running Worker, with nothing left behind: no
 stale or negative cache entry written during the fault, no usage counted by a failed call.
 test_worker_api.py checks each fault's first answer; these check the whole episode.
-KV and D1 fail through tests/e2e/fault_worker.js (the X-Test-Fault header, per request);
-the tier config is broken for real, in the local KV, and re-seeded.
+Bindings fail through tests/e2e/fault_worker.js (the X-Test-Fault header, per request).
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import pytest
 from test_worker_api import assert_error, subscribe
 
 from infra import worker_contract
-from infra.tools import local
 
 pytestmark = pytest.mark.e2e
 
@@ -27,20 +25,22 @@ def test_kv_outage_serves_from_d1_then_recovers(faulty_worker, user_id):
     subscribe(w, user_id, tier="pro")
     during = w.get(f"/subscriptions/{user_id}", headers=KV_DOWN)
     assert during.status_code == 200 and during.json()["tier"] == "pro" and during.headers["X-Cache"] == "BYPASS"
-    assert_error(w.get("/tiers", headers=KV_DOWN), 503, "tier_config_unavailable")
-    # Usage needs the tier's limit, which lives in KV: refused, and not counted.
-    assert_error(w.post(f"/usage/{user_id}", headers=KV_DOWN), 503, "tier_config_unavailable")
-    # A PUT checks its tier against KV first: refused, and D1 keeps the old record.
-    assert_error(
-        w.put(f"/subscriptions/{user_id}", {"tier": "premium"}, headers=KV_DOWN), 503, "tier_config_unavailable"
-    )
+    assert w.get("/tiers", headers=KV_DOWN).status_code == 200  # the tiers are a binding, not KV
+    # Usage reads the subscription from D1 and the limit from the catalog: served and counted.
+    used = w.post(f"/usage/{user_id}", headers=KV_DOWN)
+    assert used.status_code == 200 and used.json()["used"] == 1
+    assert w.log_for(used)["outcome"] == "usage_post_allowed_degraded"
+    entitled = w.get(f"/entitlements/{user_id}", headers=KV_DOWN)
+    assert entitled.status_code == 200 and entitled.headers["X-Cache"] == "BYPASS" and entitled.json()["used"] == 1
+    # A PUT writes D1; the cached entry cannot be dropped, but none was written during the outage.
+    put = w.put(f"/subscriptions/{user_id}", {"tier": "premium"}, headers=KV_DOWN)
+    assert put.status_code == 200 and w.log_for(put)["outcome"] == "subscription_put_degraded"
 
     first, second = w.get(f"/subscriptions/{user_id}"), w.get(f"/subscriptions/{user_id}")
     assert (first.status_code, first.headers["X-Cache"], second.headers["X-Cache"]) == (200, "MISS", "HIT")
-    assert first.json()["tier"] == second.json()["tier"] == "pro"
-    assert w.get("/tiers").status_code == 200
+    assert first.json()["tier"] == second.json()["tier"] == "premium"
     used = w.post(f"/usage/{user_id}")
-    assert used.status_code == 200 and used.json()["used"] == 1  # the refused call was not counted
+    assert used.status_code == 200 and used.json()["used"] == 2
 
 
 def test_d1_outage_keeps_cached_reads_then_recovers(faulty_worker, user_id):
@@ -55,7 +55,8 @@ def test_d1_outage_keeps_cached_reads_then_recovers(faulty_worker, user_id):
     assert_error(w.get(f"/subscriptions/{uncached}", headers=D1_DOWN), 503, "database_unavailable")
     assert_error(w.put(f"/subscriptions/{cached}", {"tier": "premium"}, headers=D1_DOWN), 503, "database_unavailable")
     assert_error(w.post(f"/usage/{cached}", headers=D1_DOWN), 503, "database_unavailable")
-    assert w.get("/tiers", headers=D1_DOWN).status_code == 200  # KV only
+    assert_error(w.get(f"/entitlements/{cached}", headers=D1_DOWN), 503, "database_unavailable")  # the live count
+    assert w.get("/tiers", headers=D1_DOWN).status_code == 200  # the binding only
 
     # Nothing from the outage stays: no negative entry for the uncached user, the failed PUT
     # changed nothing (the cached record is still served), the failed usage call not counted.
@@ -67,37 +68,48 @@ def test_d1_outage_keeps_cached_reads_then_recovers(faulty_worker, user_id):
     assert w.get(f"/subscriptions/{cached}").json()["tier"] == "premium"
 
 
-CORRUPT_TIERS = {
+CORRUPT_CATALOGS = {
     "not-json": "{tiers",
     "array": '[{"name": "pro", "dailyRequestLimit": 1000}]',
     "string": '"pro"',
     "null": "null",
-    "empty": "{}",
-    "tier-not-an-object": '{"pro": "1000 a day"}',
-    "limit-not-an-integer": '{"pro": {"name": "pro", "dailyRequestLimit": "1000"}}',
-    "limit-zero": '{"pro": {"name": "pro", "dailyRequestLimit": 0}}',
+    "no-tiers": '{"tiers": {}, "flags": {}, "fallbackTier": "pro"}',
+    "tier-not-an-object": '{"tiers": {"pro": "1000 a day"}, "flags": {}, "fallbackTier": "pro"}',
+    "limit-not-an-integer": '{"tiers": {"pro": {"dailyRequestLimit": "1000"}}, "flags": {}, "fallbackTier": "pro"}',
+    "limit-zero": '{"tiers": {"pro": {"dailyRequestLimit": 0}}, "flags": {}, "fallbackTier": "pro"}',
+    "fallback-unknown": '{"tiers": {"pro": {"dailyRequestLimit": 5}}, "flags": {}, "fallbackTier": "gold"}',
+    "flag-tiers-not-a-list": '{"tiers": {"pro": {"dailyRequestLimit": 5}}, "flags": {"x": {"tiers": "pro"}}, "fallbackTier": "pro"}',
 }
 
 
-def test_missing_or_corrupt_tier_config_is_a_503_then_recovers_when_reseeded(worker, user_id):
-    subscribe(worker, user_id, tier="pro")
-    assert worker.get(f"/subscriptions/{user_id}").status_code == 200  # cached
-    try:
-        for name, value in [("missing", None), *CORRUPT_TIERS.items()]:
-            if value is None:
-                worker.wrangler("kv", "key", "delete", worker_contract.TIERS_KEY, "--binding", "KV")
-            else:
-                worker.wrangler("kv", "key", "put", worker_contract.TIERS_KEY, value, "--binding", "KV")
-            code = "tier_config_missing" if value is None else "tier_config_invalid"
-            body = assert_error(worker.get("/tiers"), 503, code)
-            assert "guruai-cache local" in body["error"]["message"], name
-            assert_error(worker.put(f"/subscriptions/{user_id}", {"tier": "premium"}), 503, code)
-            assert_error(worker.post(f"/usage/{user_id}"), 503, code)
-            got = worker.get(f"/subscriptions/{user_id}")  # subscription reads do not need the tiers
-            assert got.status_code == 200 and got.json()["tier"] == "pro", name
-    finally:
-        local.seed_kv(worker.project, worker.settings)
-    assert worker.get("/tiers").json() == worker_contract.tiers_document(worker.settings.tiers)
-    assert subscribe(worker, user_id, tier="premium")["tier"] == "premium"
-    used = worker.post(f"/usage/{user_id}")
+def test_missing_or_corrupt_catalog_is_a_503_then_recovers(faulty_worker, user_id):
+    """A Worker deployed with a broken CATALOG binding (by hand: `pulumi up` validates it) refuses
+    what needs the tiers, serves the rest, and counts nothing; the next good request succeeds."""
+    w = faulty_worker
+    subscribe(w, user_id, tier="pro")
+    assert w.get(f"/subscriptions/{user_id}").status_code == 200  # cached
+    for name, value in [("missing", None), *CORRUPT_CATALOGS.items()]:
+        fault = (
+            {"X-Test-Fault": "catalog-missing"}
+            if value is None
+            else {"X-Test-Fault": "catalog-invalid", "X-Test-Catalog": value}
+        )
+        code = "tier_config_missing" if value is None else "tier_config_invalid"
+        assert_error(w.get("/tiers", headers=fault), 503, code)
+        assert_error(w.put(f"/subscriptions/{user_id}", {"tier": "premium"}, headers=fault), 503, code)
+        assert_error(w.post(f"/usage/{user_id}", headers=fault), 503, code)
+        assert_error(w.get(f"/entitlements/{user_id}", headers=fault), 503, code)
+        got = w.get(f"/subscriptions/{user_id}", headers=fault)  # subscription reads do not need the tiers
+        assert got.status_code == 200 and got.json()["tier"] == "pro", name
+    assert w.get("/tiers").json() == worker_contract.tiers_document(w.settings.tiers)
+    assert subscribe(w, user_id, tier="premium")["tier"] == "premium"
+    used = w.post(f"/usage/{user_id}")
     assert used.status_code == 200 and used.json()["used"] == 1  # none of the refused calls counted
+
+
+@pytest.mark.parametrize("fault,code", [("clients-missing", "clients_unset"), ("clients-invalid", "clients_invalid")])
+def test_missing_or_corrupt_clients_is_a_503_for_every_authenticated_route(faulty_worker, fault, code):
+    body = assert_error(faulty_worker.get("/tiers", headers={"X-Test-Fault": fault}), 503, code)
+    assert "clients" in body["error"]["message"]
+    assert faulty_worker.get("/health", headers={"X-Test-Fault": fault}, token=None).status_code == 200
+    assert faulty_worker.get("/tiers").status_code == 200

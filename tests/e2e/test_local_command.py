@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -28,14 +29,14 @@ def test_rerunning_the_preparation_keeps_token_and_data(worker, user_id):
     worker.get("/subscriptions/user-pro")
     assert worker.get("/subscriptions/user-pro").headers["X-Cache"] == "HIT"
 
-    token = local.prepare(worker.settings, worker.project)  # while wrangler dev runs
+    tokens = local.prepare(worker.settings, worker.project)  # while wrangler dev runs
 
-    assert token == worker.token
+    assert tokens == worker.local_tokens
     assert worker.get(f"/subscriptions/{user_id}").json()["tier"] == "pro"  # data survives
     assert worker.post(f"/usage/{user_id}").json()["used"] == 2
     assert worker.get("/subscriptions/user-pro").headers["X-Cache"] == "MISS"  # re-seeded users are re-read from D1
     dev_ids = [sub.user_id for sub in worker.settings.dev_subscriptions]
-    rows = worker.d1("SELECT user_id FROM subscriptions WHERE user_id LIKE 'user-%' ORDER BY user_id")
+    rows = worker.d1("SELECT user_id FROM subscriptions WHERE user_id GLOB 'user-*' ORDER BY user_id")
     assert [row["user_id"] for row in rows] == sorted(dev_ids)  # upserted, not duplicated
     assert worker.get("/tiers").status_code == 200
 
@@ -66,8 +67,9 @@ def test_local_command_prepares_serves_and_stops_on_ctrl_c(tmp_path):
         _read_until(lines, process, "  cron:")  # the last line it prints when ready
         output = "".join(lines)
         assert f"http://127.0.0.1:{port}" in output
-        token = re.search(r"token:\s+(\S+)", output).group(1)
-        assert token == local.read_dev_var(project.dev_vars.read_text(), "SERVICE_TOKEN")
+        token = re.search(r"read token:\s+(\S+)", output).group(1)
+        assert token == json.loads(project.tokens_file.read_text())["read"]
+        assert token not in project.dev_vars.read_text()  # the Worker gets digests only
         assert re.findall(r"==> \[(\d)/6\]", output) == [str(step) for step in range(1, 7)]  # progress per step
 
         response = httpx.get(

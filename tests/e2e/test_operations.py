@@ -24,7 +24,8 @@ COUNTS = ("kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_queries", "d1_r
 REQUIRED = {
     "health", "subscription_get_hit", "subscription_get_miss", "subscription_get_not_found",
     "subscription_get_negative_hit", "subscription_put", "tiers_get", "usage_post_allowed",
-    "usage_post_denied", "scheduled_cleanup",
+    "usage_post_denied", "scheduled_cleanup", "entitlements_get_hit", "entitlements_get_miss",
+    "entitlements_get_not_found", "entitlements_get_negative_hit", "forbidden",
 }  # fmt: skip
 
 
@@ -54,6 +55,7 @@ DRIVERS: dict[str, Callable[[RunningWorker, str], object]] = {
     "not_found": lambda w, u: w.get("/nowhere"),
     "method_not_allowed": lambda w, u: w.request("DELETE", "/tiers"),
     "invalid_request": lambda w, u: w.get("/subscriptions/a:b"),
+    "forbidden": lambda w, u: w.put(f"/subscriptions/{u}", {"tier": "pro"}, token=w.local_tokens["read"]),
     "tiers_get": lambda w, u: w.get("/tiers"),
     "subscription_get_miss": lambda w, u: (subscribe(w, u), w.get(f"/subscriptions/{u}"))[-1],
     "subscription_get_hit": lambda w, u: (cached(w, u), w.get(f"/subscriptions/{u}"))[-1],
@@ -62,6 +64,15 @@ DRIVERS: dict[str, Callable[[RunningWorker, str], object]] = {
     "subscription_put": lambda w, u: (subscribe(w, u), w.put(f"/subscriptions/{u}", {"tier": "premium"}))[-1],
     "subscription_put_new": lambda w, u: w.put(f"/subscriptions/{u}", {"tier": "pro"}),
     "subscription_put_unknown_tier": lambda w, u: w.put(f"/subscriptions/{u}", {"tier": "gold"}),
+    "entitlements_get_hit": lambda w, u: (cached(w, u), w.post(f"/usage/{u}"), w.get(f"/entitlements/{u}"))[-1],
+    "entitlements_get_miss": lambda w, u: (
+        subscribe(w, u),
+        w.post(f"/usage/{u}"),
+        subscribe(w, u),
+        w.get(f"/entitlements/{u}"),
+    )[-1],
+    "entitlements_get_not_found": lambda w, u: w.get(f"/entitlements/{u}"),
+    "entitlements_get_negative_hit": lambda w, u: (w.get(f"/entitlements/{u}"), w.get(f"/entitlements/{u}"))[-1],
     "usage_post_allowed": lambda w, u: (cached(w, u), w.post(f"/usage/{u}"), w.post(f"/usage/{u}"))[-1],
     "usage_post_allowed_cache_miss": lambda w, u: (subscribe(w, u), w.post(f"/usage/{u}"))[-1],
     "usage_post_denied": lambda w, u: (cached(w, u, "starter"), exhaust(w, u), w.post(f"/usage/{u}"))[-1],

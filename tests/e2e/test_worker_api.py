@@ -13,6 +13,7 @@ from local_worker import BURST_LIMIT, SMALL_TIER
 
 from infra import worker_contract
 from infra.plan.seeds import seed_entries
+from infra.plan.worker import worker_plan
 from infra.tools import local
 
 pytestmark = pytest.mark.e2e
@@ -44,10 +45,11 @@ def subscribe(worker, user_id: str, tier: str = "pro", status: str = "active") -
 # --- auth and errors -----------------------------------------------------------------------
 
 
-def test_health_needs_no_token(worker):
+def test_health_needs_no_token_and_names_the_catalog_it_serves(worker):
     response = worker.get("/health", token=None)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "environment": "local"}
+    version = worker_plan(worker.settings, "local").catalog["version"]
+    assert response.json() == {"status": "ok", "environment": "local", "catalogVersion": version}
 
 
 @pytest.mark.parametrize("method,path", ROUTES)
@@ -190,7 +192,9 @@ def test_local_kv_holds_exactly_the_settings_seed_values(worker, tmp_path):
 
 
 def test_dev_subscriptions_from_the_settings_are_in_local_d1(worker):
-    rows = worker.d1("SELECT user_id, tier, status FROM subscriptions WHERE user_id LIKE 'user-%' ORDER BY user_id")
+    rows = worker.d1(
+        "SELECT user_id, tier, status FROM subscriptions WHERE user_id GLOB 'user-*' ORDER BY user_id"
+    )  # GLOB: case matters (LIKE would match USER-PRO)
     expected = sorted((sub.user_id, sub.tier, sub.status) for sub in worker.settings.dev_subscriptions)
     assert [(r["user_id"], r["tier"], r["status"]) for r in rows] == expected
 
@@ -292,8 +296,10 @@ def test_kv_failure_falls_back_to_d1(faulty_worker, user_id):
     assert line["ops"]["d1_queries"] == 1 and line["ops"]["kv_writes"] == 0  # no write attempt to a failing KV
 
 
-def test_kv_failure_on_the_tier_config_is_a_503(faulty_worker):
-    assert_error(faulty_worker.get("/tiers", headers={"X-Test-Fault": "kv"}), 503, "tier_config_unavailable")
+def test_kv_failure_leaves_the_tier_config_served(faulty_worker):
+    """The tiers come from the CATALOG binding, not KV."""
+    response = faulty_worker.get("/tiers", headers={"X-Test-Fault": "kv"})
+    assert response.status_code == 200 and set(response.json()) == {t.name for t in faulty_worker.settings.tiers}
 
 
 def test_failed_invalidation_still_answers_with_the_written_record(faulty_worker, user_id):
@@ -318,18 +324,27 @@ def test_a_failing_rate_limiter_lets_usage_through(faulty_worker, user_id):
     assert response.status_code == 200 and response.json()["allowed"] is True
 
 
-def test_missing_tier_config_is_a_503_with_the_fix(worker, user_id):
+def test_the_worker_reads_its_tiers_from_the_binding_not_from_kv(worker, user_id):
+    """config:tiers stays seeded for other readers; deleting it changes nothing for the Worker."""
     subscribe(worker, user_id)
-    worker.get(f"/subscriptions/{user_id}")
     worker.wrangler("kv", "key", "delete", worker_contract.TIERS_KEY, "--binding", "KV")
     try:
-        body = assert_error(worker.get("/tiers"), 503, "tier_config_missing")
-        assert "guruai-cache local" in body["error"]["message"]
-        assert_error(worker.put(f"/subscriptions/{user_id}", {"tier": "pro"}), 503, "tier_config_missing")
-        assert_error(worker.post(f"/usage/{user_id}"), 503, "tier_config_missing")
+        tiers = worker.get("/tiers")
+        assert tiers.status_code == 200 and tiers.json() == worker_contract.tiers_document(worker.settings.tiers)
+        assert worker.log_for(tiers)["ops"]["kv_reads"] == 0
+        assert worker.post(f"/usage/{user_id}").status_code == 200
+        assert subscribe(worker, user_id, tier="premium")["tier"] == "premium"
     finally:
         local.seed_kv(worker.project, worker.settings)
-    assert worker.get("/tiers").status_code == 200
+
+
+def test_a_missing_catalog_binding_is_a_503_with_the_fix(faulty_worker, user_id):
+    subscribe(faulty_worker, user_id)
+    missing = {"X-Test-Fault": "catalog-missing"}
+    body = assert_error(faulty_worker.get("/tiers", headers=missing), 503, "tier_config_missing")
+    assert "pulumi up" in body["error"]["message"] and "guruai-cache local" in body["error"]["message"]
+    assert_error(faulty_worker.post(f"/usage/{user_id}", headers=missing), 503, "tier_config_missing")
+    assert faulty_worker.get(f"/subscriptions/{user_id}", headers=missing).status_code == 200  # no tiers needed
 
 
 def test_a_failing_cleanup_is_logged_and_reported_as_failed(faulty_worker):

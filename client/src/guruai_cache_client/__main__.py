@@ -1,0 +1,39 @@
+"""`python -m guruai_cache_client new-token [--name NAME] [--scope read ...]`: a new client token.
+
+Prints the token once (keep it in the app's secret store; it is shown nowhere else) and the
+`pulumi config set` commands that give its SHA-256, never the token, to the stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from guruai_cache_client.tokens import new_token, token_sha256
+
+SCOPES = ("read", "usage", "write")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m guruai_cache_client", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("new-token", help="make a client token and print the config that admits it")
+    make.add_argument("--name", default="app", help="the client's name in the stack's `clients` (default: app)")
+    make.add_argument(
+        "--scope", action="append", choices=SCOPES, help="a scope the client needs (repeatable; default: all)"
+    )
+    args = parser.parse_args(argv)
+    token = new_token()
+    digest = token_sha256(token)
+    scopes = args.scope or list(SCOPES)
+    print(f"token (give it to the app, e.g. as GURUAI_CACHE_TOKEN; it is not stored anywhere): {token}")
+    print(f"sha256: {digest}")
+    print("admit the client (per stack; the digest is not a secret):")
+    for index, scope in enumerate(scopes):
+        print(f"  pulumi config set --path 'clients.{args.name}.scopes[{index}]' {scope}")
+    print(f"  pulumi config set --path 'clients.{args.name}.tokenSha256' {digest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

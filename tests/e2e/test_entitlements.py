@@ -1,0 +1,89 @@
+"""GET /entitlements/:userId on real workerd: features by tier and flag, the cached subscription
+with a live count, invalidation, and a subscription whose tier is no longer configured."""
+
+from __future__ import annotations
+
+import pytest
+from local_worker import SMALL_TIER
+from test_worker_api import assert_error, subscribe
+
+pytestmark = pytest.mark.e2e
+
+
+def expected_features(settings, tier_name: str) -> list[str]:
+    """The tier's features, plus each enabled flag whose tiers include the tier (or that has none)."""
+    tier = next(t for t in settings.tiers if t.name == tier_name)
+    flags = {
+        name
+        for name, flag in settings.feature_flags.items()
+        if flag.enabled and (flag.tiers is None or tier_name in flag.tiers)
+    }
+    return sorted(set(tier.features) | flags)
+
+
+@pytest.mark.parametrize("tier", ["free", "pro", "premium", SMALL_TIER["name"]])
+def test_features_are_the_tiers_plus_the_enabled_flags_for_it(worker, user_id, tier):
+    subscribe(worker, user_id, tier=tier)
+    body = worker.get(f"/entitlements/{user_id}").json()
+    assert body["features"] == expected_features(worker.settings, tier)
+    assert body["tier"] == body["effectiveTier"] == tier
+    assert body["limit"] == next(t.daily_request_limit for t in worker.settings.tiers if t.name == tier)
+    assert "retired-search" not in body["features"]  # a disabled flag gives nothing
+    assert ("starter-tour" in body["features"]) == (tier == SMALL_TIER["name"])  # a flag for one tier
+    assert ("ai-answers-v2" in body["features"]) == (tier in ("pro", "premium"))
+
+
+def test_cached_like_a_subscription_with_todays_count_read_live(worker, user_id):
+    subscribe(worker, user_id, tier=SMALL_TIER["name"])
+    first = worker.get(f"/entitlements/{user_id}")
+    assert first.headers["X-Cache"] == "MISS" and first.json()["used"] == 0
+    assert first.json()["remaining"] == SMALL_TIER["dailyRequestLimit"]
+    for _ in range(3):
+        assert worker.post(f"/usage/{user_id}").status_code == 200
+    hit = worker.get(f"/entitlements/{user_id}")
+    assert hit.headers["X-Cache"] == "HIT"
+    assert (hit.json()["used"], hit.json()["remaining"]) == (3, SMALL_TIER["dailyRequestLimit"] - 3)  # live
+    ops = worker.log_for(hit)["ops"]
+    assert (ops["kv_reads"], ops["kv_writes"], ops["d1_queries"]) == (1, 0, 1)  # the count, by primary key
+    assert hit.json()["resetsAt"] == worker.post(f"/usage/{user_id}").json()["resetsAt"]
+    assert hit.headers["Cache-Control"] == "no-store"  # it changes with every usage call
+
+
+def test_a_put_invalidates_the_entitlements_too(worker, user_id):
+    subscribe(worker, user_id, tier="free")
+    worker.get(f"/entitlements/{user_id}")
+    assert worker.get(f"/entitlements/{user_id}").headers["X-Cache"] == "HIT"
+    subscribe(worker, user_id, tier="premium")
+    after = worker.get(f"/entitlements/{user_id}")
+    assert after.headers["X-Cache"] == "MISS" and after.json()["tier"] == "premium"
+    assert after.json()["features"] == expected_features(worker.settings, "premium")
+
+
+def test_no_active_subscription_is_a_404_cached_negatively(worker, user_id):
+    first = worker.get(f"/entitlements/{user_id}")
+    assert_error(first, 404, "subscription_not_found")
+    second = worker.get(f"/entitlements/{user_id}")
+    assert_error(second, 404, "subscription_not_found")
+    assert second.headers["X-Cache"] == "HIT" and worker.log_for(second)["ops"]["d1_queries"] == 0
+    subscribe(worker, user_id, status="canceled")
+    assert_error(worker.get(f"/entitlements/{user_id}"), 404, "subscription_not_found")
+
+
+def test_a_tier_no_longer_configured_gets_the_fallback_tier_not_a_503(worker, user_id):
+    """A row whose tier a deploy removed (written straight into D1, as the old deploy left it)."""
+    worker.d1(
+        "INSERT INTO subscriptions (user_id, tier, status, created_at, updated_at) "
+        f"VALUES ('{user_id}', 'gold', 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+    )
+    fallback = worker.settings.effective_fallback_tier
+    limit = next(t.daily_request_limit for t in worker.settings.tiers if t.name == fallback)
+    entitled = worker.get(f"/entitlements/{user_id}")
+    assert entitled.status_code == 200, entitled.text
+    body = entitled.json()
+    assert (body["tier"], body["effectiveTier"], body["limit"]) == ("gold", fallback, limit)
+    assert body["features"] == expected_features(worker.settings, fallback)
+    assert worker.log_for(entitled)["tier_fallback"] == {"tier": "gold", "applied": fallback}
+    used = worker.post(f"/usage/{user_id}")
+    assert used.status_code == 200 and used.json()["effectiveTier"] == fallback and used.json()["limit"] == limit
+    assert worker.get(f"/subscriptions/{user_id}").json()["tier"] == "gold"  # the record itself is unchanged
+    assert_error(worker.put(f"/subscriptions/{user_id}", {"tier": "gold"}), 400, "unknown_tier")  # no new ones

@@ -1,0 +1,213 @@
+"""The Python client's own logic, on httpx's mock transport: retries and their bounds, Retry-After,
+what is never re-sent, errors per code, local checks, the fallback, and the token command.
+Against the real Worker: tests/e2e/test_client.py."""
+
+import asyncio
+import email.utils
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import yaml
+
+from guruai_cache_client import (
+    ERRORS_BY_CODE,
+    AsyncFallback,
+    AsyncWorkerClient,
+    BurstLimited,
+    DailyLimitExceeded,
+    DatabaseUnavailable,
+    Entitlements,
+    Fallback,
+    InvalidUserId,
+    RetryPolicy,
+    SubscriptionNotFound,
+    WorkerClient,
+    WorkerError,
+    WorkerUnavailable,
+    WorkerUnreachable,
+)
+from guruai_cache_client.__main__ import main as token_command
+from infra import paths
+
+ENTITLEMENTS = {
+    "userId": "u1", "tier": "pro", "effectiveTier": "pro", "limit": 10, "used": 1, "remaining": 9,
+    "resetsAt": "2026-01-02T00:00:00.000Z", "features": ["a", "b"],
+}  # fmt: skip
+USAGE = {
+    "allowed": True, "used": 1, "remaining": 9, "limit": 10, "resetsAt": "2026-01-02T00:00:00.000Z",
+    "tier": "pro", "effectiveTier": "pro",
+}  # fmt: skip
+
+
+def run(coroutine):
+    """Run a coroutine on a loop of its own. Not asyncio.run: it leaves no current event loop
+    behind, and the Pulumi mocks of later tests ask for one."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
+def error(status, code, headers=None, **extra):
+    return httpx.Response(status, json={"error": {"code": code, "message": "m"}, **extra}, headers=headers or {})
+
+
+class Script:
+    """A mock Worker answering with the given responses in turn, recording requests and sleeps."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+        self.sleeps: list[float] = []
+
+    def __call__(self, request):
+        self.requests.append(request)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def client(self, **options):
+        return WorkerClient(
+            "http://worker.test", "tok", transport=httpx.MockTransport(self), sleep=self.sleeps.append, **options
+        )
+
+
+def test_a_503_is_retried_after_its_retry_after_then_succeeds():
+    script = Script(error(503, "database_unavailable", {"Retry-After": "1"}), httpx.Response(200, json=ENTITLEMENTS))
+    result = script.client().entitlements("u1")
+    assert isinstance(result, Entitlements) and result.has("a") and result.remaining == 9
+    assert script.sleeps == [1.0] and len(script.requests) == 2
+    assert script.requests[0].headers["Authorization"] == "Bearer tok"
+
+
+def test_retries_are_bounded_then_the_error_is_raised():
+    script = Script(*[error(503, "database_unavailable") for _ in range(3)])
+    with pytest.raises(DatabaseUnavailable) as caught:
+        script.client(retry=RetryPolicy(retries=2, backoff=0.1)).subscription("u1")
+    assert len(script.requests) == 3 and len(script.sleeps) == 2
+    assert 0.05 <= script.sleeps[0] <= 0.15 and 0.1 <= script.sleeps[1] <= 0.3  # exponential, with jitter
+    assert isinstance(caught.value, WorkerUnavailable) and caught.value.status == 503
+
+
+def test_a_retry_after_longer_than_the_bound_is_not_waited_for():
+    """A daily limit resets in hours: the caller learns at once, with the figures."""
+    script = Script(
+        error(429, "daily_limit_exceeded", {"Retry-After": "3600"}, allowed=False, remaining=0, limit=10,
+              resetsAt="2026-01-02T00:00:00.000Z")
+    )  # fmt: skip
+    with pytest.raises(DailyLimitExceeded) as caught:
+        script.client().record_usage("u1")
+    assert script.sleeps == [] and caught.value.limit == 10
+    assert caught.value.resets_at == datetime(2026, 1, 2, tzinfo=UTC)
+
+
+def test_a_burst_limit_is_retried_with_backoff_then_raised():
+    script = Script(error(429, "burst_limited"), error(429, "burst_limited"))
+    with pytest.raises(BurstLimited):
+        script.client(retry=RetryPolicy(retries=1)).record_usage("u1")
+    assert len(script.requests) == 2
+
+
+def test_retry_after_as_an_http_date():
+    when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=3), usegmt=True)
+    delay = RetryPolicy().delay(0, when)
+    assert delay is not None and 1 <= delay <= 3
+
+
+def test_a_usage_post_that_may_have_arrived_is_never_sent_twice():
+    script = Script(httpx.ReadTimeout("slow"), httpx.Response(200, json=USAGE))
+    with pytest.raises(WorkerUnreachable):
+        script.client().record_usage("u1")
+    assert len(script.requests) == 1  # it may have been counted
+
+
+def test_a_request_that_never_left_is_retried_even_a_post():
+    script = Script(httpx.ConnectError("refused"), httpx.Response(200, json=USAGE))
+    assert script.client().record_usage("u1").used == 1
+    assert len(script.requests) == 2
+
+
+def test_a_read_that_timed_out_is_retried():
+    script = Script(httpx.ReadTimeout("slow"), httpx.Response(200, json=ENTITLEMENTS))
+    assert script.client().entitlements("u1").tier == "pro"
+
+
+def test_a_bad_user_id_is_refused_without_a_request():
+    script = Script()
+    for user_id in ("a/b", "a%2Fb", "", "x" * 65, "é"):
+        with pytest.raises(InvalidUserId):
+            script.client().subscription(user_id)
+    assert script.requests == []
+
+
+def test_a_malformed_success_is_an_error_not_a_wrong_value():
+    script = Script(httpx.Response(200, json={"userId": "u1"}))
+    with pytest.raises(WorkerError, match="expected 'features'"):
+        script.client().entitlements("u1")
+
+
+def test_one_exception_class_per_documented_error_code():
+    spec = yaml.safe_load((paths.WORKER_DIR / "openapi.yaml").read_text())
+    assert set(ERRORS_BY_CODE) == set(spec["components"]["schemas"]["ErrorCode"]["enum"])
+    assert len(set(ERRORS_BY_CODE.values())) == len(ERRORS_BY_CODE)
+
+
+class FromOwnDatabase(Fallback):
+    def entitlements(self, user_id, error):
+        return Entitlements(user_id, "free", "free", 1, 0, 1, datetime(2026, 1, 1, tzinfo=UTC), frozenset({"basic"}))
+
+
+def test_the_fallback_answers_when_the_worker_cannot_and_only_then():
+    unreachable = Script(*[httpx.ConnectError("refused")] * 3)
+    answer = unreachable.client(fallback=FromOwnDatabase()).entitlements("u1")
+    assert answer.tier == "free" and answer.has("basic")
+    down = Script(*[error(503, "database_unavailable")] * 3)
+    assert down.client(fallback=FromOwnDatabase()).entitlements("u1").tier == "free"
+    with pytest.raises(WorkerUnreachable):  # a method the fallback does not override re-raises
+        Script(*[httpx.ConnectError("refused")] * 3).client(fallback=FromOwnDatabase()).subscription("u1")
+    with pytest.raises(SubscriptionNotFound):  # an answer is an answer: no fallback
+        Script(error(404, "subscription_not_found")).client(fallback=FromOwnDatabase()).entitlements("u1")
+
+
+def test_the_async_client_retries_and_falls_back_the_same_way():
+    class AsyncFromOwnDatabase(AsyncFallback):
+        async def entitlements(self, user_id, error):
+            return FromOwnDatabase().entitlements(user_id, error)
+
+    async def scenario():
+        script = Script(
+            error(503, "database_unavailable", {"Retry-After": "0"}), httpx.Response(200, json=ENTITLEMENTS)
+        )
+        sleeps = []
+
+        async def sleep(seconds):
+            sleeps.append(seconds)
+
+        async with AsyncWorkerClient("http://w.test", "t", transport=httpx.MockTransport(script), sleep=sleep) as c:
+            first = await c.entitlements("u1")
+        down = Script(*[httpx.ConnectError("refused")] * 3)
+        async with AsyncWorkerClient(
+            "http://w.test", "t", transport=httpx.MockTransport(down), sleep=sleep, fallback=AsyncFromOwnDatabase()
+        ) as c:
+            second = await c.entitlements("u1")
+        return first, second, sleeps
+
+    first, second, sleeps = run(scenario())
+    assert first.tier == "pro" and second.tier == "free" and sleeps[0] == 0.0
+
+
+def test_new_token_prints_a_token_and_the_config_with_its_digest_only(capsys):
+    assert token_command(["new-token", "--name", "billing", "--scope", "write"]) == 0
+    out = capsys.readouterr().out
+    token = out.split("it is not stored anywhere): ")[1].split()[0]
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    assert len(token) >= 43
+    assert f"pulumi config set --path 'clients.billing.tokenSha256' {digest}" in out
+    assert "pulumi config set --path 'clients.billing.scopes[0]' write" in out
+    assert out.count(token) == 1  # shown once, never in a command line
+    assert json.dumps(token)  # printable as is
