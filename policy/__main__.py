@@ -52,7 +52,7 @@ PolicyPack(
     policies=[
         ResourceValidationPolicy(
             name="production-storage-protected",
-            description="KV namespaces and D1 databases of production stacks are protected and retained on delete.",
+            description="KV namespaces, D1 databases and seeded keys of production stacks are protected and retained on delete.",
             validate=_reporting(
                 lambda resource, urn, config: guardrails.unguarded_stateful(
                     resource,

@@ -19,6 +19,9 @@ KV_ENTRY = "cloudflare:index/workersKv:WorkersKv"
 D1 = "cloudflare:index/d1Database:D1Database"
 SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 STATEFUL = (KV_NAMESPACE, D1)
+# What a production stack keeps whatever happens: its stores, and the keys it seeds into them
+# (config:tiers, flags:*; other readers than the Worker use them).
+PRODUCTION_GUARDED = (*STATEFUL, KV_ENTRY)
 
 # Copies of infra/platform.py (checked equal by the tests).
 KV_MAX_KEY_BYTES = 512
@@ -67,13 +70,14 @@ def stack_of(urn: str) -> str:
 
 
 def unguarded_stateful(resource: Resource, stack: str, production_stacks: Iterable[str]) -> list[str]:
-    """A production store must be both protected (no replace, no destroy) and retained on delete.
+    """A production store, and each key seeded into it, must be both protected (no replace, no
+    destroy) and retained on delete.
 
     `protect` stops `pulumi up` and `pulumi destroy` from deleting it; `retainOnDelete` keeps
-    the namespace or database in Cloudflare when the resource leaves the stack anyway
+    the namespace, database or key in Cloudflare when the resource leaves the stack anyway
     (`pulumi state unprotect`, `pulumi destroy --exclude-protected`, a dropped setting).
     """
-    if resource.type not in STATEFUL or stack not in set(production_stacks):
+    if resource.type not in PRODUCTION_GUARDED or stack not in set(production_stacks):
         return []
     missing = []
     if not resource.protect:
@@ -82,11 +86,15 @@ def unguarded_stateful(resource: Resource, stack: str, production_stacks: Iterab
         missing.append("retained on delete")
     if not missing:
         return []
-    label = "KV namespace" if resource.type == KV_NAMESPACE else "D1 database"
-    shown = resource.props.get("title") or resource.props.get("name") or resource.name
+    label = {KV_NAMESPACE: "KV namespace", D1: "D1 database", KV_ENTRY: "seeded KV key"}[resource.type]
+    shown = resource.props.get("keyName") or resource.props.get("title") or resource.props.get("name") or resource.name
     fixes = []
     if not resource.protect:
-        fixes.append("set `protectStatefulResources: true` for the stack")
+        fixes.append(
+            "set `production: true` for the stack (its seeded keys are then protected)"
+            if resource.type == KV_ENTRY
+            else "set `protectStatefulResources: true` for the stack"
+        )
     if resource.retain_on_delete is False:
         fixes.append("keep `retain_on_delete=True` on production storage (infra/stack/storage.py)")
     return [

@@ -81,6 +81,17 @@ def test_a_production_store_must_also_be_retained_on_delete(prod_run):
         assert guardrails.unguarded_stateful(replace(store, retain_on_delete=False), "dev", ["prod"]) == []
 
 
+def test_production_seed_keys_must_be_protected_and_retained_too(prod_run, dev_run):
+    """Dropping `config:tiers` in prod would leave other readers without the tier config."""
+    seeds = [r for r in resources_of(prod_run) if r.type == guardrails.KV_ENTRY]
+    assert seeds and all(r.protect and r.retain_on_delete for r in seeds)  # what the program declares
+    tiers = next(r for r in seeds if r.props.get("keyName") == "config:tiers")
+    found = guardrails.unguarded_stateful(replace(tiers, protect=False), "prod", ["prod"])
+    assert len(found) == 1 and "seeded KV key 'config:tiers'" in found[0] and "`production: true`" in found[0]
+    assert violations(resources_of(run_program("prod", {"production": False})), "prod")  # the pack catches it
+    assert not any(r.protect for r in resources_of(dev_run) if r.type == guardrails.KV_ENTRY)  # dev may drop them
+
+
 def test_binding_a_preview_namespace_or_database_is_refused(dev_run):
     resources = resources_of(dev_run)
     preview_kv = next(r for r in resources if r.type == KV_NAMESPACE and r.name == "kv-preview").props["id"]
