@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pulumi_policy
 import pytest
+from lock_files import requirement_blocks
 from pulumi_mocks import D1, KV_NAMESPACE, ROOT, SCRIPT, run_program, unwrap
 from pulumi_policy import (
     EnforcementLevel,
@@ -178,16 +179,6 @@ def locked_closure(*roots):
             files = ([package["sdist"]] if "sdist" in package else []) + package.get("wheels", [])
             found[package["name"]] = (package["version"], {f["hash"].removeprefix("sha256:") for f in files})
             todo += [dependency["name"] for dependency in package.get("dependencies", [])]
-    return found
-
-
-def requirement_blocks(path):
-    """name -> (version, {sha256 hashes}) of a pip requirements file with --hash options."""
-    found = {}
-    for block in re.split(r"\n(?=[A-Za-z0-9])", path.read_text()):
-        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", block)
-        if match:
-            found[match.group(1).lower()] = (match.group(2), set(re.findall(r"--hash=sha256:([0-9a-f]{64})", block)))
     return found
 
 

@@ -10,11 +10,11 @@ import json
 import os
 import re
 import subprocess
-import tomllib
 import zipfile
 
 import pytest
 import yaml
+from lock_files import locked_versions, requirement_blocks
 from pulumi_mocks import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -357,7 +357,7 @@ def test_an_action_is_pinned_to_one_release_everywhere_and_the_pulumi_cli_matche
             action, pin = line.split("@", 1)
             pins.setdefault(action, set()).add(pin)
     assert {action: len(found) for action, found in pins.items() if len(found) > 1} == {}
-    locked = {p["name"]: p["version"] for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]}
+    locked = locked_versions()
     for _, _, job in all_jobs():
         for step in steps(job):
             if str(step.get("uses", "")).startswith(PULUMI_ACTION):
@@ -400,16 +400,6 @@ def test_each_zizmor_suppression_says_why():
     for block in blocks:
         reasons = [line for line in block.splitlines() if line.strip().startswith("#")]
         assert len(reasons) >= 2, f"zizmor.yml: the suppression {block.split(':', 1)[0]} gives no reason"
-
-
-def requirement_blocks(path):
-    """name -> (version, {sha256 hashes}) of a pip requirements file with --hash options."""
-    found = {}
-    for block in re.split(r"\n(?=[A-Za-z0-9])", path.read_text()):
-        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", block)
-        if match:
-            found[match.group(1).lower()] = (match.group(2), set(re.findall(r"--hash=sha256:([0-9a-f]{64})", block)))
-    return found
 
 
 def test_uv_is_installed_by_hash():
