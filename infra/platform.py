@@ -28,6 +28,16 @@ KV_TITLE_MAX_CHARS = 512
 # The `ratelimit` binding only supports these windows.
 RATELIMIT_PERIODS_S = (10, 60)
 
+# Workers Analytics Engine, per `writeDataPoint` (its limits page): at most 20 blobs of at most
+# 16 KB together, 20 doubles and one index of at most 96 bytes; 25 data points per invocation.
+# Data points are kept three months, so a query reaches back about 90 days.
+AE_MAX_BLOBS = 20
+AE_MAX_DOUBLES = 20
+AE_MAX_BLOB_BYTES = 16 * 1024
+AE_MAX_INDEX_BYTES = 96
+AE_MAX_DATA_POINTS_PER_INVOCATION = 25
+AE_RETENTION_DAYS = 90
+
 # --- free-plan limits and Paid prices ---------------------------------------------------------
 
 PRICES_READ_ON = dt.date(2026, 11, 25)

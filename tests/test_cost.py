@@ -8,7 +8,7 @@ import pytest
 from pulumi_mocks import ACCOUNT_ID, run_program
 from typer.testing import CliRunner
 
-from infra import paths
+from infra import paths, worker_contract
 from infra import platform as pricing
 from infra.cost import estimate as cost
 from infra.cost import operations
@@ -334,9 +334,27 @@ def test_the_prices_say_when_they_were_read():
 def test_the_real_operations_table_covers_every_outcome():
     table = operations.load_operations()
     assert set(operations.OUTCOMES) <= set(table)
-    assert all(set(ops) == set(operations.OPERATION_KINDS) for ops in table.values())
+    assert all(set(ops) == {*operations.OPERATION_KINDS, operations.LOG_SAMPLED} for ops in table.values())
     assert table["subscription_get_hit"]["d1_queries"] == 0  # a hit never reaches D1
-    assert table["health"] == dict.fromkeys(operations.OPERATION_KINDS, 0)
+    assert table["health"] == {**dict.fromkeys(operations.OPERATION_KINDS, 0), operations.LOG_SAMPLED: 1}
+
+
+def test_the_table_samples_the_log_lines_of_exactly_the_workers_routine_outcomes():
+    """`log: sampled` where the Worker's ROUTINE_OUTCOMES say so (the e2e tests watch the Worker do it)."""
+    document = the_real_document()["routes"]
+    for key, entry in document.items():
+        routine = entry.get("outcome", key) in worker_contract.ROUTINE_OUTCOMES
+        assert entry["log"] == ("sampled" if routine else "always"), key
+    assert {entry.get("outcome", key) for key, entry in document.items()} >= set(worker_contract.ROUTINE_OUTCOMES)
+
+
+def test_an_unknown_log_policy_is_refused(tmp_path):
+    document = the_real_document()
+    document["routes"]["tiers_get"]["log"] = "sometimes"
+    path = tmp_path / "operations.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(operations.OperationsTableError, match=r'routes\.tiers_get\.log must be "always" or "sampled"'):
+        operations.load_operations(path)
 
 
 @pytest.mark.parametrize(
@@ -363,7 +381,7 @@ def test_the_tables_usage_miss_outcomes_are_its_hit_path_plus_what_a_lookup_miss
     ]
     assert len(listed) == len(operations.USAGE_LOOKUPS)
     for variant in listed:
-        assert derived[variant] == table[variant], variant
+        assert derived[variant] == table[variant], variant  # the counts, and a line every time
 
 
 def test_usage_calls_of_users_without_a_subscription_are_refused_and_leave_no_usage_row(table):
@@ -389,7 +407,7 @@ def test_a_cache_miss_variant_listed_in_the_table_is_used_as_listed(tmp_path):
     path = tmp_path / "operations.json"
     path.write_text(json.dumps(document))
     table = operations.with_cache_miss_variants(operations.load_operations(path))
-    assert table["usage_post_allowed_cache_miss"] == listed
+    assert table["usage_post_allowed_cache_miss"] == {**listed, operations.LOG_SAMPLED: 0}  # "log" unsaid: always
     routes = document["routes"]
     document["routes"].pop("usage_post_denied_cache_miss", None)
     path.write_text(json.dumps(document))
@@ -655,15 +673,18 @@ def test_no_fallback_while_kv_fits_the_free_plan(table):
 
 
 def test_entitlements_checks_are_priced_from_their_own_outcomes(table):
-    """GET /entitlements: the subscription's cache entry (same hit ratio) plus one live D1 count read."""
+    """GET /entitlements: the subscription's cache entry (same hit ratio) plus today's count, priced
+    as read from D1 every time (the dear side: how often an isolate has it in memory is unknown)."""
     # On Workers Paid: no KV fallback on top (the Free plan's writes would run out and add D1 reads).
     guide = {**GUIDE, "cacheHitRatio": 0.9, "workersPlan": "paid"}
     base = cost.estimate(settings_with(guide), table)
     more = cost.estimate(settings_with({**guide, "entitlementsChecksPerUserPerDay": 20}), table)
     calls = 10_000 * 20
-    assert more.requests["entitlements_get_hit"] == pytest.approx(calls * 0.9)
-    assert more.requests["entitlements_get_miss"] == pytest.approx(calls * 0.1)
-    for kind, key in (("kv_reads", "kv_reads"), ("kv_writes", "kv_writes"), ("d1_rows_read", "d1_rows_read")):
-        added = calls * 0.9 * table["entitlements_get_hit"][kind] + calls * 0.1 * table["entitlements_get_miss"][kind]
-        assert daily(more, key) - daily(base, key) == pytest.approx(added)
-    assert table["entitlements_get_hit"]["d1_queries"] == 1  # the count is live, never cached
+    hit, miss = "entitlements_get_hit_count_read", "entitlements_get_miss_count_read"
+    assert more.requests[hit] == pytest.approx(calls * 0.9)
+    assert more.requests[miss] == pytest.approx(calls * 0.1)
+    assert "entitlements_get_hit" not in more.requests  # the count from memory is never assumed
+    for kind in ("kv_reads", "kv_writes", "d1_rows_read"):
+        added = calls * 0.9 * table[hit][kind] + calls * 0.1 * table[miss][kind]
+        assert daily(more, kind) - daily(base, kind) == pytest.approx(added)
+    assert table[hit]["d1_queries"] == 1 and table["entitlements_get_hit"]["d1_queries"] == 0

@@ -4,14 +4,19 @@
 // (main_module "worker.js") and `wrangler dev` runs it on workerd. worker/openapi.yaml is
 // its contract.
 //
-// Bindings (infra/plan/worker.py): KV, DB, RATE_LIMITER; vars ENVIRONMENT, SUBSCRIPTION_TTL,
-// TIER_CONFIG_TTL, RATE_LIMIT_TTL, USAGE_RETENTION_DAYS; json CATALOG (tiers, flags,
-// fallbackTier, version); secret CLIENTS (name -> {sha256, scopes}).
+// Bindings (infra/plan/worker.py): KV, DB, RATE_LIMITER, METRICS (Analytics Engine, optional);
+// vars ENVIRONMENT, SUBSCRIPTION_TTL, TIER_CONFIG_TTL, RATE_LIMIT_TTL, USAGE_RETENTION_DAYS,
+// ROUTINE_LOG_SAMPLE_RATE, ENTITLEMENTS_COUNT_MAX_AGE; json CATALOG (tiers, flags, fallbackTier,
+// version); secret CLIENTS (name -> {sha256, scopes}).
 //
-// Every request ends with one structured log line (JSON): its outcome, the subscription
-// cache result (hit / miss / bypass) and the KV and D1 operations it performed, counted by
-// wrappers around env.KV and env.DB. worker/operations.json lists those counts per
-// outcome; the e2e tests compare it with what this file really does.
+// Every request is counted, cheaply: one Analytics Engine data point (route, outcome, cache
+// result, status, client, and the KV and D1 operations it performed, counted by wrappers
+// around env.KV and env.DB). Its structured log line (JSON, the same fields and more) is
+// written for every miss, error, denial and write; routine answers (ROUTINE_OUTCOMES: cache
+// hits, /health, /tiers, a counted use) are logged at ROUTINE_LOG_SAMPLE_RATE, since each
+// line is a billed Workers Logs event and the slowest part of the hit path.
+// worker/operations.json lists, per outcome, the operations, the data point and whether the
+// line is always written; the e2e tests compare it with what this file really does.
 
 // Shared with the Python side (infra/worker_contract.py, same names): tests/test_worker_contract.py
 // holds these equal to it.
@@ -23,12 +28,20 @@ const SUBSCRIPTION_STATUSES = ["active", "trialing", "past_due", "canceled"];
 const ACTIVE_STATUSES = ["active", "trialing"];
 const NEGATIVE_CACHE_TTL_S = 60; // KV's minimum expirationTtl
 // The settings' defaults of the plain-text variables, used if one is missing.
-const VAR_DEFAULTS = { SUBSCRIPTION_TTL: 300, TIER_CONFIG_TTL: 3600, RATE_LIMIT_TTL: 86400, USAGE_RETENTION_DAYS: 35 };
+const VAR_DEFAULTS = { SUBSCRIPTION_TTL: 300, TIER_CONFIG_TTL: 3600, RATE_LIMIT_TTL: 86400, USAGE_RETENTION_DAYS: 35, ROUTINE_LOG_SAMPLE_RATE: 0.01, ENTITLEMENTS_COUNT_MAX_AGE: 10 };
 const SCOPES = ["read", "usage", "write"];
 // Every route: path template -> method -> the scope it needs (null: no token). The router
 // below serves exactly these; worker/openapi.yaml describes exactly these.
 const ROUTES = { "/health": { GET: null, HEAD: null }, "/tiers": { GET: "read" }, "/subscriptions/{userId}": { GET: "read", PUT: "write" }, "/usage/{userId}": { POST: "usage" }, "/entitlements/{userId}": { GET: "read" } };
+// Answers on the hot path, whose log line is sampled (unless something unusual happened).
+const ROUTINE_OUTCOMES = ["health", "tiers_get", "subscription_get_hit", "subscription_get_negative_hit", "entitlements_get_hit", "entitlements_get_negative_hit", "usage_post_allowed"];
+// The Analytics Engine data point: the field that is its index, and the fields of its blobs and doubles, in order.
+const METRICS_DATA_POINT = { index: "route", blobs: ["route", "outcome", "cache", "status", "client"], doubles: ["kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_queries", "d1_rows_read", "d1_rows_written", "duration_ms"] };
 const MAX_BODY_BYTES = 4096;
+// Analytics Engine takes an index of at most 96 bytes.
+const MAX_INDEX_BYTES = 96;
+// Users whose count GET /entitlements may serve from memory; the least recently counted go first.
+const COUNT_CACHE_MAX_USERS = 10000;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 const SUBSCRIPTION_COLUMNS = "user_id, tier, status, created_at, updated_at";
@@ -67,7 +80,13 @@ export default {
     response.headers.set("X-Content-Type-Options", "nosniff");
     if (!response.headers.has("Cache-Control")) response.headers.set("Cache-Control", "no-store");
     Object.assign(log, { status: response.status, ops, duration_ms: Date.now() - started });
-    // Error level for 5xx, so they stand out in Workers Logs; one line either way.
+    writeDataPoint(env, log, ops);
+    if (routine(log)) {
+      const rate = rateVar(env, "ROUTINE_LOG_SAMPLE_RATE");
+      if (!(Math.random() < rate)) return response;
+      log.sample_rate = rate; // this line stands for 1/rate like it
+    }
+    // Error level for 5xx, so they stand out in Workers Logs.
     (response.status >= 500 ? console.error : console.log)(JSON.stringify(log));
     return response;
   },
@@ -102,12 +121,12 @@ async function handle(request, c) {
     allow(request, Object.keys(route.methods), c);
     return health(c);
   }
+  c.log.route = route?.template ?? null; // known before the token is: a 401 is counted on its route
   const client = await authenticate(request, c);
   if (!route) {
     c.log.outcome = "not_found";
     throw new HttpError(404, "not_found", `no route for ${request.method} ${c.url.pathname}`);
   }
-  c.log.route = route.template;
   allow(request, Object.keys(route.methods), c);
   requireScope(client, route.methods[request.method], c);
   const { userId } = route.params;
@@ -450,8 +469,9 @@ function featuresOf(catalog, tier) {
 
 // What the app asks on each request. The subscription comes from its cache entry (shared
 // with GET /subscriptions, so a PUT invalidates both), the tier's limit and features from
-// the in-memory catalog; only today's count is read live (one D1 row by primary key): it
-// changes with every usage call.
+// the in-memory catalog, and today's count from this isolate's memory when it read or
+// counted it within ENTITLEMENTS_COUNT_MAX_AGE seconds, else from D1 (one row by primary
+// key). `usageAsOf` says when the count was read; POST /usage stays the exact check.
 async function getEntitlements(userId, c) {
   const catalog = readCatalog(c);
   const { subscription, cache } = await lookupSubscription(userId, c);
@@ -463,8 +483,7 @@ async function getEntitlements(userId, c) {
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;
   const { windowStart, resetsAt } = usageWindow(c);
-  const { results } = await d1(c, () => c.db.prepare(SELECT_USED).bind(windowStart, userId).run());
-  const used = results.length ? results[0].count : 0;
+  const { used, at } = await todaysCount(userId, windowStart, c);
   return Response.json(
     {
       userId,
@@ -474,10 +493,36 @@ async function getEntitlements(userId, c) {
       used,
       remaining: Math.max(0, limit - used),
       resetsAt: new Date(resetsAt * 1000).toISOString(),
+      usageAsOf: new Date(at).toISOString(),
       features: featuresOf(catalog, tier),
     },
     { headers },
   );
+}
+
+// Today's count per user, as this isolate last read it from D1 or counted it (POST /usage):
+// userId -> {windowStart, used, at (ms)}, in order of last use so the oldest goes first.
+// Per isolate: another isolate's uses arrive here when the entry is older than the max age.
+const counts = new Map();
+
+async function todaysCount(userId, windowStart, c) {
+  const maxAgeMs = secondsVar(c.env, "ENTITLEMENTS_COUNT_MAX_AGE") * 1000;
+  const known = counts.get(userId);
+  if (known && known.windowStart === windowStart && Date.now() - known.at <= maxAgeMs) {
+    c.log.usage_count = "memory";
+    return known;
+  }
+  const { results } = await d1(c, () => c.db.prepare(SELECT_USED).bind(windowStart, userId).run());
+  c.log.usage_count = "d1";
+  return rememberCount(userId, windowStart, results.length ? results[0].count : 0);
+}
+
+function rememberCount(userId, windowStart, used) {
+  const entry = { windowStart, used, at: Date.now() };
+  counts.delete(userId);
+  counts.set(userId, entry);
+  if (counts.size > COUNT_CACHE_MAX_USERS) counts.delete(counts.keys().next().value);
+  return entry;
 }
 
 function usageWindow(c) {
@@ -508,6 +553,7 @@ async function postUsage(userId, c) {
   const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": String(resetsAt) };
   const usage = { limit, resetsAt: new Date(resetsAt * 1000).toISOString() };
   if (used === null) {
+    counts.delete(userId); // at or over the limit: the next GET /entitlements reads the exact count
     c.log.outcome = `usage_post_denied${suffix}`;
     headers["X-RateLimit-Remaining"] = "0";
     headers["Retry-After"] = String(Math.max(1, resetsAt - Math.floor(Date.now() / 1000)));
@@ -517,6 +563,7 @@ async function postUsage(userId, c) {
       ...usage,
     });
   }
+  rememberCount(userId, windowStart, used);
   c.log.outcome = `usage_post_allowed${suffix}`;
   headers["X-RateLimit-Remaining"] = String(limit - used);
   return Response.json({ allowed: true, used, remaining: limit - used, ...usage, tier: subscription.tier, effectiveTier: tier }, { headers });
@@ -544,6 +591,32 @@ async function d1(c, query) {
     c.log.d1_error = describe(error);
     c.log.outcome = "d1_unavailable";
     throw new HttpError(503, "database_unavailable", "the database is unavailable; retry later");
+  }
+}
+
+// A routine answer: its log line may be sampled. Anything unusual on the way (an error from a
+// binding, a tier fallback) makes it worth a line every time.
+function routine(log) {
+  return (
+    ROUTINE_OUTCOMES.includes(log.outcome) && log.status < 500 &&
+    !(log.kv_error || log.d1_error || log.ratelimiter_error || log.metrics_error || log.tier_fallback)
+  );
+}
+
+// One Analytics Engine data point per request (METRICS_DATA_POINT). writeDataPoint returns at
+// once and never fails the request; without the binding (metrics off) nothing is written.
+function writeDataPoint(env, log, ops) {
+  if (!env.METRICS) return;
+  const route = `${log.method} ${log.route ?? "(no route)"}`;
+  const fields = { ...ops, route, outcome: log.outcome ?? "", cache: log.cache ?? "", status: String(log.status), client: log.client ?? "", duration_ms: log.duration_ms };
+  try {
+    env.METRICS.writeDataPoint({
+      indexes: [fields[METRICS_DATA_POINT.index].slice(0, MAX_INDEX_BYTES)],
+      blobs: METRICS_DATA_POINT.blobs.map((name) => fields[name]),
+      doubles: METRICS_DATA_POINT.doubles.map((name) => fields[name]),
+    });
+  } catch (error) {
+    log.metrics_error = describe(error);
   }
 }
 
@@ -618,4 +691,16 @@ function describe(error) {
 function numericVar(env, name) {
   const parsed = Number.parseInt(env[name], 10);
   return Number.isInteger(parsed) && parsed > 0 ? parsed : VAR_DEFAULTS[name];
+}
+
+// A plain-text variable as a number from 0 to 1, or its default.
+function rateVar(env, name) {
+  const parsed = Number(env[name]);
+  return env[name] !== undefined && env[name] !== "" && parsed >= 0 && parsed <= 1 ? parsed : VAR_DEFAULTS[name];
+}
+
+// A plain-text variable as a whole number of seconds, 0 included, or its default.
+function secondsVar(env, name) {
+  const parsed = Number(env[name]);
+  return env[name] !== undefined && env[name] !== "" && Number.isInteger(parsed) && parsed >= 0 ? parsed : VAR_DEFAULTS[name];
 }

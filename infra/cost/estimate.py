@@ -70,7 +70,7 @@ def negative_hit_ratio(hit_ratio: float, subscription_ttl_s: int) -> float:
 
 
 def requests_per_day(
-    traffic: Traffic, cron: str, subscription_ttl_s: int = worker_contract.VAR_DEFAULTS["SUBSCRIPTION_TTL"]
+    traffic: Traffic, cron: str, subscription_ttl_s: int = int(worker_contract.VAR_DEFAULTS["SUBSCRIPTION_TTL"])
 ) -> dict[str, float]:
     """How many invocations a day end in each route outcome (and each case of it that costs differently)."""
     checks = traffic.active_users * traffic.subscription_checks_per_user_per_day
@@ -93,8 +93,11 @@ def requests_per_day(
         "subscription_put": traffic.subscription_updates_per_day,
         "tiers_get": traffic.active_users * traffic.tier_reads_per_user_per_day,
         # Entitlements share the subscription's cache entry: the same hit ratio and unsubscribed share.
-        "entitlements_get_hit": entitlements * (1 - traffic.unsubscribed_share) * hit,
-        "entitlements_get_miss": entitlements * (1 - traffic.unsubscribed_share) * (1 - hit),
+        # Each is priced with today's count read from D1, as if no isolate ever had it in memory
+        # (ENTITLEMENTS_COUNT_MAX_AGE): how often one does depends on how the app's calls spread
+        # over Cloudflare's isolates, which no setting tells; the dear side, as for lapsedShare.
+        "entitlements_get_hit_count_read": entitlements * (1 - traffic.unsubscribed_share) * hit,
+        "entitlements_get_miss_count_read": entitlements * (1 - traffic.unsubscribed_share) * (1 - hit),
         "entitlements_get_negative_hit": entitlements * traffic.unsubscribed_share * negative_hit,
         "entitlements_get_not_found": entitlements * traffic.unsubscribed_share * (1 - negative_hit),
         "usage_post_allowed": usage * (1 - traffic.usage_denied_share) * hit,
@@ -324,7 +327,7 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
     traffic = settings.traffic
     seeds = sum(len(key.encode()) + len(value.encode()) for key, value in seed_entries(settings).items())
     # Little's law: entries alive = entries written a day x how long each lives.
-    fills = requests["subscription_get_miss"] + requests["entitlements_get_miss"]
+    fills = requests["subscription_get_miss"] + requests["entitlements_get_miss_count_read"]
     negative_fills = (
         requests["subscription_get_not_found"]
         + requests["subscription_get_not_found_lapsed"]
