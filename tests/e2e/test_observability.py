@@ -1,6 +1,7 @@
 """What the Worker tells about itself, on real workerd: routine log lines sampled at the configured
 rate and every other one written, one Analytics Engine data point per request whatever happens to
-the binding.
+the binding, and `guruai-cache metrics` reading the Worker's own data points through the local
+API stub (which runs the command's SQL over them in SQLite).
 
 Data points are recorded by tests/e2e/recording_worker.js: wrangler's local Analytics Engine
 binding keeps nothing (docs/observability.md).
@@ -8,11 +9,20 @@ binding keeps nothing (docs/observability.md).
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from cloudflare_stub import CloudflareStub, StubState
 from local_worker import RunningWorker, worker_env
+from pulumi_mocks import ACCOUNT_ID
 from test_worker_api import subscribe
+from typer.testing import CliRunner
+
+from infra.tools import cli
 
 pytestmark = pytest.mark.e2e
+
+TOKEN = "test-analytics-token-" + "e" * 20
 
 
 def logged(worker: RunningWorker, responses: list) -> list[dict]:
@@ -72,3 +82,41 @@ def test_without_the_binding_or_with_it_failing_the_request_is_answered_all_the_
     [line] = logged(w, [missing, failing])  # a failed write is worth a line, even on a routine answer
     assert line["request_id"] == failing.headers["X-Request-Id"]
     assert "injected Analytics Engine failure" in line["metrics_error"]
+
+
+def test_the_metrics_command_reads_the_workers_own_data_points(worker, user_id, monkeypatch):
+    """A known mix of requests on the Worker; their recorded data points loaded into the stub's
+    Analytics Engine; `guruai-cache metrics` reports exactly that mix."""
+    unknown = f"{user_id}-nobody"
+    responses = [
+        worker.put(f"/subscriptions/{user_id}", {"tier": "pro"}),  # a write, no lookup
+        worker.get(f"/subscriptions/{user_id}"),  # miss
+        *[worker.get(f"/subscriptions/{user_id}") for _ in range(3)],  # hits
+        worker.get(f"/subscriptions/{unknown}"),  # miss, 404
+        *[worker.get(f"/subscriptions/{unknown}") for _ in range(2)],  # negative hits, 404
+        *[worker.post(f"/usage/{user_id}") for _ in range(2)],  # hits: counted uses
+        worker.post(f"/usage/{unknown}"),  # negative hit: refused, 403
+        worker.get("/tiers", token="wrong"),  # refused, 401
+    ]
+    points = [point for response in responses for point in worker.data_points_for(response)["points"]]
+    assert len(points) == len(responses)
+    dataset = worker.settings.names("dev").metrics_dataset
+    with CloudflareStub(StubState(account_id=ACCOUNT_ID, token=TOKEN, namespaces={})) as stub:
+        stub.state.load_data_points(dataset, points)
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", stub.base_url)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
+        monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT_ID)
+        result = CliRunner().invoke(cli.app, ["metrics", "--stack", "dev", "--since", "1h", "--json"])
+    assert result.exit_code == 0, result.output
+    routes = json.loads(result.output)["routes"]
+    subscriptions, usage = routes["GET /subscriptions/{userId}"], routes["POST /usage/{userId}"]
+    assert (subscriptions["requests"], subscriptions["hits"], subscriptions["misses"]) == (7, 5, 2)
+    assert subscriptions["statuses"] == {"200": 4, "404": 3} and subscriptions["hitRatio"] == round(5 / 7, 4)
+    assert (usage["requests"], usage["hits"], usage["denials"]) == (3, 3, 1)
+    assert routes["PUT /subscriptions/{userId}"] | {"statuses": None} == {
+        "requests": 1, "hits": 0, "misses": 0, "bypasses": 0, "hitRatio": None, "denials": 0, "errors": 0,
+        "statuses": None,
+    }  # fmt: skip
+    assert routes["GET /tiers"]["denials"] == 1 and set(routes) == {
+        "GET /subscriptions/{userId}", "POST /usage/{userId}", "PUT /subscriptions/{userId}", "GET /tiers",
+    }  # fmt: skip
