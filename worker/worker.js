@@ -452,7 +452,8 @@ function parseCatalog(source) {
     tiers.every((t) => isObject(t) && Number.isInteger(t.dailyRequestLimit) && t.dailyRequestLimit >= 1 && isStringList(t.features ?? []));
   const validFlags = Object.values(catalog.flags ?? {}).every((f) => isObject(f) && (f.tiers == null || isStringList(f.tiers)));
   if (!validTiers || !validFlags || !Object.hasOwn(catalog.tiers, catalog.fallbackTier)) return null;
-  return { version: String(catalog.version ?? ""), tiers: catalog.tiers, flags: catalog.flags ?? {}, fallbackTier: catalog.fallbackTier };
+  const parsed = { version: String(catalog.version ?? ""), tiers: catalog.tiers, flags: catalog.flags ?? {}, fallbackTier: catalog.fallbackTier };
+  return { ...parsed, features: new Map() }; // tier -> its features, filled on first use (featuresOf)
 }
 
 function isObject(value) {
@@ -471,12 +472,18 @@ function effectiveTier(subscription, catalog, c) {
   return catalog.fallbackTier;
 }
 
+// Worked out once per tier and catalog (the catalog changes only with a deploy).
 function featuresOf(catalog, tier) {
-  const features = new Set(catalog.tiers[tier].features ?? []);
-  for (const [name, flag] of Object.entries(catalog.flags)) {
-    if (flag.enabled !== false && (flag.tiers == null || flag.tiers.includes(tier))) features.add(name);
+  let features = catalog.features.get(tier);
+  if (!features) {
+    const found = new Set(catalog.tiers[tier].features ?? []);
+    for (const [name, flag] of Object.entries(catalog.flags)) {
+      if (flag.enabled !== false && (flag.tiers == null || flag.tiers.includes(tier))) found.add(name);
+    }
+    features = [...found].sort();
+    catalog.features.set(tier, features);
   }
-  return [...features].sort();
+  return features;
 }
 
 // What the app asks on each request. The subscription comes from its cache entry (shared
@@ -494,7 +501,7 @@ async function getEntitlements(userId, c) {
   }
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;
-  const { windowStart, resetsAt } = usageWindow(c);
+  const { windowStart, resetsAtText } = usageWindow(c);
   const { used, at } = await todaysCount(userId, windowStart, c);
   return json(
     c,
@@ -505,7 +512,7 @@ async function getEntitlements(userId, c) {
       limit,
       used,
       remaining: Math.max(0, limit - used),
-      resetsAt: new Date(resetsAt * 1000).toISOString(),
+      resetsAt: resetsAtText,
       usageAsOf: new Date(at).toISOString(),
       features: featuresOf(catalog, tier),
     },
@@ -539,10 +546,17 @@ function rememberCount(userId, windowStart, used) {
   return entry;
 }
 
+// The current usage window, with its end as text (made once per window).
+let lastWindow = { windowStart: null, windowSeconds: null };
+
 function usageWindow(c) {
   const windowSeconds = numericVar(c.env, "RATE_LIMIT_TTL");
   const windowStart = Math.floor(Date.now() / 1000 / windowSeconds) * windowSeconds;
-  return { windowStart, resetsAt: windowStart + windowSeconds };
+  if (lastWindow.windowStart !== windowStart || lastWindow.windowSeconds !== windowSeconds) {
+    const resetsAt = windowStart + windowSeconds;
+    lastWindow = { windowStart, windowSeconds, resetsAt, resetsAtText: new Date(resetsAt * 1000).toISOString() };
+  }
+  return lastWindow;
 }
 
 // --- usage -----------------------------------------------------------------------------
@@ -561,11 +575,11 @@ async function postUsage(userId, c) {
   }
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;
-  const { windowStart, resetsAt } = usageWindow(c);
+  const { windowStart, resetsAt, resetsAtText } = usageWindow(c);
   const { results } = await d1(c, () => c.db.prepare(COUNT_USE).bind(windowStart, userId, limit).run());
   const used = results.length ? results[0].count : null;
   const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": String(resetsAt) };
-  const usage = { limit, resetsAt: new Date(resetsAt * 1000).toISOString() };
+  const usage = { limit, resetsAt: resetsAtText };
   if (used === null) {
     counts.delete(userId); // at or over the limit: the next GET /entitlements reads the exact count
     c.log.outcome = `usage_post_denied${suffix}`;
