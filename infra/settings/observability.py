@@ -11,7 +11,7 @@ Issues are off. The Worker writes its own line for every miss, error, denial and
 for 1 % of routine answers (cache hits, /health, /tiers, a counted use), and counts every
 request in Analytics Engine. At the guide's traffic (100,000 lookups a day, 90 % hits) that
 is about 111,000 Workers Logs events a day where a line per request made 200,000, the Free
-plan's whole allowance (`guruai-cache estimate` prices them; docs/configuration.md).
+plan's whole allowance (`guruai-cache estimate` prices them; docs/observability.md).
 """
 
 from __future__ import annotations
@@ -52,9 +52,10 @@ class Issues(SettingModel):
 # 1 %: routine answers are already counted, each one, by their Analytics Engine data point, so
 # their line serves only as a sample of what a routine request looks like. At 1 % the guide's
 # 90,000 hits a day write 900 lines instead of 90,000 (-89,100 events: 45 % of the Free plan's
-# daily Workers Logs allowance; on Paid, $0.053 per million requests beyond the included events),
-# and still a few a minute at 100 requests a minute. Misses, errors, denials and writes are
-# always logged whatever the rate. (The Worker's own default, should the variable be missing.)
+# daily Workers Logs allowance; on Paid, 0.99 events less per hit, $0.59 per million hits once
+# past the 20 million events included), and still one a minute at 100 hits a minute. Misses,
+# errors, denials and writes are always logged whatever the rate. (Also the Worker's own
+# default, should the variable be missing.)
 ROUTINE_LOG_SAMPLE_RATE = float(VAR_DEFAULTS["ROUTINE_LOG_SAMPLE_RATE"])
 
 
