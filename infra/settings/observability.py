@@ -60,7 +60,8 @@ ROUTINE_LOG_SAMPLE_RATE = float(VAR_DEFAULTS["ROUTINE_LOG_SAMPLE_RATE"])
 
 
 class RequestLog(SettingModel):
-    """The Worker's own JSON line per request (beside Cloudflare's invocation log)."""
+    """The Worker's own JSON log lines (beside Cloudflare's invocation log): one for every miss,
+    error, denial and write, and for this share of routine answers."""
 
     # The share of routine answers (worker_contract.ROUTINE_OUTCOMES) that get a line: 1 logs
     # every request, 0 only misses, errors, denials and writes.
