@@ -1,8 +1,10 @@
 """Load on the local Worker (workerd under `wrangler dev`, loopback only), with the pinned autocannon.
 
 Prints requests/s and p50/p99 latency for: the trivial route (/health, the ceiling), a
-subscription cache hit, an entitlements hit (the cached subscription plus the live count, one
-D1 row), a cache miss served from D1 (every request a different seeded user), and a usage
+subscription cache hit, an entitlements hit (the cached subscription plus today's count, from
+the Worker's memory after the warm-up's usage POST, re-read from D1 every
+entitlementsCountMaxAge seconds), a cache miss served from D1 (every request a different
+seeded user), and a usage
 POST; then the ratios hit/ceiling, entitlements/subscription hit and miss/hit.
 
   .venv/bin/python bench/worker_load.py [--duration 10] [--connections 10]

@@ -30,6 +30,8 @@ class ResourceNames:
     database: str
     preview_database: str
     worker_script: str
+    # The Analytics Engine dataset (a table of the SQL API): an SQL identifier, so underscores.
+    metrics_dataset: str
 
     def problems(self) -> list[str]:
         """Why Cloudflare would reject these names; empty when it would accept them."""
@@ -55,4 +57,5 @@ def resource_names(app_name: str, stack: str) -> ResourceNames:
         database=f"{app_name}-db-{stack}",
         preview_database=f"{app_name}-db-{stack}-preview",
         worker_script=f"{app_name}-worker-{stack}",
+        metrics_dataset=f"{app_name}_requests_{stack}".replace("-", "_"),
     )

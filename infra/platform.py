@@ -28,14 +28,31 @@ KV_TITLE_MAX_CHARS = 512
 # The `ratelimit` binding only supports these windows.
 RATELIMIT_PERIODS_S = (10, 60)
 
+# Workers Analytics Engine, per `writeDataPoint` (its limits page): at most 20 blobs of at most
+# 16 KB together, 20 doubles and one index of at most 96 bytes; 25 data points per invocation.
+# Data points are kept three months, so a query reaches back about 90 days.
+AE_MAX_BLOBS = 20
+AE_MAX_DOUBLES = 20
+AE_MAX_BLOB_BYTES = 16 * 1024
+AE_MAX_INDEX_BYTES = 96
+AE_MAX_DATA_POINTS_PER_INVOCATION = 25
+AE_RETENTION_DAYS = 90
+
 # --- free-plan limits and Paid prices ---------------------------------------------------------
 
-PRICES_READ_ON = dt.date(2026, 11, 25)
+PRICES_READ_ON = dt.date(2026, 11, 26)
 SOURCES = (
     "https://developers.cloudflare.com/kv/platform/pricing/",
     "https://developers.cloudflare.com/d1/platform/pricing/",
     "https://developers.cloudflare.com/workers/platform/pricing/",
+    "https://developers.cloudflare.com/workers/observability/logs/workers-logs/#pricing",
+    "https://developers.cloudflare.com/analytics/analytics-engine/pricing/",
 )
+# "Beginning December 1, 2026, Workers Logs will use Cloudflare Observability pricing. Until
+# then, the pricing above applies." (the Workers pricing page, read on PRICES_READ_ON; the
+# Observability pricing page it points to published no Workers Logs figures yet). The estimate
+# says so until the figures here are re-read.
+WORKERS_LOGS_PRICING_CHANGES_ON = dt.date(2026, 12, 1)
 
 # Workers Paid: a $5 monthly minimum that includes the monthly allowances below.
 WORKERS_PAID_MINIMUM_USD = 5.00
@@ -53,6 +70,10 @@ class Meter:
     free_daily_limit: float | None  # per day on the free plan (None: not limited per day)
     paid_included_monthly: float
     paid_usd_per_million: float
+    # What happens past the free plan's daily amount, in the warning's words.
+    over_free_limit: str = "after which they fail"
+    # False while Cloudflare publishes the price without charging it yet (Analytics Engine).
+    billed: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,36 @@ METERS = (
     Meter("d1_rows_read", "D1 rows read", 5_000_000, 25_000_000_000, 0.001),
     Meter("d1_rows_written", "D1 rows written", 100_000, 50_000_000, 1.00),
     Meter("worker_requests", "Worker requests", 100_000, 10_000_000, 0.30),
+    # Every invocation log and every line the Worker writes is one event, times the sampling.
+    # The pages read say no more than "200,000 per day" for the Free plan.
+    Meter(
+        "workers_log_events",
+        "Workers Logs events",
+        200_000,
+        20_000_000,
+        0.60,
+        over_free_limit="past which the pages read do not say what is kept: sample less, or move to Workers Paid",
+    ),
+    # "Currently, you will not be billed for your use of Workers Analytics Engine. Pricing
+    # information here is shared in advance" (its pricing page): priced, not yet billed.
+    Meter(
+        "ae_data_points",
+        "AE data points",
+        100_000,
+        10_000_000,
+        0.25,
+        over_free_limit="past which the pages read do not say what happens",
+        billed=False,
+    ),
+    Meter(
+        "ae_read_queries",
+        "AE read queries",
+        10_000,
+        1_000_000,
+        1.00,
+        over_free_limit="past which the pages read do not say what happens",
+        billed=False,
+    ),
 )
 
 STORAGE_METERS = (

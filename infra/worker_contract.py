@@ -1,5 +1,6 @@
 """What worker/worker.js and the Python side agree on: KV keys, the user-id rule, statuses,
-binding and variable names, the variables' defaults, the routes and the scopes they need.
+binding and variable names, the variables' defaults, the routes and the scopes they need, the
+Analytics Engine data point each request writes and the outcomes whose log line is sampled.
 
 The Worker is one ES module uploaded as is (no build step, no imports), so it keeps its own
 copy of the values in SHARED_WITH_WORKER under the same names; tests/test_worker_contract.py
@@ -37,6 +38,8 @@ ENVIRONMENT_VAR = "ENVIRONMENT"
 CATALOG_BINDING = "CATALOG"
 # The clients: name -> {"sha256": hex digest of the token, "scopes": [...]}, one secret binding.
 CLIENTS_SECRET = "CLIENTS"
+# Workers Analytics Engine: one data point per request (METRICS_DATA_POINT below).
+METRICS_BINDING = "METRICS"
 
 # What a client may do. read: subscriptions, tiers, entitlements; usage: count usage;
 # write: change subscriptions.
@@ -56,12 +59,54 @@ ROUTES: dict[str, dict[str, str | None]] = {
 }
 
 # The Worker's plain-text variables that come from settings, with the settings' defaults
-# (the Worker falls back to these when a variable is missing).
-VAR_DEFAULTS = {
+# (the Worker falls back to these when a variable is missing or malformed).
+VAR_DEFAULTS: dict[str, int | float] = {
     "SUBSCRIPTION_TTL": 300,
     "TIER_CONFIG_TTL": 3600,
     "RATE_LIMIT_TTL": 86400,
     "USAGE_RETENTION_DAYS": 35,
+    # The share of routine answers (ROUTINE_OUTCOMES) whose log line is written; every other
+    # outcome is always logged. docs/configuration.md says why 1 %.
+    "ROUTINE_LOG_SAMPLE_RATE": 0.01,
+    # Seconds GET /entitlements may serve today's count from the isolate's memory (0: always D1).
+    "ENTITLEMENTS_COUNT_MAX_AGE": 10,
+}
+
+# Outcomes whose log line is sampled at ROUTINE_LOG_SAMPLE_RATE: answers from the cache or from
+# memory on the hot path. Every other outcome (a miss, an error, a denial, a write, any outcome
+# not listed here) is logged every time, and so is a routine request that met an error or fell
+# back to another tier. Analytics Engine counts every request either way.
+ROUTINE_OUTCOMES = (
+    "health",
+    "tiers_get",
+    "subscription_get_hit",
+    "subscription_get_negative_hit",
+    "entitlements_get_hit",
+    "entitlements_get_negative_hit",
+    "usage_post_allowed",
+)
+
+# The Analytics Engine data point each request writes (one `writeDataPoint`): its one index
+# (AE's sampling key), its blobs (strings: the dimensions) and doubles (numbers), each field in
+# this order. In SQL they are index1, blob1.. and double1.. (data_point_column).
+#   route: "<METHOD> <path template>", e.g. "GET /subscriptions/{userId}" ("(no route)" for none)
+#   outcome: the log line's outcome; cache: hit, miss, bypass or "" (no lookup); status: the
+#   HTTP status as text; client: the client's name ("" before authentication); the operation
+#   counts of worker/operations.json; duration_ms: wall time as the Worker's clock sees it
+#   (it advances only on I/O).
+METRICS_DATA_POINT: dict[str, Any] = {
+    "index": "route",
+    "blobs": ["route", "outcome", "cache", "status", "client"],
+    "doubles": [
+        "kv_reads",
+        "kv_writes",
+        "kv_deletes",
+        "kv_lists",
+        "d1_queries",
+        "d1_rows_read",
+        "d1_rows_written",
+        "duration_ms",
+    ],
 }
 
 # The names above that worker.js declares as `const NAME = ...;` too.
@@ -73,7 +118,19 @@ SHARED_WITH_WORKER = (
     "VAR_DEFAULTS",
     "SCOPES",
     "ROUTES",
+    "ROUTINE_OUTCOMES",
+    "METRICS_DATA_POINT",
 )
+
+
+def data_point_column(field: str) -> str:
+    """The Analytics Engine column that holds a data point field: 'route' -> 'index1' or 'blob1'."""
+    if field == METRICS_DATA_POINT["index"] and field not in METRICS_DATA_POINT["blobs"]:
+        return "index1"
+    for kind, prefix in (("blobs", "blob"), ("doubles", "double")):
+        if field in METRICS_DATA_POINT[kind]:
+            return f"{prefix}{METRICS_DATA_POINT[kind].index(field) + 1}"
+    raise KeyError(f"the data point has no field {field!r}")
 
 
 # --- how the seeded values are encoded ----------------------------------------------------

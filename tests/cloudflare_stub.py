@@ -1,5 +1,5 @@
-"""A local HTTP stand-in for the Cloudflare API endpoints `guruai-cache verify` and
-`guruai-cache adopt` call, and a Worker's /health.
+"""A local HTTP stand-in for the Cloudflare API endpoints `guruai-cache verify`, `guruai-cache
+adopt` and `guruai-cache metrics` call, and a Worker's /health.
 
 It answers as the real API does (envelopes, status codes, error codes): 401/10000 for an
 unknown token, 403/10000 for a token without KV permission or for another account,
@@ -7,18 +7,103 @@ unknown token, 403/10000 for a token without KV permission or for another accoun
 TTL under 60 s; the KV namespace and D1 database lists page by `page`/`per_page` with a
 `result_info`, as the SDK's V4PagePaginationArray expects (it asks for the next page until
 one comes back empty). It binds a free port on 127.0.0.1 and records every request.
+
+Analytics Engine's SQL API (`POST /accounts/<id>/analytics_engine/sql`) really runs the SQL it
+is sent, in SQLite, over the data points loaded with `StubState.load_data_points` (the Worker's
+own, as tests/e2e/recording_worker.js captured them), in a table per dataset with Analytics
+Engine's columns: dataset, timestamp, _sample_interval, index1, blob1..blob20, double1..double20.
+Analytics Engine's `toDateTime(<unix seconds>)` and `now()` are SQLite functions here, and the
+`FORMAT` clause picks the answer's shape as Analytics Engine's does (JSON by default: meta, data,
+rows; 64-bit integers quoted, as ClickHouse's JSON format does). SQL that SQLite cannot run is a
+400 with the error as text, as a query Analytics Engine cannot run is.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import email.parser
 import json
+import re
+import sqlite3
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 API_PREFIX = "/client/v4"
+AE_BLOBS = AE_DOUBLES = 20
+AE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+FORMAT_CLAUSE = re.compile(r"\s+FORMAT\s+(\w+)\s*;?\s*$", re.I)
+
+
+def _ae_time(value: Any) -> str:
+    """Analytics Engine's toDateTime: unix seconds (number or digits) or 'YYYY-MM-DD hh:mm:ss'."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+        return dt.datetime.fromtimestamp(int(value), dt.UTC).strftime(AE_TIME_FORMAT)
+    return dt.datetime.strptime(str(value), AE_TIME_FORMAT).strftime(AE_TIME_FORMAT)
+
+
+class AnalyticsEngine:
+    """Datasets as SQLite tables with Analytics Engine's columns; thread-safe (the server is threaded)."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        self.db.create_function("toDateTime", 1, _ae_time, deterministic=True)
+        self.db.create_function("now", 0, lambda: dt.datetime.now(dt.UTC).strftime(AE_TIME_FORMAT))
+        self.lock = threading.Lock()
+        self.queries: list[str] = []
+
+    def load(
+        self, dataset: str, points: Iterable[Mapping[str, Any]], timestamp: dt.datetime, sample_interval: int
+    ) -> None:
+        columns = [f"blob{i}" for i in range(1, AE_BLOBS + 1)] + [f"double{i}" for i in range(1, AE_DOUBLES + 1)]
+        with self.lock:
+            self.db.execute(
+                f'CREATE TABLE IF NOT EXISTS "{dataset}" (dataset TEXT, timestamp TEXT, _sample_interval INTEGER, '
+                f"index1 TEXT, {', '.join(f'{c} TEXT' if c.startswith('blob') else f'{c} REAL' for c in columns)})"
+            )
+            for point in points:
+                blobs, doubles = list(point.get("blobs") or []), list(point.get("doubles") or [])
+                row = [dataset, timestamp.strftime(AE_TIME_FORMAT), sample_interval, (point.get("indexes") or [""])[0]]
+                row += [*(str(b) for b in blobs), *[""] * (AE_BLOBS - len(blobs))]
+                row += [*(float(d) for d in doubles), *[0.0] * (AE_DOUBLES - len(doubles))]
+                self.db.execute(f'INSERT INTO "{dataset}" VALUES ({", ".join("?" * len(row))})', row)
+
+    def run(self, sql: str) -> tuple[int, bytes, str]:
+        """(status, body, content type) for one query, in the FORMAT it asks for."""
+        self.queries.append(sql)
+        match = FORMAT_CLAUSE.search(sql)
+        output = (match.group(1) if match else "JSON").lower()
+        statement = sql[: match.start()] if match else sql
+        try:
+            with self.lock:
+                cursor = self.db.execute(statement)
+                names = [column[0] for column in cursor.description or ()]
+                rows = cursor.fetchall()
+        except sqlite3.Error as error:
+            return 400, f"error in query: {error}".encode(), "text/plain"
+        if output == "tabseparated":
+            text = "".join("\t".join(str(v) for v in row) + "\n" for row in rows)
+            return 200, text.encode(), "text/tab-separated-values"
+        records = [dict(zip(names, (self._json(v) for v in row), strict=True)) for row in rows]
+        if output == "jsoneachrow":
+            return 200, "".join(json.dumps(r) + "\n" for r in records).encode(), "application/x-ndjson"
+        if output != "json":
+            return 400, f"error in query: unknown format {match.group(1) if match else output}".encode(), "text/plain"
+        meta = [{"name": n, "type": self._type([row[i] for row in rows])} for i, n in enumerate(names)]
+        body = {"meta": meta, "data": records, "rows": len(records), "rows_before_limit_at_least": len(records)}
+        return 200, json.dumps(body).encode(), "application/json"
+
+    @staticmethod
+    def _json(value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value  # ClickHouse quotes 64-bit integers
+
+    @staticmethod
+    def _type(values: list[Any]) -> str:
+        kinds = {type(v) for v in values if v is not None}
+        return "UInt64" if kinds == {int} else "Float64" if kinds <= {int, float} and kinds else "String"
 
 
 @dataclass
@@ -33,7 +118,19 @@ class StubState:
     health: tuple[int, dict | str] = (200, {"status": "ok", "environment": "dev"})
     list_lag: int = 0  # how many list calls miss a fresh key (KV lists are eventually consistent)
     requests: list[tuple[str, str, dict]] = field(default_factory=list)
+    analytics: AnalyticsEngine = field(default_factory=AnalyticsEngine)
     _unlisted: dict[str, int] = field(default_factory=dict)
+
+    def load_data_points(
+        self,
+        dataset: str,
+        points: Iterable[Mapping[str, Any]],
+        timestamp: dt.datetime | None = None,
+        sample_interval: int = 1,
+    ) -> None:
+        """Data points as the Worker writes them ({indexes, blobs, doubles}), received at `timestamp`
+        (default now) and each standing for `sample_interval` of its kind (Analytics Engine's sampling)."""
+        self.analytics.load(dataset, points, timestamp or dt.datetime.now(dt.UTC), sample_interval)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -78,6 +175,9 @@ class _Handler(BaseHTTPRequestHandler):
         if segments[:2] != ["accounts", self.state.account_id]:
             return self._error(403, 10000, "Authentication error")
         rest = segments[2:]
+        if rest == ["analytics_engine", "sql"] and method == "POST":
+            status, payload, content_type = self.state.analytics.run(body.decode())
+            return self._send(status, payload, content_type)
         if rest == ["workers", "subdomain"] and method == "GET":
             return self._ok({"subdomain": self.state.subdomain})
         if rest == ["storage", "kv", "namespaces"] and method == "GET":
@@ -157,6 +257,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self._route("DELETE")
+
+    def do_POST(self) -> None:
+        self._route("POST")
 
 
 class CloudflareStub:

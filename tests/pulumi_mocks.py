@@ -57,6 +57,7 @@ REQUIRED_BINDING_FIELDS = {
     "secret_text": ("text",),
     "ratelimit": ("namespaceId", "simple"),
     "json": ("json",),
+    "analytics_engine": ("dataset",),
 }
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

@@ -1,5 +1,6 @@
 """The cost estimator: traffic settings x the Worker's per-route operations -> use, limits, bill."""
 
+import datetime as dt
 import json
 import math
 
@@ -8,13 +9,15 @@ import pytest
 from pulumi_mocks import ACCOUNT_ID, run_program
 from typer.testing import CliRunner
 
-from infra import paths
+from infra import paths, worker_contract
 from infra import platform as pricing
 from infra.cost import estimate as cost
 from infra.cost import operations
+from infra.cost.free_plan import free_plan_warnings
 from infra.settings import SettingsError, load_settings, stack_file_settings
 from infra.settings.traffic import Traffic
 from infra.tools import cli
+from infra.tools.estimate_report import workers_logs_pricing_note
 
 DAY_S = 86_400
 GUIDE = {"activeUsers": 10_000, "subscriptionChecksPerUserPerDay": 10, "subscriptionUpdatesPerDay": 100}
@@ -77,6 +80,15 @@ def test_guides_example_comes_out_as_the_hand_calculation(table):
     assert result.kv_fallback.after_s == pytest.approx(served * DAY_S)
     assert result.kv_fallback.extra["d1_rows_read"] == pytest.approx((1 - served) * hits)  # one row per lookup
 
+    # Workers Logs: Cloudflare's invocation log for every invocation, and the Worker's own line
+    # for every miss, write and cron run, and for 1 % of the hits (requestLog.routineSampleRate);
+    # once the KV writes are gone the would-be hits are misses, each logged.
+    invocation_logs = by_hand["worker_requests"]
+    own_lines = misses + updates + cron + hits * (served * 0.01 + (1 - served))
+    by_hand["workers_log_events"] = invocation_logs + own_lines
+    by_hand["ae_data_points"] = checks + updates  # one per request; the cron run writes none
+    by_hand["ae_read_queries"] = 0  # traffic.metricsQueriesPerDay
+
     for key in (
         "kv_reads",
         "kv_writes",
@@ -85,6 +97,9 @@ def test_guides_example_comes_out_as_the_hand_calculation(table):
         "d1_rows_read",
         "d1_rows_written",
         "worker_requests",
+        "workers_log_events",
+        "ae_data_points",
+        "ae_read_queries",
     ):
         assert daily(result, key) == pytest.approx(by_hand[key]), key
         assert meter(result, key).monthly == pytest.approx(30 * by_hand[key]), key
@@ -108,10 +123,15 @@ def test_guides_example_comes_out_as_the_hand_calculation(table):
 def test_the_paid_bill_is_the_minimum_plus_each_overage(table):
     big = {"activeUsers": 1_000_000, "subscriptionChecksPerUserPerDay": 10, "cacheHitRatio": 0.95}
     result = cost.estimate(settings_with(big), table)
-    bill = 5.00
+    bill = unbilled = 0.0
     for priced in pricing.METERS:
         monthly = 30 * meter(result, priced.key).daily
-        bill += max(0, monthly - priced.paid_included_monthly) / 1e6 * priced.paid_usd_per_million
+        overage = max(0, monthly - priced.paid_included_monthly) / 1e6 * priced.paid_usd_per_million
+        if priced.billed:
+            bill += overage
+        else:
+            unbilled += overage
+    bill += 5.00
     for stored_meter in pricing.STORAGE_METERS:
         stored = meter(result, stored_meter.key).bytes
         bill += max(0, stored - stored_meter.paid_included_bytes) / 1e9 * stored_meter.paid_usd_per_gb_month
@@ -120,6 +140,13 @@ def test_the_paid_bill_is_the_minimum_plus_each_overage(table):
     assert reads.paid_usd == pytest.approx((30 * reads.daily - 10_000_000) / 1e6 * 0.50)
     assert reads.paid_usd > 100
     assert result.paid_monthly_usd == pytest.approx(bill)
+    # Analytics Engine: a data point per request (10 M checks + 100 updates a day), 300 M a month against 10 M included at
+    # $0.25 per million; Cloudflare prices it but does not bill it yet.
+    assert {m.key for m in pricing.METERS if not m.billed} == {"ae_data_points", "ae_read_queries"}
+    assert (
+        result.unbilled_monthly_usd == pytest.approx(unbilled) == pytest.approx((30 * 10_000_100 - 10e6) / 1e6 * 0.25)
+    )
+    assert result.to_json()["unbilledMonthlyUsd"] == round(unbilled, 2)
 
 
 # --- the guide's KV-counter rate limiter, the reason usage is counted in D1 -----------
@@ -334,9 +361,27 @@ def test_the_prices_say_when_they_were_read():
 def test_the_real_operations_table_covers_every_outcome():
     table = operations.load_operations()
     assert set(operations.OUTCOMES) <= set(table)
-    assert all(set(ops) == set(operations.OPERATION_KINDS) for ops in table.values())
+    assert all(set(ops) == {*operations.OPERATION_KINDS, operations.LOG_SAMPLED} for ops in table.values())
     assert table["subscription_get_hit"]["d1_queries"] == 0  # a hit never reaches D1
-    assert table["health"] == dict.fromkeys(operations.OPERATION_KINDS, 0)
+    assert table["health"] == {**dict.fromkeys(operations.OPERATION_KINDS, 0), operations.LOG_SAMPLED: 1}
+
+
+def test_the_table_samples_the_log_lines_of_exactly_the_workers_routine_outcomes():
+    """`log: sampled` where the Worker's ROUTINE_OUTCOMES say so (the e2e tests watch the Worker do it)."""
+    document = the_real_document()["routes"]
+    for key, entry in document.items():
+        routine = entry.get("outcome", key) in worker_contract.ROUTINE_OUTCOMES
+        assert entry["log"] == ("sampled" if routine else "always"), key
+    assert {entry.get("outcome", key) for key, entry in document.items()} >= set(worker_contract.ROUTINE_OUTCOMES)
+
+
+def test_an_unknown_log_policy_is_refused(tmp_path):
+    document = the_real_document()
+    document["routes"]["tiers_get"]["log"] = "sometimes"
+    path = tmp_path / "operations.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(operations.OperationsTableError, match=r'routes\.tiers_get\.log must be "always" or "sampled"'):
+        operations.load_operations(path)
 
 
 @pytest.mark.parametrize(
@@ -363,7 +408,7 @@ def test_the_tables_usage_miss_outcomes_are_its_hit_path_plus_what_a_lookup_miss
     ]
     assert len(listed) == len(operations.USAGE_LOOKUPS)
     for variant in listed:
-        assert derived[variant] == table[variant], variant
+        assert derived[variant] == table[variant], variant  # the counts, and a line every time
 
 
 def test_usage_calls_of_users_without_a_subscription_are_refused_and_leave_no_usage_row(table):
@@ -389,7 +434,7 @@ def test_a_cache_miss_variant_listed_in_the_table_is_used_as_listed(tmp_path):
     path = tmp_path / "operations.json"
     path.write_text(json.dumps(document))
     table = operations.with_cache_miss_variants(operations.load_operations(path))
-    assert table["usage_post_allowed_cache_miss"] == listed
+    assert table["usage_post_allowed_cache_miss"] == {**listed, operations.LOG_SAMPLED: 0}  # "log" unsaid: always
     routes = document["routes"]
     document["routes"].pop("usage_post_denied_cache_miss", None)
     path.write_text(json.dumps(document))
@@ -655,15 +700,96 @@ def test_no_fallback_while_kv_fits_the_free_plan(table):
 
 
 def test_entitlements_checks_are_priced_from_their_own_outcomes(table):
-    """GET /entitlements: the subscription's cache entry (same hit ratio) plus one live D1 count read."""
+    """GET /entitlements: the subscription's cache entry (same hit ratio) plus today's count, priced
+    as read from D1 every time (the dear side: how often an isolate has it in memory is unknown)."""
     # On Workers Paid: no KV fallback on top (the Free plan's writes would run out and add D1 reads).
     guide = {**GUIDE, "cacheHitRatio": 0.9, "workersPlan": "paid"}
     base = cost.estimate(settings_with(guide), table)
     more = cost.estimate(settings_with({**guide, "entitlementsChecksPerUserPerDay": 20}), table)
     calls = 10_000 * 20
-    assert more.requests["entitlements_get_hit"] == pytest.approx(calls * 0.9)
-    assert more.requests["entitlements_get_miss"] == pytest.approx(calls * 0.1)
-    for kind, key in (("kv_reads", "kv_reads"), ("kv_writes", "kv_writes"), ("d1_rows_read", "d1_rows_read")):
-        added = calls * 0.9 * table["entitlements_get_hit"][kind] + calls * 0.1 * table["entitlements_get_miss"][kind]
-        assert daily(more, key) - daily(base, key) == pytest.approx(added)
-    assert table["entitlements_get_hit"]["d1_queries"] == 1  # the count is live, never cached
+    hit, miss = "entitlements_get_hit_count_read", "entitlements_get_miss_count_read"
+    assert more.requests[hit] == pytest.approx(calls * 0.9)
+    assert more.requests[miss] == pytest.approx(calls * 0.1)
+    assert "entitlements_get_hit" not in more.requests  # the count from memory is never assumed
+    for kind in ("kv_reads", "kv_writes", "d1_rows_read"):
+        added = calls * 0.9 * table[hit][kind] + calls * 0.1 * table[miss][kind]
+        assert daily(more, kind) - daily(base, kind) == pytest.approx(added)
+    assert table[hit]["d1_queries"] == 1 and table["entitlements_get_hit"]["d1_queries"] == 0
+
+
+# --- what observing the Worker costs: Workers Logs, Analytics Engine ----------------------
+
+
+def test_log_events_are_invocation_logs_plus_the_workers_own_lines_times_the_sampling(table):
+    """Per request: Cloudflare's invocation log (when on) plus the Worker's line (every miss and
+    write; routine answers at requestLog.routineSampleRate), times the logs' head sampling rate."""
+    paid = {**GUIDE, "cacheHitRatio": 0.9, "workersPlan": "paid"}  # no KV fallback: the plain sums
+    hits, misses, updates, cron = 90_000, 10_000, 100, 1
+
+    def events(**raw):
+        return daily(cost.estimate(settings_with(paid, **raw), table), "workers_log_events")
+
+    invocations = hits + misses + updates + cron
+    assert events() == pytest.approx(invocations + misses + updates + cron + 0.01 * hits)
+    assert events(requestLog={"routineSampleRate": 1}) == pytest.approx(2 * invocations)  # a line per request
+    assert events(requestLog={"routineSampleRate": 0}) == pytest.approx(invocations + misses + updates + cron)
+    no_invocation_logs = {"logs": {"invocationLogs": False}}
+    assert events(observability=no_invocation_logs) == pytest.approx(misses + updates + cron + 0.01 * hits)
+    tenth = {"logs": {"headSamplingRate": 0.1}}
+    assert events(observability=tenth) == pytest.approx(0.1 * events())
+    assert events(observability={"logs": {"enabled": False}}) == 0
+    assert events(observability={"logs": {"persist": False}}) == 0  # sent elsewhere, not kept by Workers Logs
+    assert events(observability={"enabled": False}) == 0
+
+
+def test_a_line_per_request_took_the_whole_free_log_allowance_and_sampling_frees_it(table):
+    """Just under the Free plan's 100,000 requests a day (KV writes fitting): with a line per
+    request, invocation logs and lines came to all of the 200,000 events a day; sampled routine
+    lines leave almost half of it."""
+    fits = {"activeUsers": 9_989, "subscriptionChecksPerUserPerDay": 10, "cacheHitRatio": 0.99}
+    every_line = cost.estimate(settings_with(fits, requestLog={"routineSampleRate": 1}), table)
+    sampled = cost.estimate(settings_with(fits), table)
+    assert every_line.kv_fallback is None and sampled.kv_fallback is None
+    assert meter(every_line, "worker_requests").daily == 99_991
+    assert meter(every_line, "workers_log_events").utilisation == pytest.approx(2 * 99_991 / 200_000)
+    logs = meter(sampled, "workers_log_events")
+    assert logs.free_daily_limit == 200_000 and logs.utilisation < 0.53
+
+
+def test_past_the_paid_allowance_log_events_cost_60_cents_a_million(table):
+    big = {"activeUsers": 100_000, "subscriptionChecksPerUserPerDay": 10, "workersPlan": "paid"}
+    result = cost.estimate(settings_with(big, requestLog={"routineSampleRate": 1}), table)
+    logs = meter(result, "workers_log_events")
+    monthly = 30 * 2 * (1_000_000 + 100 + 1)  # invocation log + own line, each request
+    assert logs.monthly == pytest.approx(monthly)
+    assert logs.paid_usd == pytest.approx((monthly - 20_000_000) / 1e6 * 0.60)
+    assert logs.billed and result.paid_monthly_usd >= 5 + logs.paid_usd
+
+
+def test_once_kv_writes_run_out_the_would_be_hits_are_logged_as_misses(table):
+    result = cost.estimate(settings_with({**GUIDE, "cacheHitRatio": 0.9}), table)
+    served = result.kv_fallback.after_s / DAY_S
+    assert result.kv_fallback.extra["workers_log_events"] == pytest.approx((1 - served) * 90_000 * (1 - 0.01))
+
+
+def test_analytics_engine_counts_each_request_once_and_its_queries_by_the_traffic_setting(table):
+    result = cost.estimate(settings_with({**small_app(1), "metricsQueriesPerDay": 14_400}), table)
+    fetches = sum(count for outcome, count in result.requests.items() if outcome != "scheduled_cleanup")
+    assert daily(result, "ae_data_points") == pytest.approx(fetches)
+    queries = meter(result, "ae_read_queries")
+    assert queries.daily == 14_400 and queries.over_free_limit  # 10 panels a minute: past the Free plan's 10,000
+    assert any(line.startswith("AE read queries: 14,400/day") for line in free_plan_warnings(result))
+    off = cost.estimate(settings_with(small_app(1), metrics={"enabled": False}), table)
+    assert daily(off, "ae_data_points") == 0
+
+
+def test_the_estimate_says_when_workers_logs_prices_change():
+    assert pricing.WORKERS_LOGS_PRICING_CHANGES_ON.isoformat() == "2026-12-01"
+    assert pricing.PRICES_READ_ON < pricing.WORKERS_LOGS_PRICING_CHANGES_ON
+    before = workers_logs_pricing_note(dt.date(2026, 11, 30))
+    assert "applies until 2026-11-30" in before and "from 2026-12-01 Cloudflare Observability pricing" in before
+    after = workers_logs_pricing_note(dt.date(2026, 12, 1))
+    assert "out of date" in after and "re-read" in after
+    result = cost.estimate(settings_with(GUIDE), operations.load_operations())
+    assert result.to_json()["workersLogsPricingChangesOn"] == "2026-12-01"
+    assert "https://developers.cloudflare.com/analytics/analytics-engine/pricing/" in result.to_json()["sources"]

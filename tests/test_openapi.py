@@ -77,13 +77,14 @@ def test_scopes_statuses_and_the_user_id_rule_are_the_workers():
 
 def worker_error_codes(source: str) -> set[str]:
     """Every error code worker.js answers with (its HttpError(...), errorJson(...) and fail(...) calls)."""
-    return set(re.findall(r'(?:new HttpError|errorJson|fail)\(\s*\d{3},\s*"([a-z_]+)"', source))
+    return set(re.findall(r'(?:new HttpError|errorJson|fail)\(\s*(?:c,\s*)?\d{3},\s*"([a-z_]+)"', source))
 
 
 def test_every_error_code_the_worker_answers_with_is_documented_and_no_other():
     documented = set(SPEC["components"]["schemas"]["ErrorCode"]["enum"])
     assert worker_error_codes(WORKER) == documented
     assert "a_new_code" in worker_error_codes(WORKER + '\nthrow new HttpError(418, "a_new_code", "x");')
+    assert "another_code" in worker_error_codes(WORKER + '\nreturn errorJson(c, 418, "another_code", "x");')
 
 
 def test_each_response_names_only_documented_codes():

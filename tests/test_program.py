@@ -107,8 +107,11 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
         ("plain_text", "TIER_CONFIG_TTL"),
         ("plain_text", "RATE_LIMIT_TTL"),
         ("plain_text", "USAGE_RETENTION_DAYS"),
+        ("plain_text", "ROUTINE_LOG_SAMPLE_RATE"),
+        ("plain_text", "ENTITLEMENTS_COUNT_MAX_AGE"),
         ("json", "CATALOG"),
         ("secret_text", "CLIENTS"),
+        ("analytics_engine", "METRICS"),
     ]
     by_name = {b["name"]: b for b in items}
     assert by_name["KV"]["namespaceId"] == kv.id != dev_run.one(KV_NAMESPACE, "kv-preview").id
@@ -116,6 +119,19 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
     assert by_name["RATE_LIMITER"]["simple"] == {"limit": 100, "period": 60}
     assert by_name["ENVIRONMENT"]["text"] == "dev"
     assert by_name["SUBSCRIPTION_TTL"]["text"] == "300"
+    assert by_name["ROUTINE_LOG_SAMPLE_RATE"]["text"] == "0.01"
+    assert by_name["ENTITLEMENTS_COUNT_MAX_AGE"]["text"] == "10"
+    assert by_name["METRICS"]["dataset"] == "guruai_requests_dev"  # one dataset per stack
+
+
+def test_the_request_log_rate_count_age_and_metrics_are_settings():
+    run = run_program(
+        "dev", {"requestLog": {"routineSampleRate": 0.5}, "entitlementsCountMaxAge": 0, "metrics": {"enabled": False}}
+    )
+    items, _ = bindings(run)
+    by_name = {b["name"]: b for b in items}
+    assert (by_name["ROUTINE_LOG_SAMPLE_RATE"]["text"], by_name["ENTITLEMENTS_COUNT_MAX_AGE"]["text"]) == ("0.5", "0")
+    assert "METRICS" not in by_name  # metrics off: no binding, and the Worker writes no data point
 
 
 def test_ttl_settings_reach_the_worker_vars():

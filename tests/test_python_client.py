@@ -34,7 +34,7 @@ from infra import paths
 
 ENTITLEMENTS = {
     "userId": "u1", "tier": "pro", "effectiveTier": "pro", "limit": 10, "used": 1, "remaining": 9,
-    "resetsAt": "2026-01-02T00:00:00.000Z", "features": ["a", "b"],
+    "resetsAt": "2026-01-02T00:00:00.000Z", "usageAsOf": "2026-01-01T12:00:05.000Z", "features": ["a", "b"],
 }  # fmt: skip
 USAGE = {
     "allowed": True, "used": 1, "remaining": 9, "limit": 10, "resetsAt": "2026-01-02T00:00:00.000Z",
@@ -83,6 +83,15 @@ def test_a_503_is_retried_after_its_retry_after_then_succeeds():
     assert isinstance(result, Entitlements) and result.has("a") and result.remaining == 9
     assert script.sleeps == [1.0] and len(script.requests) == 2
     assert script.requests[0].headers["Authorization"] == "Bearer tok"
+
+
+def test_entitlements_say_how_old_their_count_is():
+    answer = Script(httpx.Response(200, json=ENTITLEMENTS)).client().entitlements("u1")
+    assert answer.usage_as_of == datetime(2026, 1, 1, 12, 0, 5, tzinfo=UTC)
+    older_worker = {key: value for key, value in ENTITLEMENTS.items() if key != "usageAsOf"}
+    assert Script(httpx.Response(200, json=older_worker)).client().entitlements("u1").usage_as_of is None
+    with pytest.raises(WorkerError, match="'usageAsOf' is not an ISO 8601 time"):
+        Script(httpx.Response(200, json={**ENTITLEMENTS, "usageAsOf": "yesterday"})).client().entitlements("u1")
 
 
 def test_retries_are_bounded_then_the_error_is_raised():

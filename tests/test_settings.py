@@ -264,6 +264,26 @@ def test_observability_sampling_rates_lie_between_0_and_1():
     assert "less than or equal to 1" in issue.problem
 
 
+@pytest.mark.parametrize(
+    ("raw", "key", "problem"),
+    [
+        ({"requestLog": {"routineSampleRate": 2}}, "requestLog.routineSampleRate", "less than or equal to 1"),
+        ({"requestLog": {"routineSampleRate": -0.1}}, "requestLog.routineSampleRate", "greater than or equal to 0"),
+        ({"entitlementsCountMaxAge": -1}, "entitlementsCountMaxAge", "greater than or equal to 0"),
+        ({"entitlementsCountMaxAge": 301}, "entitlementsCountMaxAge", "less than or equal to 300"),
+        ({"metrics": {"enabeld": False}}, "metrics.enabeld", "unknown setting"),
+    ],
+)
+def test_the_request_log_rate_count_age_and_metrics_settings_are_checked(raw, key, problem):
+    assert problem in the_issue(raw, key).problem
+
+
+def test_the_request_log_and_metrics_defaults():
+    settings = load_settings({}, stack="dev", require_account=False, env={})
+    assert settings.request_log.routine_sample_rate == 0.01
+    assert settings.metrics.enabled and settings.entitlements_count_max_age == 10
+
+
 def test_an_adopted_database_name_needs_its_id():
     issue = the_issue({"adopt": {"databaseName": "guruai-db"}}, "adopt.databaseName")
     assert "databaseId is unset" in issue.problem and "guruai-cache adopt" in issue.fix

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from infra import paths, worker_contract
+from infra.cost.operations import OPERATION_KINDS
 from infra.plan.worker import script_bindings, worker_plan
 from infra.settings import load_settings
 
@@ -54,6 +55,25 @@ def test_the_worker_reads_exactly_the_bindings_the_stack_binds():
     settings = load_settings({}, stack="dev", require_account=False)
     bound = {b["name"] for b in script_bindings(worker_plan(settings, "dev"), "kv", "db", "clients")}
     read = set(re.findall(r"\benv\.([A-Z][A-Z0-9_]*)", SOURCE))
-    read |= set(re.findall(r'numericVar\((?:c\.)?env, "([A-Z][A-Z0-9_]*)"\)', SOURCE))
+    read |= set(re.findall(r'(?:numeric|rate|seconds)Var\((?:c\.)?env, "([A-Z][A-Z0-9_]*)"\)', SOURCE))
     assert read == bound
     assert set(worker_contract.VAR_DEFAULTS) <= bound
+
+
+def test_the_data_point_fields_name_their_analytics_engine_columns():
+    assert worker_contract.data_point_column("route") == "blob1"
+    assert worker_contract.data_point_column("status") == "blob4"
+    assert worker_contract.data_point_column("kv_reads") == "double1"
+    assert worker_contract.data_point_column("duration_ms") == "double8"
+    with pytest.raises(KeyError, match="no field"):
+        worker_contract.data_point_column("user_id")  # never written: a data point names no user
+
+
+def test_the_data_point_fits_analytics_engines_limits():
+    from infra import platform
+
+    point = worker_contract.METRICS_DATA_POINT
+    assert len(point["blobs"]) <= platform.AE_MAX_BLOBS and len(point["doubles"]) <= platform.AE_MAX_DOUBLES
+    assert point["index"] in point["blobs"]  # the route is the sampling key, and a column to group by
+    # The counts of worker/operations.json, each a double, before the duration.
+    assert point["doubles"][:-1] == list(OPERATION_KINDS) and point["doubles"][-1] == "duration_ms"

@@ -186,6 +186,19 @@ def test_render_is_a_pure_function_of_settings_and_ids():
     assert text == wrangler_toml.render(settings, {"staging": staging()})
 
 
+def test_the_metrics_dataset_is_bound_per_stack_unless_metrics_are_off():
+    ids = wrangler_toml.StackIds("a" * 32, "b" * 32, "db-uuid", "db-preview-uuid")
+    on = load_settings({}, stack="local", require_account=False)
+    off = load_settings({"metrics": {"enabled": False}}, stack="local", require_account=False)
+    for settings, bound in ((on, True), (off, False)):
+        section = wrangler_toml.env_section(worker_plan(settings, "prod"), settings.names("prod"), ids)
+        config = tomllib.loads(wrangler_toml.render(settings, {"prod": section}))
+        expected = [{"binding": "METRICS", "dataset": name} for name in ("guruai_requests_local",)] if bound else None
+        assert config.get("analytics_engine_datasets") == expected  # the template's placeholder goes too
+        prod = [{"binding": "METRICS", "dataset": "guruai_requests_prod"}] if bound else None
+        assert config["env"]["prod"].get("analytics_engine_datasets") == prod
+
+
 def test_committed_wrangler_toml_is_what_the_settings_render():
     """The committed file is what `guruai-cache wrangler render --local-only` writes: settings and file never drift apart."""
     committed = ROOT / "wrangler.toml"

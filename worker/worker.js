@@ -4,14 +4,19 @@
 // (main_module "worker.js") and `wrangler dev` runs it on workerd. worker/openapi.yaml is
 // its contract.
 //
-// Bindings (infra/plan/worker.py): KV, DB, RATE_LIMITER; vars ENVIRONMENT, SUBSCRIPTION_TTL,
-// TIER_CONFIG_TTL, RATE_LIMIT_TTL, USAGE_RETENTION_DAYS; json CATALOG (tiers, flags,
-// fallbackTier, version); secret CLIENTS (name -> {sha256, scopes}).
+// Bindings (infra/plan/worker.py): KV, DB, RATE_LIMITER, METRICS (Analytics Engine, optional);
+// vars ENVIRONMENT, SUBSCRIPTION_TTL, TIER_CONFIG_TTL, RATE_LIMIT_TTL, USAGE_RETENTION_DAYS,
+// ROUTINE_LOG_SAMPLE_RATE, ENTITLEMENTS_COUNT_MAX_AGE; json CATALOG (tiers, flags, fallbackTier,
+// version); secret CLIENTS (name -> {sha256, scopes}).
 //
-// Every request ends with one structured log line (JSON): its outcome, the subscription
-// cache result (hit / miss / bypass) and the KV and D1 operations it performed, counted by
-// wrappers around env.KV and env.DB. worker/operations.json lists those counts per
-// outcome; the e2e tests compare it with what this file really does.
+// Every request is counted, cheaply: one Analytics Engine data point (route, outcome, cache
+// result, status, client, and the KV and D1 operations it performed, counted by wrappers
+// around env.KV and env.DB). Its structured log line (JSON, the same fields and more) is
+// written for every miss, error, denial and write; routine answers (ROUTINE_OUTCOMES: cache
+// hits, /health, /tiers, a counted use) are logged at ROUTINE_LOG_SAMPLE_RATE, since each
+// line is a billed Workers Logs event and the slowest part of the hit path.
+// worker/operations.json lists, per outcome, the operations, the data point and whether the
+// line is always written; the e2e tests compare it with what this file really does.
 
 // Shared with the Python side (infra/worker_contract.py, same names): tests/test_worker_contract.py
 // holds these equal to it.
@@ -23,12 +28,20 @@ const SUBSCRIPTION_STATUSES = ["active", "trialing", "past_due", "canceled"];
 const ACTIVE_STATUSES = ["active", "trialing"];
 const NEGATIVE_CACHE_TTL_S = 60; // KV's minimum expirationTtl
 // The settings' defaults of the plain-text variables, used if one is missing.
-const VAR_DEFAULTS = { SUBSCRIPTION_TTL: 300, TIER_CONFIG_TTL: 3600, RATE_LIMIT_TTL: 86400, USAGE_RETENTION_DAYS: 35 };
+const VAR_DEFAULTS = { SUBSCRIPTION_TTL: 300, TIER_CONFIG_TTL: 3600, RATE_LIMIT_TTL: 86400, USAGE_RETENTION_DAYS: 35, ROUTINE_LOG_SAMPLE_RATE: 0.01, ENTITLEMENTS_COUNT_MAX_AGE: 10 };
 const SCOPES = ["read", "usage", "write"];
 // Every route: path template -> method -> the scope it needs (null: no token). The router
 // below serves exactly these; worker/openapi.yaml describes exactly these.
 const ROUTES = { "/health": { GET: null, HEAD: null }, "/tiers": { GET: "read" }, "/subscriptions/{userId}": { GET: "read", PUT: "write" }, "/usage/{userId}": { POST: "usage" }, "/entitlements/{userId}": { GET: "read" } };
+// Answers on the hot path, whose log line is sampled (unless something unusual happened).
+const ROUTINE_OUTCOMES = ["health", "tiers_get", "subscription_get_hit", "subscription_get_negative_hit", "entitlements_get_hit", "entitlements_get_negative_hit", "usage_post_allowed"];
+// The Analytics Engine data point: the field that is its index, and the fields of its blobs and doubles, in order.
+const METRICS_DATA_POINT = { index: "route", blobs: ["route", "outcome", "cache", "status", "client"], doubles: ["kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_queries", "d1_rows_read", "d1_rows_written", "duration_ms"] };
 const MAX_BODY_BYTES = 4096;
+// Analytics Engine takes an index of at most 96 bytes.
+const MAX_INDEX_BYTES = 96;
+// Users whose count GET /entitlements may serve from memory; the least recently counted go first.
+const COUNT_CACHE_MAX_USERS = 10000;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 const SUBSCRIPTION_COLUMNS = "user_id, tier, status, created_at, updated_at";
@@ -49,25 +62,33 @@ const COUNT_USE =
   "RETURNING count";
 const DELETE_OLD_USAGE = "DELETE FROM usage WHERE window_start < ?1";
 
+// The hot path (a cache hit, /health) is kept lean, measured by bench/guide_comparison.py:
+// no log line (sampled), routes matched on a table split once per isolate, KV and D1 counted by
+// classes rather than per-request closures (wrangler's bundle wraps every closure it creates),
+// and each answer made once with all its headers (json()), never patched afterwards.
 export default {
   async fetch(request, env) {
     const started = Date.now();
     const ops = newOps();
     const url = new URL(request.url);
     const log = { event: "request", request_id: crypto.randomUUID(), method: request.method, route: null, outcome: null };
-    const c = { env, log, kv: countingKV(env.KV, ops), db: countingDB(env.DB, ops), url };
+    const c = { env, log, kv: new CountingKV(env.KV, ops), db: new CountingDB(env.DB, ops), url };
     let response;
     try {
       response = await handle(request, c);
     } catch (error) {
-      response = errorResponse(error, log);
+      response = errorResponse(error, c);
     }
-    response.headers.set("X-Request-Id", log.request_id);
-    // Answers are about one user and one client: no shared cache keeps them, no browser sniffs them.
-    response.headers.set("X-Content-Type-Options", "nosniff");
-    if (!response.headers.has("Cache-Control")) response.headers.set("Cache-Control", "no-store");
-    Object.assign(log, { status: response.status, ops, duration_ms: Date.now() - started });
-    // Error level for 5xx, so they stand out in Workers Logs; one line either way.
+    log.status = response.status;
+    log.ops = ops;
+    log.duration_ms = Date.now() - started;
+    writeDataPoint(env, log, ops);
+    if (routine(log)) {
+      const rate = rateVar(env, "ROUTINE_LOG_SAMPLE_RATE");
+      if (!(Math.random() < rate)) return response;
+      log.sample_rate = rate; // this line stands for 1/rate like it
+    }
+    // Error level for 5xx, so they stand out in Workers Logs.
     (response.status >= 500 ? console.error : console.log)(JSON.stringify(log));
     return response;
   },
@@ -76,7 +97,7 @@ export default {
   // itself (every cached entry has a TTL); D1 keeps rows until something deletes them.
   async scheduled(event, env) {
     const ops = newOps();
-    const db = countingDB(env.DB, ops);
+    const db = new CountingDB(env.DB, ops);
     const now = event.scheduledTime ?? Date.now();
     const retentionDays = numericVar(env, "USAGE_RETENTION_DAYS");
     const cutoff = Math.floor(now / 1000) - retentionDays * 86400;
@@ -97,18 +118,18 @@ export default {
 
 async function handle(request, c) {
   const route = matchRoute(c.url.pathname);
-  if (route && Object.values(route.methods).every((scope) => scope === null)) {
+  if (route?.open) {
     c.log.route = route.template;
-    allow(request, Object.keys(route.methods), c);
+    allow(request, route.methodNames, c);
     return health(c);
   }
+  c.log.route = route?.template ?? null; // known before the token is: a 401 is counted on its route
   const client = await authenticate(request, c);
   if (!route) {
     c.log.outcome = "not_found";
     throw new HttpError(404, "not_found", `no route for ${request.method} ${c.url.pathname}`);
   }
-  c.log.route = route.template;
-  allow(request, Object.keys(route.methods), c);
+  allow(request, route.methodNames, c);
   requireScope(client, route.methods[request.method], c);
   const { userId } = route.params;
   if (userId !== undefined) checkUserId(userId, c);
@@ -128,22 +149,30 @@ async function handle(request, c) {
   throw new Error(`ROUTES lists ${request.method} ${route.template} but no handler serves it`);
 }
 
+// ROUTES, split once per isolate: each template's segments ("{name}" as a parameter), its
+// methods, and whether it is open (no method needs a token).
+const ROUTE_TABLE = Object.entries(ROUTES).map(([template, methods]) => ({
+  template,
+  methods,
+  methodNames: Object.keys(methods),
+  open: Object.values(methods).every((scope) => scope === null),
+  parts: template.split("/").map((part) => (part.startsWith("{") ? { param: part.slice(1, -1) } : part)),
+}));
+
 // The route whose template has as many segments as the path, "{name}" matching any one
 // segment (raw, still percent-encoded: the user-id check refuses "%"); null when none does.
 function matchRoute(pathname) {
   const segments = pathname.split("/");
-  for (const [template, methods] of Object.entries(ROUTES)) {
-    const parts = template.split("/");
-    if (parts.length !== segments.length) continue;
+  for (const route of ROUTE_TABLE) {
+    if (route.parts.length !== segments.length) continue;
     const params = {};
-    const matches = parts.every((part, i) => {
-      if (part.startsWith("{")) {
-        params[part.slice(1, -1)] = segments[i];
-        return true;
-      }
-      return part === segments[i];
-    });
-    if (matches) return { template, methods, params };
+    let matches = true;
+    for (let i = 0; i < segments.length && matches; i += 1) {
+      const part = route.parts[i];
+      if (typeof part === "string") matches = part === segments[i];
+      else params[part.param] = segments[i];
+    }
+    if (matches) return { ...route, params };
   }
   return null;
 }
@@ -160,7 +189,7 @@ function allow(request, methods, c) {
 function health(c) {
   c.log.outcome = "health";
   const catalog = catalogOrNull(c.env);
-  return Response.json({ status: "ok", environment: c.env.ENVIRONMENT ?? null, catalogVersion: catalog?.version ?? null });
+  return json(c, { status: "ok", environment: c.env.ENVIRONMENT ?? null, catalogVersion: catalog?.version ?? null });
 }
 
 // --- clients and scopes ----------------------------------------------------------------
@@ -180,8 +209,10 @@ async function authenticate(request, c) {
 // The presented token is hashed once; its digest is compared with every client's, each in
 // constant time, and the loop never stops early: how long it takes tells neither how much of
 // a digest matched nor which client did.
+const encoder = new TextEncoder();
+
 async function identify(token, clients) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
   let found = null;
   for (const client of clients) {
     const same = crypto.subtle.timingSafeEqual(digest, client.digest);
@@ -257,9 +288,9 @@ async function getSubscription(userId, c) {
   c.log.outcome = subscriptionOutcome("subscription_get", subscription, cache);
   const headers = { "X-Cache": cache.toUpperCase() };
   if (!subscription) {
-    return errorJson(404, "subscription_not_found", `user ${userId} has no active subscription`, headers);
+    return errorJson(c, 404, "subscription_not_found", `user ${userId} has no active subscription`, headers);
   }
-  return Response.json(subscription, { headers });
+  return json(c, subscription, 200, headers);
 }
 
 function subscriptionOutcome(prefix, subscription, cache) {
@@ -342,7 +373,7 @@ async function putSubscription(request, userId, c) {
     c.log.kv_error = describe(error);
     c.log.outcome = `${outcome}_degraded`;
   }
-  return Response.json(record);
+  return json(c, record);
 }
 
 async function readJsonObject(request, c) {
@@ -377,7 +408,7 @@ function getTiers(c) {
   c.log.outcome = "tiers_get";
   // The same for every client, and it changes only with a deploy: the caller's own cache may
   // keep it (private: no shared cache) for TIER_CONFIG_TTL seconds.
-  return Response.json(tiers, { headers: { "Cache-Control": `private, max-age=${numericVar(c.env, "TIER_CONFIG_TTL")}` } });
+  return json(c, tiers, 200, { "Cache-Control": `private, max-age=${numericVar(c.env, "TIER_CONFIG_TTL")}` });
 }
 
 // The CATALOG binding ({version, tiers, flags, fallbackTier}) changes with the script upload,
@@ -421,7 +452,8 @@ function parseCatalog(source) {
     tiers.every((t) => isObject(t) && Number.isInteger(t.dailyRequestLimit) && t.dailyRequestLimit >= 1 && isStringList(t.features ?? []));
   const validFlags = Object.values(catalog.flags ?? {}).every((f) => isObject(f) && (f.tiers == null || isStringList(f.tiers)));
   if (!validTiers || !validFlags || !Object.hasOwn(catalog.tiers, catalog.fallbackTier)) return null;
-  return { version: String(catalog.version ?? ""), tiers: catalog.tiers, flags: catalog.flags ?? {}, fallbackTier: catalog.fallbackTier };
+  const parsed = { version: String(catalog.version ?? ""), tiers: catalog.tiers, flags: catalog.flags ?? {}, fallbackTier: catalog.fallbackTier };
+  return { ...parsed, features: new Map() }; // tier -> its features, filled on first use (featuresOf)
 }
 
 function isObject(value) {
@@ -440,32 +472,39 @@ function effectiveTier(subscription, catalog, c) {
   return catalog.fallbackTier;
 }
 
+// Worked out once per tier and catalog (the catalog changes only with a deploy).
 function featuresOf(catalog, tier) {
-  const features = new Set(catalog.tiers[tier].features ?? []);
-  for (const [name, flag] of Object.entries(catalog.flags)) {
-    if (flag.enabled !== false && (flag.tiers == null || flag.tiers.includes(tier))) features.add(name);
+  let features = catalog.features.get(tier);
+  if (!features) {
+    const found = new Set(catalog.tiers[tier].features ?? []);
+    for (const [name, flag] of Object.entries(catalog.flags)) {
+      if (flag.enabled !== false && (flag.tiers == null || flag.tiers.includes(tier))) found.add(name);
+    }
+    features = [...found].sort();
+    catalog.features.set(tier, features);
   }
-  return [...features].sort();
+  return features;
 }
 
 // What the app asks on each request. The subscription comes from its cache entry (shared
 // with GET /subscriptions, so a PUT invalidates both), the tier's limit and features from
-// the in-memory catalog; only today's count is read live (one D1 row by primary key): it
-// changes with every usage call.
+// the in-memory catalog, and today's count from this isolate's memory when it read or
+// counted it within ENTITLEMENTS_COUNT_MAX_AGE seconds, else from D1 (one row by primary
+// key). `usageAsOf` says when the count was read; POST /usage stays the exact check.
 async function getEntitlements(userId, c) {
   const catalog = readCatalog(c);
   const { subscription, cache } = await lookupSubscription(userId, c);
   c.log.outcome = subscriptionOutcome("entitlements_get", subscription, cache);
   const headers = { "X-Cache": cache.toUpperCase() };
   if (!subscription) {
-    return errorJson(404, "subscription_not_found", `user ${userId} has no active subscription`, headers);
+    return errorJson(c, 404, "subscription_not_found", `user ${userId} has no active subscription`, headers);
   }
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;
-  const { windowStart, resetsAt } = usageWindow(c);
-  const { results } = await d1(c, () => c.db.prepare(SELECT_USED).bind(windowStart, userId).run());
-  const used = results.length ? results[0].count : 0;
-  return Response.json(
+  const { windowStart, resetsAtText } = usageWindow(c);
+  const { used, at } = await todaysCount(userId, windowStart, c);
+  return json(
+    c,
     {
       userId,
       tier: subscription.tier,
@@ -473,17 +512,51 @@ async function getEntitlements(userId, c) {
       limit,
       used,
       remaining: Math.max(0, limit - used),
-      resetsAt: new Date(resetsAt * 1000).toISOString(),
+      resetsAt: resetsAtText,
+      usageAsOf: new Date(at).toISOString(),
       features: featuresOf(catalog, tier),
     },
-    { headers },
+    200,
+    headers,
   );
 }
+
+// Today's count per user, as this isolate last read it from D1 or counted it (POST /usage):
+// userId -> {windowStart, used, at (ms)}, in order of last use so the oldest goes first.
+// Per isolate: another isolate's uses arrive here when the entry is older than the max age.
+const counts = new Map();
+
+async function todaysCount(userId, windowStart, c) {
+  const maxAgeMs = secondsVar(c.env, "ENTITLEMENTS_COUNT_MAX_AGE") * 1000;
+  const known = counts.get(userId);
+  if (known && known.windowStart === windowStart && Date.now() - known.at <= maxAgeMs) {
+    c.log.usage_count = "memory";
+    return known;
+  }
+  const { results } = await d1(c, () => c.db.prepare(SELECT_USED).bind(windowStart, userId).run());
+  c.log.usage_count = "d1";
+  return rememberCount(userId, windowStart, results.length ? results[0].count : 0);
+}
+
+function rememberCount(userId, windowStart, used) {
+  const entry = { windowStart, used, at: Date.now() };
+  counts.delete(userId);
+  counts.set(userId, entry);
+  if (counts.size > COUNT_CACHE_MAX_USERS) counts.delete(counts.keys().next().value);
+  return entry;
+}
+
+// The current usage window, with its end as text (made once per window).
+let lastWindow = { windowStart: null, windowSeconds: null };
 
 function usageWindow(c) {
   const windowSeconds = numericVar(c.env, "RATE_LIMIT_TTL");
   const windowStart = Math.floor(Date.now() / 1000 / windowSeconds) * windowSeconds;
-  return { windowStart, resetsAt: windowStart + windowSeconds };
+  if (lastWindow.windowStart !== windowStart || lastWindow.windowSeconds !== windowSeconds) {
+    const resetsAt = windowStart + windowSeconds;
+    lastWindow = { windowStart, windowSeconds, resetsAt, resetsAtText: new Date(resetsAt * 1000).toISOString() };
+  }
+  return lastWindow;
 }
 
 // --- usage -----------------------------------------------------------------------------
@@ -502,24 +575,26 @@ async function postUsage(userId, c) {
   }
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;
-  const { windowStart, resetsAt } = usageWindow(c);
+  const { windowStart, resetsAt, resetsAtText } = usageWindow(c);
   const { results } = await d1(c, () => c.db.prepare(COUNT_USE).bind(windowStart, userId, limit).run());
   const used = results.length ? results[0].count : null;
   const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": String(resetsAt) };
-  const usage = { limit, resetsAt: new Date(resetsAt * 1000).toISOString() };
+  const usage = { limit, resetsAt: resetsAtText };
   if (used === null) {
+    counts.delete(userId); // at or over the limit: the next GET /entitlements reads the exact count
     c.log.outcome = `usage_post_denied${suffix}`;
     headers["X-RateLimit-Remaining"] = "0";
     headers["Retry-After"] = String(Math.max(1, resetsAt - Math.floor(Date.now() / 1000)));
-    return errorJson(429, "daily_limit_exceeded", `user ${userId} used all ${limit} requests of tier ${tier} for this window`, headers, {
+    return errorJson(c, 429, "daily_limit_exceeded", `user ${userId} used all ${limit} requests of tier ${tier} for this window`, headers, {
       allowed: false,
       remaining: 0,
       ...usage,
     });
   }
+  rememberCount(userId, windowStart, used);
   c.log.outcome = `usage_post_allowed${suffix}`;
   headers["X-RateLimit-Remaining"] = String(limit - used);
-  return Response.json({ allowed: true, used, remaining: limit - used, ...usage, tier: subscription.tier, effectiveTier: tier }, { headers });
+  return json(c, { allowed: true, used, remaining: limit - used, ...usage, tier: subscription.tier, effectiveTier: tier }, 200, headers);
 }
 
 // Burst limit per client and user (the ratelimit binding): one client's calls never use up
@@ -547,45 +622,92 @@ async function d1(c, query) {
   }
 }
 
+// A routine answer: its log line may be sampled. Anything unusual on the way (an error from a
+// binding, a tier fallback) makes it worth a line every time.
+function routine(log) {
+  return (
+    ROUTINE_OUTCOMES.includes(log.outcome) && log.status < 500 &&
+    !(log.kv_error || log.d1_error || log.ratelimiter_error || log.metrics_error || log.tier_fallback)
+  );
+}
+
+// One Analytics Engine data point per request (METRICS_DATA_POINT). writeDataPoint returns at
+// once and never fails the request; without the binding (metrics off) nothing is written.
+function writeDataPoint(env, log, ops) {
+  if (!env.METRICS) return;
+  const fields = {
+    route: `${log.method} ${log.route ?? "(no route)"}`,
+    outcome: log.outcome ?? "",
+    cache: log.cache ?? "",
+    status: String(log.status),
+    client: log.client ?? "",
+    duration_ms: log.duration_ms,
+  };
+  const blobs = [];
+  for (const name of METRICS_DATA_POINT.blobs) blobs.push(fields[name]);
+  const doubles = [];
+  for (const name of METRICS_DATA_POINT.doubles) doubles.push(fields[name] ?? ops[name]);
+  try {
+    env.METRICS.writeDataPoint({ indexes: [fields[METRICS_DATA_POINT.index].slice(0, MAX_INDEX_BYTES)], blobs, doubles });
+  } catch (error) {
+    log.metrics_error = describe(error);
+  }
+}
+
 function newOps() {
   return { kv_reads: 0, kv_writes: 0, kv_deletes: 0, kv_lists: 0, d1_queries: 0, d1_rows_read: 0, d1_rows_written: 0 };
 }
 
-// Counting wrappers: every KV and D1 call goes through them, so the log line reports what
-// the request really cost (KV bills per operation, D1 per row read and written).
-function countingKV(kv, ops) {
-  return {
-    get(key, options) {
-      ops.kv_reads += 1;
-      return kv.get(key, options);
-    },
-    put(key, value, options) {
-      ops.kv_writes += 1;
-      return kv.put(key, value, options);
-    },
-    delete(key) {
-      ops.kv_deletes += 1;
-      return kv.delete(key);
-    },
-    list(options) {
-      ops.kv_lists += 1;
-      return kv.list(options);
-    },
-  };
+// Counting wrappers: every KV and D1 call goes through them, so the log line and the data
+// point report what the request really cost (KV bills per operation, D1 per row read and written).
+class CountingKV {
+  constructor(kv, ops) {
+    this.kv = kv;
+    this.ops = ops;
+  }
+  get(key, options) {
+    this.ops.kv_reads += 1;
+    return this.kv.get(key, options);
+  }
+  put(key, value, options) {
+    this.ops.kv_writes += 1;
+    return this.kv.put(key, value, options);
+  }
+  delete(key) {
+    this.ops.kv_deletes += 1;
+    return this.kv.delete(key);
+  }
+  list(options) {
+    this.ops.kv_lists += 1;
+    return this.kv.list(options);
+  }
 }
 
-function countingDB(db, ops) {
-  const statement = (inner) => ({
-    bind: (...values) => statement(inner.bind(...values)),
-    async run() {
-      ops.d1_queries += 1;
-      const result = await inner.run();
-      ops.d1_rows_read += result.meta?.rows_read ?? 0;
-      ops.d1_rows_written += result.meta?.rows_written ?? 0;
-      return result;
-    },
-  });
-  return { prepare: (sql) => statement(db.prepare(sql)) };
+class CountingDB {
+  constructor(db, ops) {
+    this.db = db;
+    this.ops = ops;
+  }
+  prepare(sql) {
+    return new CountingStatement(this.db.prepare(sql), this.ops);
+  }
+}
+
+class CountingStatement {
+  constructor(inner, ops) {
+    this.inner = inner;
+    this.ops = ops;
+  }
+  bind(...values) {
+    return new CountingStatement(this.inner.bind(...values), this.ops);
+  }
+  async run() {
+    this.ops.d1_queries += 1;
+    const result = await this.inner.run();
+    this.ops.d1_rows_read += result.meta?.rows_read ?? 0;
+    this.ops.d1_rows_written += result.meta?.rows_written ?? 0;
+    return result;
+  }
 }
 
 class HttpError extends Error {
@@ -595,19 +717,35 @@ class HttpError extends Error {
   }
 }
 
-// Errors have one shape: {"error": {"code", "message"}} (plus the usage figures on a 429).
-function errorJson(status, code, message, headers = {}, extra = {}) {
-  return Response.json({ error: { code, message }, ...extra }, { status, headers });
+// Every answer, with the headers each carries: its request id (the log line's), and, as it is
+// about one user and one client, no-store (no shared cache keeps it) and nosniff; `headers`
+// may add or override (GET /tiers may be kept privately).
+function json(c, body, status = 200, headers = {}) {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      "Content-Type": "application/json",
+      "X-Request-Id": c.log.request_id,
+      "X-Content-Type-Options": "nosniff",
+      "Cache-Control": "no-store",
+      ...headers,
+    },
+  });
 }
 
-function errorResponse(error, log) {
+// Errors have one shape: {"error": {"code", "message"}} (plus the usage figures on a 429).
+function errorJson(c, status, code, message, headers = {}, extra = {}) {
+  return json(c, { error: { code, message }, ...extra }, status, headers);
+}
+
+function errorResponse(error, c) {
   if (error instanceof HttpError) {
-    return errorJson(error.status, error.code, error.message, error.headers, error.extra);
+    return errorJson(c, error.status, error.code, error.message, error.headers, error.extra);
   }
   // Never a stack trace to the client: the log line has the detail, the client the request id.
-  log.outcome = "internal_error";
-  log.error = describe(error);
-  return errorJson(500, "internal_error", `unexpected error; the Worker's logs have it under request id ${log.request_id}`);
+  c.log.outcome = "internal_error";
+  c.log.error = describe(error);
+  return errorJson(c, 500, "internal_error", `unexpected error; the Worker's logs have it under request id ${c.log.request_id}`);
 }
 
 function describe(error) {
@@ -618,4 +756,25 @@ function describe(error) {
 function numericVar(env, name) {
   const parsed = Number.parseInt(env[name], 10);
   return Number.isInteger(parsed) && parsed > 0 ? parsed : VAR_DEFAULTS[name];
+}
+
+// A plain-text variable as a number from 0 to 1, or its default (parsed once per value).
+const rates = new Map();
+
+function rateVar(env, name) {
+  const text = env[name];
+  const key = `${name}=${text}`;
+  let rate = rates.get(key);
+  if (rate === undefined) {
+    const parsed = Number(text);
+    rate = text !== undefined && text !== "" && parsed >= 0 && parsed <= 1 ? parsed : VAR_DEFAULTS[name];
+    rates.set(key, rate);
+  }
+  return rate;
+}
+
+// A plain-text variable as a whole number of seconds, 0 included, or its default.
+function secondsVar(env, name) {
+  const parsed = Number(env[name]);
+  return env[name] !== undefined && env[name] !== "" && Number.isInteger(parsed) && parsed >= 0 ? parsed : VAR_DEFAULTS[name];
 }

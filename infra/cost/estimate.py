@@ -1,7 +1,8 @@
 """The cost and capacity model: a stack's expected traffic, priced before it is deployed.
 
 traffic (settings) x what one request does (worker/operations.json)
-  -> daily KV, D1 and Worker quantities -> free-plan utilisation and the paid bill.
+  -> daily KV, D1, Worker, Workers Logs and Analytics Engine quantities
+  -> free-plan utilisation and the paid bill.
 
 Pure functions: the CLI, the preview warning and the tests call them without the engine.
 """
@@ -19,6 +20,7 @@ from cronsim import CronSim
 from infra import platform, worker_contract
 from infra.cost.operations import (
     HIT_TO_MISS,
+    LOG_SAMPLED,
     NEGATIVE_HIT_TO_MISS,
     OPERATION_KINDS,
     PER_DELETED_ROW,
@@ -70,7 +72,7 @@ def negative_hit_ratio(hit_ratio: float, subscription_ttl_s: int) -> float:
 
 
 def requests_per_day(
-    traffic: Traffic, cron: str, subscription_ttl_s: int = worker_contract.VAR_DEFAULTS["SUBSCRIPTION_TTL"]
+    traffic: Traffic, cron: str, subscription_ttl_s: int = int(worker_contract.VAR_DEFAULTS["SUBSCRIPTION_TTL"])
 ) -> dict[str, float]:
     """How many invocations a day end in each route outcome (and each case of it that costs differently)."""
     checks = traffic.active_users * traffic.subscription_checks_per_user_per_day
@@ -93,8 +95,11 @@ def requests_per_day(
         "subscription_put": traffic.subscription_updates_per_day,
         "tiers_get": traffic.active_users * traffic.tier_reads_per_user_per_day,
         # Entitlements share the subscription's cache entry: the same hit ratio and unsubscribed share.
-        "entitlements_get_hit": entitlements * (1 - traffic.unsubscribed_share) * hit,
-        "entitlements_get_miss": entitlements * (1 - traffic.unsubscribed_share) * (1 - hit),
+        # Each is priced with today's count read from D1, as if no isolate ever had it in memory
+        # (ENTITLEMENTS_COUNT_MAX_AGE): how often one does depends on how the app's calls spread
+        # over Cloudflare's isolates, which no setting tells; the dear side, as for lapsedShare.
+        "entitlements_get_hit_count_read": entitlements * (1 - traffic.unsubscribed_share) * hit,
+        "entitlements_get_miss_count_read": entitlements * (1 - traffic.unsubscribed_share) * (1 - hit),
         "entitlements_get_negative_hit": entitlements * traffic.unsubscribed_share * negative_hit,
         "entitlements_get_not_found": entitlements * traffic.unsubscribed_share * (1 - negative_hit),
         "usage_post_allowed": usage * (1 - traffic.usage_denied_share) * hit,
@@ -143,6 +148,21 @@ class MeterEstimate:
     free_daily_limit: float | None
     paid_included_monthly: float
     paid_usd_per_million: float
+    over_free_effect: str = "after which they fail"
+    billed: bool = True  # False: priced by Cloudflare in advance, not charged yet
+
+    @classmethod
+    def of(cls, meter: platform.Meter, daily: float) -> MeterEstimate:
+        return cls(
+            meter.key,
+            meter.label,
+            daily,
+            meter.free_daily_limit,
+            meter.paid_included_monthly,
+            meter.paid_usd_per_million,
+            meter.over_free_limit,
+            meter.billed,
+        )
 
     @property
     def monthly(self) -> float:
@@ -170,6 +190,7 @@ class MeterEstimate:
 
     @property
     def paid_usd(self) -> float:
+        """What the overage costs at the published price (charged only when `billed`)."""
         return self.paid_overage / 1_000_000 * self.paid_usd_per_million
 
 
@@ -211,7 +232,9 @@ class KvFallback:
 
     after_s: float
     cause: str  # the KV meter that ran out first
-    extra: dict[str, float]  # D1 kind -> additional daily amount (already in the D1 meters)
+    # D1 kind (and workers_log_events: a miss is always logged) -> additional daily amount,
+    # already in the meters
+    extra: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -240,8 +263,13 @@ class Estimate:
     @property
     def paid_monthly_usd(self) -> float:
         """The monthly bill on Workers Paid: the $5 minimum plus what exceeds its allowances."""
-        usage = sum(m.paid_usd for m in self.meters) + sum(s.paid_usd for s in self.storage)
+        usage = sum(m.paid_usd for m in self.meters if m.billed) + sum(s.paid_usd for s in self.storage)
         return platform.WORKERS_PAID_MINIMUM_USD + usage
+
+    @property
+    def unbilled_monthly_usd(self) -> float:
+        """What the quantities Cloudflare prices but does not charge yet would add (Analytics Engine)."""
+        return sum(m.paid_usd for m in self.meters if not m.billed)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -261,6 +289,7 @@ class Estimate:
                     "freeExhaustedAtUtc": utc_clock(m.exhausted_after_s),
                     "paidIncludedMonthly": m.paid_included_monthly,
                     "paidUsd": round(m.paid_usd, 2),
+                    "billed": m.billed,
                 }
                 for m in self.meters
             },
@@ -285,6 +314,8 @@ class Estimate:
             "databaseFull": _limit_hit_json(self.database_full),
             "paidMonthlyUsd": round(self.paid_monthly_usd, 2),
             "paidMinimumUsd": platform.WORKERS_PAID_MINIMUM_USD,
+            "unbilledMonthlyUsd": round(self.unbilled_monthly_usd, 2),
+            "workersLogsPricingChangesOn": platform.WORKERS_LOGS_PRICING_CHANGES_ON.isoformat(),
             "randomArrivalHitRatio": _num(self.random_arrival_hit_ratio),
             "negativeCacheHitRatio": _num(self.negative_hit_ratio),
         }
@@ -320,11 +351,41 @@ def daily_totals(requests: Mapping[str, float], table: OperationsTable) -> dict[
     return totals
 
 
+def log_events_per_request(settings: Settings, entry: Mapping[str, float]) -> float:
+    """Workers Logs events one invocation of an outcome makes: Cloudflare's invocation log (when
+    on) and the Worker's own line (every time, or at requestLog.routineSampleRate for a routine
+    answer), times the logs' head sampling rate. Nothing when logs are off or not kept.
+
+    The logs' own rate is used, the higher figure whether Cloudflare applies it instead of the
+    top-level `observability.headSamplingRate` or multiplies the two.
+    """
+    observability = settings.observability
+    logs = observability.logs
+    if not (observability.enabled and logs.enabled and logs.persist):
+        return 0.0
+    invocation = 1.0 if logs.invocation_logs else 0.0
+    own = settings.request_log.routine_sample_rate if entry.get(LOG_SAMPLED) else 1.0
+    return logs.head_sampling_rate * (invocation + own)
+
+
+def observability_totals(settings: Settings, requests: Mapping[str, float], table: OperationsTable) -> dict[str, float]:
+    """Workers Logs events, Analytics Engine data points (one per fetch, none for the cron run)
+    and Analytics Engine read queries (`guruai-cache metrics`, dashboards) a day."""
+    fetches = sum(count for outcome, count in requests.items() if outcome != "scheduled_cleanup")
+    return {
+        "workers_log_events": sum(
+            count * log_events_per_request(settings, table[outcome]) for outcome, count in requests.items()
+        ),
+        "ae_data_points": fetches if settings.metrics.enabled else 0.0,
+        "ae_read_queries": settings.traffic.metrics_queries_per_day,
+    }
+
+
 def _storage(settings: Settings, requests: Mapping[str, float], usage_store: UsageStore) -> dict[str, float]:
     traffic = settings.traffic
     seeds = sum(len(key.encode()) + len(value.encode()) for key, value in seed_entries(settings).items())
     # Little's law: entries alive = entries written a day x how long each lives.
-    fills = requests["subscription_get_miss"] + requests["entitlements_get_miss"]
+    fills = requests["subscription_get_miss"] + requests["entitlements_get_miss_count_read"]
     negative_fills = (
         requests["subscription_get_not_found"]
         + requests["subscription_get_not_found_lapsed"]
@@ -349,12 +410,17 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
 
 
 def kv_fallback(
-    totals: Mapping[str, float], requests: Mapping[str, float], ops: OperationsTable, lapsed_share: float
+    totals: Mapping[str, float],
+    requests: Mapping[str, float],
+    ops: OperationsTable,
+    lapsed_share: float,
+    log_events: Callable[[Mapping[str, float]], float] = lambda entry: 0.0,
 ) -> KvFallback | None:
     """On the Free plan, what the rest of the day costs D1 once KV's writes (or reads) run out.
 
     A failed KV put leaves nothing cached and a failed KV get is a bypass: either way every
-    later lookup reads D1 as a miss does, until the allowance resets at 00:00 UTC.
+    later lookup reads D1 as a miss does, until the allowance resets at 00:00 UTC, and is
+    logged as a miss is (`log_events`: the Workers Logs events of one invocation).
     """
     runs_out = [
         (limit / totals[meter.key], meter.label)
@@ -378,6 +444,10 @@ def kv_fallback(
         kind: (1 - served) * sum(requests[hit] * (miss_cost(hit, kind) - ops[hit][kind]) for hit in hits)
         for kind in D1_KINDS
     }
+    # The same lookups, now misses, get a log line every time (a miss entry is never sampled).
+    extra["workers_log_events"] = (1 - served) * sum(
+        requests[hit] * (log_events({LOG_SAMPLED: 0.0}) - log_events(ops[hit])) for hit in hits
+    )
     return KvFallback(after_s=served * SECONDS_PER_DAY, cause=cause, extra=extra)
 
 
@@ -385,6 +455,7 @@ def _estimate_now(settings: Settings, table: OperationsTable, usage_store: Usage
     ops = kv_counter_alternative(table) if usage_store == "kv-counter" else with_cache_miss_variants(table)
     requests = requests_per_day(settings.traffic, settings.cron, settings.ttls.subscription)
     totals = daily_totals(requests, ops)
+    totals.update(observability_totals(settings, requests, ops))
     if usage_store == "d1":
         # In steady state the cron deletes as many usage rows a day as are created.
         expiring = usage_rows_per_day(settings.traffic)
@@ -392,15 +463,16 @@ def _estimate_now(settings: Settings, table: OperationsTable, usage_store: Usage
             totals[kind] += expiring * ops[PER_DELETED_ROW][kind]
     fallback = None
     if settings.traffic.workers_plan == "free":
-        fallback = kv_fallback(totals, requests, ops, settings.traffic.lapsed_share)
+        fallback = kv_fallback(
+            totals,
+            requests,
+            ops,
+            settings.traffic.lapsed_share,
+            lambda entry: log_events_per_request(settings, entry),
+        )
         for kind, amount in (fallback.extra if fallback else {}).items():
             totals[kind] += amount
-    meters = tuple(
-        MeterEstimate(
-            m.key, m.label, totals[m.key], m.free_daily_limit, m.paid_included_monthly, m.paid_usd_per_million
-        )
-        for m in platform.METERS
-    )
+    meters = tuple(MeterEstimate.of(m, totals[m.key]) for m in platform.METERS)
     stored = _storage(settings, requests, usage_store)
     storage = tuple(
         StorageEstimate(

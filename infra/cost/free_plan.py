@@ -14,7 +14,7 @@ def free_plan_warnings(result: Estimate) -> list[str]:
             lines.append(
                 f"{meter.label}: {meter.daily:,.0f}/day expected, over the free plan's {meter.free_daily_limit:,.0f}/day "
                 f"({meter.utilisation:.1%}); used up by {utc_clock(meter.exhausted_after_s)} UTC each day, "
-                "after which they fail"
+                f"{meter.over_free_effect}"
             )
         else:
             lines.append(

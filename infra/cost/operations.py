@@ -1,7 +1,9 @@
 """What one request does to KV and D1, per route outcome: worker/operations.json, read and checked.
 
 The Worker measures these itself (counting wrappers around env.KV and env.DB) and the e2e
-tests (tests/e2e/test_operations.py) hold the file equal to what it really does.
+tests (tests/e2e/test_operations.py) hold the file equal to what it really does. Each entry
+also says whether the Worker logs that outcome every time or samples its line (`log`), read
+here as LOG_SAMPLED: 1 for a sampled line, 0 for a line every time.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ OUTCOMES = (
     "subscription_put",
     "tiers_get",
     "entitlements_get_hit",
+    "entitlements_get_hit_count_read",
     "entitlements_get_miss",
+    "entitlements_get_miss_count_read",
     "entitlements_get_not_found",
     "entitlements_get_negative_hit",
     "usage_post_allowed",
@@ -33,6 +37,10 @@ OUTCOMES = (
 )
 # The cleanup's cost grows with what it deletes: scheduled_cleanup.per_deleted_row.
 PER_DELETED_ROW = "scheduled_cleanup.per_deleted_row"
+# Beside the counts: 1.0 when the outcome's log line is sampled (`"log": "sampled"`), 0.0 when
+# it is written every time (`"log": "always"`, and any entry that does not say).
+LOG_SAMPLED = "log_sampled"
+LOG_POLICIES = {"always": 0.0, "sampled": 1.0}
 
 OperationsTable = Mapping[str, Mapping[str, float]]
 
@@ -74,6 +82,10 @@ def load_operations(path: Path | None = None) -> dict[str, dict[str, float]]:
                 where = outcome if outcome == PER_DELETED_ROW else f"routes.{outcome}"
                 raise OperationsTableError(f"{path}: {where}.{kind} must be a number >= 0, got {value!r}")
             counts[kind] = float(value)
+        policy = entry.get("log", "always") if isinstance(entry, dict) else "always"
+        if policy not in LOG_POLICIES:
+            raise OperationsTableError(f'{path}: routes.{outcome}.log must be "always" or "sampled", got {policy!r}')
+        counts[LOG_SAMPLED] = LOG_POLICIES[policy]
         table[outcome] = counts
     return table
 
@@ -86,7 +98,9 @@ def kv_counter_alternative(table: OperationsTable) -> dict[str, dict[str, float]
     call, nothing in D1. Every other route is unchanged.
     """
     zero = dict.fromkeys(OPERATION_KINDS, 0.0)
-    allowed, denied = {**zero, "kv_reads": 1.0, "kv_writes": 1.0}, {**zero, "kv_reads": 1.0}
+    # Logged as this Worker logs them: a counted use is routine (sampled), a refusal always.
+    allowed = {**zero, "kv_reads": 1.0, "kv_writes": 1.0, LOG_SAMPLED: 1.0}
+    denied = {**zero, "kv_reads": 1.0, LOG_SAMPLED: 0.0}
     return {
         **with_cache_miss_variants(table),
         # The guide's limiter looks up no subscription: a hit or a miss costs the same,
@@ -122,6 +136,7 @@ USAGE_LOOKUPS = (
 # Each lookup answered from KV, and what it costs when KV does not answer (a miss).
 HIT_TO_MISS = {
     "subscription_get_hit": "subscription_get_miss",
+    "entitlements_get_hit_count_read": "entitlements_get_miss_count_read",
     "usage_post_allowed": "usage_post_allowed_cache_miss",
     "usage_post_denied": "usage_post_denied_cache_miss",
 }
@@ -141,6 +156,9 @@ def with_cache_miss_variants(table: OperationsTable) -> dict[str, dict[str, floa
     for outcome, hit, miss, suffix in USAGE_LOOKUPS:
         extended.setdefault(
             f"{outcome}{suffix}",
-            {kind: table[outcome][kind] + table[miss][kind] - table[hit][kind] for kind in OPERATION_KINDS},
+            {
+                **{kind: table[outcome][kind] + table[miss][kind] - table[hit][kind] for kind in OPERATION_KINDS},
+                LOG_SAMPLED: 0.0,  # a miss is logged every time
+            },
         )
     return extended

@@ -19,6 +19,7 @@ from infra.worker_contract import (
     DB_BINDING,
     ENVIRONMENT_VAR,
     KV_BINDING,
+    METRICS_BINDING,
     RATE_LIMITER_BINDING,
     canonical_json,
 )
@@ -43,6 +44,7 @@ class WorkerPlan:
     vars: dict[str, str]  # plain-text variables, all strings as Workers vars are
     rate_limit: RateLimit
     catalog: dict[str, Any]  # the `CATALOG` json binding (infra/plan/catalog.py)
+    metrics_dataset: str | None  # the Analytics Engine dataset; None: metrics off
 
 
 def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
@@ -58,11 +60,14 @@ def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
             "TIER_CONFIG_TTL": str(ttls.tier_config),
             "RATE_LIMIT_TTL": str(ttls.rate_limit),
             "USAGE_RETENTION_DAYS": str(settings.usage_retention_days),
+            "ROUTINE_LOG_SAMPLE_RATE": str(settings.request_log.routine_sample_rate),
+            "ENTITLEMENTS_COUNT_MAX_AGE": str(settings.entitlements_count_max_age),
         },
         rate_limit=RateLimit(
             namespace_id=settings.limiter_namespace_id(stack), limit=limiter.limit, period=limiter.period
         ),
         catalog=catalog_document(settings),
+        metrics_dataset=settings.names(stack).metrics_dataset if settings.metrics.enabled else None,
     )
 
 
@@ -71,10 +76,12 @@ def script_bindings(
 ) -> list[dict[str, Any]]:
     """The script's bindings, with the provider's field names; ids and clients may be Pulumi Outputs.
 
-    The order is fixed (KV, DB, rate limiter, vars, catalog, clients): the provider compares
-    the list in order, and any reordering shows up as a diff in every `pulumi preview`.
+    The order is fixed (KV, DB, rate limiter, vars, catalog, clients, the Analytics Engine
+    dataset): the provider compares the list in order, and an order that varied would show up
+    as a diff in every `pulumi preview`.
     """
     limit = plan.rate_limit
+    metrics = [{"type": "analytics_engine", "name": METRICS_BINDING, "dataset": plan.metrics_dataset}]
     return [
         {"type": "kv_namespace", "name": KV_BINDING, "namespace_id": kv_namespace_id},
         {"type": "d1", "name": DB_BINDING, "id": database_id},
@@ -89,4 +96,5 @@ def script_bindings(
         # it as text, should a provider release deliver it to the script as a string.
         {"type": "json", "name": CATALOG_BINDING, "json": canonical_json(plan.catalog)},
         {"type": "secret_text", "name": CLIENTS_SECRET, "text": clients_value},
+        *(metrics if plan.metrics_dataset else []),
     ]

@@ -21,9 +21,18 @@ from infra import paths
 from infra.names import LOCAL, ResourceNames
 from infra.plan.worker import WorkerPlan, worker_plan
 from infra.settings import Settings
-from infra.worker_contract import CATALOG_BINDING, CLIENTS_SECRET, DB_BINDING, KV_BINDING, RATE_LIMITER_BINDING
+from infra.worker_contract import (
+    CATALOG_BINDING,
+    CLIENTS_SECRET,
+    DB_BINDING,
+    KV_BINDING,
+    METRICS_BINDING,
+    RATE_LIMITER_BINDING,
+)
 
 MIGRATIONS_DIR = paths.relative(paths.MIGRATIONS_DIR)
+# Template tables the settings may leave out (metrics.enabled: false).
+OPTIONAL_TEMPLATE_KEYS = {"analytics_engine_datasets"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,7 @@ def env_section(worker: WorkerPlan, names: ResourceNames, ids: StackIds) -> dict
         d1["preview_database_id"] = ids.preview_database_id
     d1["migrations_dir"] = MIGRATIONS_DIR
     limit = worker.rate_limit
-    return {
+    section: dict[str, Any] = {
         "name": worker.script_name,
         "compatibility_date": worker.compatibility_date,
         "kv_namespaces": [kv],
@@ -76,6 +85,10 @@ def env_section(worker: WorkerPlan, names: ResourceNames, ids: StackIds) -> dict
         # Declares the secret's name only; its value lives in Cloudflare or .dev.vars.
         "secrets": {"required": [CLIENTS_SECRET]},
     }
+    if worker.metrics_dataset:
+        # Locally wrangler binds a stand-in that records nothing (docs/observability.md).
+        section["analytics_engine_datasets"] = [{"binding": METRICS_BINDING, "dataset": worker.metrics_dataset}]
+    return section
 
 
 def local_section(settings: Settings) -> dict[str, Any]:
@@ -93,7 +106,10 @@ def render(
 ) -> str:
     """The whole wrangler.toml: the template's layout and comments, local values, then `[env.<stack>]`."""
     document = tomlkit.parse(paths.WRANGLER_TEMPLATE.read_text() if template is None else template)
-    _merge(document, local_section(local_settings))
+    local = local_section(local_settings)
+    _merge(document, local)
+    for optional in OPTIONAL_TEMPLATE_KEYS - local.keys():
+        document.pop(optional, None)  # a binding the settings turn off keeps no placeholder
     if stack_sections:
         envs = tomlkit.table(is_super_table=True)
         for stack in sorted(stack_sections):

@@ -22,12 +22,15 @@ from infra.settings.base import Issue, SettingModel, problem, raise_if
 from infra.settings.catalog import DEFAULT_TIERS, FLAG_NAME, FeatureFlag, Tier
 from infra.settings.clients import Client, clients_issues
 from infra.settings.local_data import DEFAULT_DEV_SUBSCRIPTIONS, DevSubscription
-from infra.settings.observability import Observability
+from infra.settings.observability import Metrics, Observability, RequestLog
 from infra.settings.routing import CustomDomain, Route
 from infra.settings.traffic import Traffic
 from infra.settings.worker import BurstRateLimit, Ttls, derived_namespace_id
 
 ACCOUNT_ID_ENV = "CLOUDFLARE_ACCOUNT_ID"
+# The longest GET /entitlements may serve a count from memory: past a few minutes the count
+# would mislead more than it saves.
+ENTITLEMENTS_COUNT_MAX_AGE_S = 300
 # Stacks that are production unless their file says `production: false` (the policy pack's
 # default `productionStacks` names the same).
 PRODUCTION_STACKS = ("prod",)
@@ -53,7 +56,7 @@ class Settings(SettingModel):
     cron: str = "0 3 * * *"
     compatibility_date: str = "2026-04-01"
     burst_rate_limit: BurstRateLimit = BurstRateLimit()
-    usage_retention_days: int = Field(default=worker_contract.VAR_DEFAULTS["USAGE_RETENTION_DAYS"], ge=1, le=3650)
+    usage_retention_days: int = Field(default=int(worker_contract.VAR_DEFAULTS["USAGE_RETENTION_DAYS"]), ge=1, le=3650)
     # Protect and retain KV namespaces and D1 databases: no replace, no delete drops data.
     protect_stateful_resources: bool = True
     # A production stack retains its namespaces and databases whatever the setting above
@@ -61,6 +64,14 @@ class Settings(SettingModel):
     # PRODUCTION_STACKS (Pulumi.prod.yaml says so explicitly).
     production: bool | None = Field(default=None, validate_default=True)
     observability: Observability = Observability()
+    # Beside Cloudflare's block: which of its own log lines the Worker writes, and its metrics.
+    request_log: RequestLog = RequestLog()
+    metrics: Metrics = Metrics()
+    # Seconds GET /entitlements may serve today's count from the isolate's memory (0: read D1
+    # every time); its answer says how old the count is (`usageAsOf`).
+    entitlements_count_max_age: int = Field(
+        default=int(worker_contract.VAR_DEFAULTS["ENTITLEMENTS_COUNT_MAX_AGE"]), ge=0, le=ENTITLEMENTS_COUNT_MAX_AGE_S
+    )
     # Where the Worker answers: <script>.<account subdomain>.workers.dev, and optionally the
     # app's own domain (one of customDomain or route).
     workers_dev: bool = True

@@ -27,6 +27,9 @@ class Traffic(SettingModel):
     tier_reads_per_user_per_day: float = _count(0)
     entitlements_checks_per_user_per_day: float = _count(0)
     health_checks_per_day: float = _count(0)
+    # Analytics Engine SQL queries a day: `guruai-cache metrics` runs, dashboards (a Grafana
+    # panel refreshing every minute is 1,440), alerts. Each is one billed read query.
+    metrics_queries_per_day: float = _count(0)
     # Share of subscription checks answered from KV. Users check in bursts within the
     # subscription TTL, so most checks hit; writes to KV come from the misses.
     cache_hit_ratio: float = 0.9

@@ -14,9 +14,9 @@ from infra.worker_contract import VAR_DEFAULTS
 class Ttls(SettingModel):
     """Cache lifetimes in seconds (the guide's values are the defaults)."""
 
-    subscription: int = VAR_DEFAULTS["SUBSCRIPTION_TTL"]
-    tier_config: int = VAR_DEFAULTS["TIER_CONFIG_TTL"]
-    rate_limit: int = VAR_DEFAULTS["RATE_LIMIT_TTL"]
+    subscription: int = int(VAR_DEFAULTS["SUBSCRIPTION_TTL"])
+    tier_config: int = int(VAR_DEFAULTS["TIER_CONFIG_TTL"])
+    rate_limit: int = int(VAR_DEFAULTS["RATE_LIMIT_TTL"])
     # Deprecated: no route caches usage data (usage is counted in D1). Still accepted, and
     # checked like the others, so existing stack files keep working; see DEPRECATED.
     usage: int | None = None

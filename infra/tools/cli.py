@@ -19,7 +19,7 @@ from infra.tools.errors import UserError
 
 app = typer.Typer(
     help="The guruai-cache stacks' command line: wrangler.toml, settings checks, the local Worker, "
-    "the cost estimate, adopting existing resources and post-deploy checks.",
+    "the cost estimate, adopting existing resources, post-deploy checks and the Worker's metrics.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -273,6 +273,65 @@ def verify_command(
     typer.echo("\n" + verify.table(checks))
     if not all(check.ok for check in checks):
         raise typer.Exit(code=1)
+
+
+@app.command("metrics")
+def metrics_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Deployed stack whose Worker to report on.")],
+    since: Annotated[
+        str, typer.Option(help="How far back from now: a duration such as 30m, 24h or 7d (at most 90d).")
+    ] = "24h",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Requests, cache hit ratio, misses, denials and errors per route of a deployed stack's Worker,
+    from its Analytics Engine data points (one per request).
+
+    Needs CLOUDFLARE_API_TOKEN in the environment (Account Analytics: Read; never an option: it
+    would land in shell history) and the stack's account id (its `accountId` setting or
+    CLOUDFLARE_ACCOUNT_ID). Each run is one Analytics Engine read query.
+    """
+    import os
+
+    from rich.console import Console
+
+    from infra.settings import stack_file_settings
+    from infra.tools import metrics
+
+    token = os.environ.get("CLOUDFLARE_API_TOKEN")
+    try:
+        span = metrics.parse_since(since)
+        settings = stack_file_settings(stack)
+        if not token:
+            raise UserError(
+                f"CLOUDFLARE_API_TOKEN is not set: export a token allowed {metrics.TOKEN_PERMISSION} on the account"
+            )
+        if settings.account_id is None:
+            raise UserError(
+                f"stack {stack!r} has no account id: `pulumi config set accountId <32-hex id> --stack {stack}`, "
+                "or export CLOUDFLARE_ACCOUNT_ID"
+            )
+        if not settings.metrics.enabled:
+            raise UserError(f"stack {stack!r} sets metrics.enabled: false, so its Worker writes no data points")
+        report = metrics.run(
+            stack,
+            settings.account_id,
+            settings.names(stack).metrics_dataset,
+            token,
+            span,
+            base_url=os.environ.get(metrics.BASE_URL_ENV) or metrics.DEFAULT_BASE_URL,
+        )
+    except _user_errors() as error:
+        raise fail(str(error)) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    if not report.routes:
+        typer.echo(
+            f"stack {stack}: no data points from {report.window.label} in dataset {report.dataset} "
+            "(the Worker writes one per request once deployed with metrics.enabled)"
+        )
+        return
+    Console().print(metrics.table(report))
 
 
 if __name__ == "__main__":

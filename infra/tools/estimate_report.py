@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -10,6 +12,7 @@ from infra import platform
 from infra.cost.estimate import Estimate
 from infra.cost.free_plan import free_plan_warnings
 
+WORKERS_LOGS_PRICING_PAGE = "https://developers.cloudflare.com/workers/platform/pricing/#workers-logs"
 STORE_NAMES = {"d1": "usage counted in D1", "kv-counter": "the guide's KV-counter rate limiter"}
 
 
@@ -137,10 +140,31 @@ def summary_lines(result: Estimate) -> list[str]:
         f"(the {_usd(platform.WORKERS_PAID_MINIMUM_USD)} minimum + {_usd(usage)} beyond its allowances)"
     )
     lines.append(
+        "Analytics Engine (AE): priced by Cloudflare but not billed yet; at the published prices it "
+        f"would add {_usd(result.unbilled_monthly_usd)} a month on Workers Paid"
+    )
+    lines.append(workers_logs_pricing_note())
+    lines.append(
         f"[dim]Prices and limits read {platform.PRICES_READ_ON.isoformat()} from Cloudflare's pricing pages; "
         f"{platform.DAYS_PER_MONTH}-day month; traffic spread evenly over the UTC day.[/]"
     )
     return lines
+
+
+def workers_logs_pricing_note(today: dt.date | None = None) -> str:
+    """Cloudflare announced new Workers Logs prices from WORKERS_LOGS_PRICING_CHANGES_ON: say
+    which prices the figures are, and loudly once that day has come."""
+    changes = platform.WORKERS_LOGS_PRICING_CHANGES_ON
+    read = platform.PRICES_READ_ON.isoformat()
+    if (today or dt.date.today()) >= changes > platform.PRICES_READ_ON:
+        return (
+            f"[bold red]Workers Logs figures are out of date: Cloudflare's pricing changed on {changes.isoformat()} "
+            f"and these were read on {read}; re-read {WORKERS_LOGS_PRICING_PAGE} and update infra/platform.py[/]"
+        )
+    return (
+        f"Workers Logs priced as published on {read}, which applies until {changes - dt.timedelta(days=1)}; "
+        f"from {changes.isoformat()} Cloudflare Observability pricing applies ({WORKERS_LOGS_PRICING_PAGE})"
+    )
 
 
 def print_estimate(result: Estimate, stack: str, console: Console | None = None) -> None:

@@ -16,7 +16,8 @@ def worker(tmp_path_factory) -> RunningWorker:
     settings = e2e_settings()
     project = make_project(root / "project", root / "state", settings)
     tokens = local.prepare(settings, project)
-    running = start_worker(project, settings, tokens, root / "wrangler-dev.log")
+    # The real Worker behind tests/e2e/recording_worker.js, which records its data points.
+    running = start_worker(project, settings, tokens, root / "wrangler-dev.log", main="recording_worker.js")
     yield running
     running.close()
     wrangler_dev.stop(running.process)

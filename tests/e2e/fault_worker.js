@@ -1,7 +1,9 @@
 // Test only: the real Worker (worker/worker.js, unchanged) with one binding made to fail,
 // chosen per request by the X-Test-Fault header: the e2e tests check graceful degradation
-// on workerd without any fault switch in the shipped Worker.
+// on workerd without any fault switch in the shipped Worker. Its data points are recorded as
+// recording_worker.js does.
 import worker from "../../worker/worker.js";
+import { recording } from "./recording_worker.js";
 
 const fail = (what) => async () => {
   throw new Error(`injected ${what} failure`);
@@ -27,9 +29,19 @@ const FAULTS = {
   "catalog-invalid": (env, request) => ({ ...env, CATALOG: request.headers.get("X-Test-Catalog") }),
   "clients-missing": (env) => ({ ...env, CLIENTS: undefined }),
   "clients-invalid": (env) => ({ ...env, CLIENTS: '{"app": {"sha256": "not hex", "scopes": ["read"]}}' }),
+  // Analytics Engine: no binding (metrics off), or one whose writeDataPoint throws
+  "metrics-missing": (env) => ({ ...env, METRICS: undefined }),
+  "metrics-failing": (env) => ({
+    ...env,
+    METRICS: {
+      writeDataPoint() {
+        throw new Error("injected Analytics Engine failure"); // synchronous, as the binding's own errors are
+      },
+    },
+  }),
 };
 
-export default {
+export default recording({
   fetch(request, env, ctx) {
     const fault = request.headers.get("X-Test-Fault");
     return worker.fetch(request, fault ? FAULTS[fault](env, request) : env, ctx);
@@ -37,4 +49,4 @@ export default {
   scheduled(event, env, ctx) {
     return worker.scheduled(event, FAULTS.d1(env), ctx);
   },
-};
+});

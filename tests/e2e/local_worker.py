@@ -3,7 +3,9 @@
 The local environment is prepared by the same code as `guruai-cache local`
 (infra.tools.local), in a temporary folder with its own config rendered from the
 test's settings: the developer's wrangler.toml, .dev.vars and .wrangler/ state are
-never touched. The load benchmarks (bench/) use it too.
+never touched. The tests run worker/worker.js behind tests/e2e/recording_worker.js, which
+records its Analytics Engine data points (wrangler's local binding keeps none). The load
+benchmarks (bench/) use this module too, on the Worker alone.
 """
 
 from __future__ import annotations
@@ -49,6 +51,16 @@ CLIENT_SCOPES = {"tester": ["read", "usage", "write"], "app-a": ["read", "usage"
 
 # Flags beside the dev stack's: one for a single tier, one switched off (entitlements).
 EXTRA_FLAGS = {"starter-tour": {"enabled": True, "tiers": ["starter"]}, "retired-search": False}
+# Every routine log line written, so a test can find any request's line (tests set the rate
+# per request with `worker_env` to see the sampling itself).
+ROUTINE_LOG_SAMPLE_RATE = 1
+# Short, so a test sees a count in memory expire.
+ENTITLEMENTS_COUNT_MAX_AGE = 2
+
+
+def worker_env(**variables: object) -> dict[str, str]:
+    """Headers that override the Worker's variables for one request (tests/e2e/recording_worker.js)."""
+    return {"X-Test-Env": json.dumps({name: str(value) for name, value in variables.items()})}
 
 
 def sha256(token: str) -> str:
@@ -64,6 +76,8 @@ def e2e_settings() -> Settings:
     base["clients"] = {
         name: {"scopes": CLIENT_SCOPES[name], "tokenSha256": sha256(token)} for name, token in CLIENT_TOKENS.items()
     }
+    base["requestLog"] = {"routineSampleRate": ROUTINE_LOG_SAMPLE_RATE}
+    base["entitlementsCountMaxAge"] = ENTITLEMENTS_COUNT_MAX_AGE
     return Settings.model_validate(base, context={"require_account": False, "stack": "dev"})
 
 
@@ -94,6 +108,8 @@ class RunningWorker:
     log_path: Path
     process: subprocess.Popen[str]
     client: httpx.Client = field(init=False)
+    # Sent with every request (see `sending`), under each request's own.
+    extra_headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.client = httpx.Client(base_url=self.url, timeout=30)
@@ -103,8 +119,18 @@ class RunningWorker:
         """The configured client `tester`'s token: every scope."""
         return CLIENT_TOKENS["tester"]
 
+    @contextlib.contextmanager
+    def sending(self, headers: dict[str, str]) -> Any:
+        """Add `headers` to every request made within (e.g. `worker_env(...)`)."""
+        before = dict(self.extra_headers)
+        self.extra_headers.update(headers)
+        try:
+            yield self
+        finally:
+            self.extra_headers = before
+
     def request(self, method: str, path: str, *, token: str | None = "default", **kwargs: Any) -> httpx.Response:
-        headers = dict(kwargs.pop("headers", {}))
+        headers = {**self.extra_headers, **kwargs.pop("headers", {})}
         if token == "default":
             token = self.token
         if token is not None:
@@ -134,7 +160,25 @@ class RunningWorker:
     def log_for(self, response: httpx.Response) -> dict[str, Any]:
         """The log line of one request, found by its X-Request-Id (polled: wrangler flushes asynchronously)."""
         request_id = response.headers["X-Request-Id"]
-        return self.wait_for_log(lambda line: line.get("request_id") == request_id, f"request {request_id}")
+        return self.wait_for_log(
+            lambda line: line.get("event") == "request" and line.get("request_id") == request_id,
+            f"request {request_id}",
+        )
+
+    def data_points_for(self, response: httpx.Response) -> dict[str, Any]:
+        """What recording_worker.js printed for one request: the data points it wrote (printed
+        after the response, so after the request's own log line, if any)."""
+        request_id = response.headers["X-Request-Id"]
+        return self.wait_for_log(
+            lambda line: line.get("event") == "data_points" and line.get("request_id") == request_id,
+            f"the data points of request {request_id}",
+        )
+
+    def has_log_for(self, response: httpx.Response) -> bool:
+        """Whether the request wrote its log line: asked once its data points are in (printed after)."""
+        self.data_points_for(response)
+        request_id = response.headers["X-Request-Id"]
+        return any(line.get("event") == "request" and line.get("request_id") == request_id for line in self.log_lines())
 
     def wait_for_log(self, matches: Any, what: str, after: int = 0) -> dict[str, Any]:
         """The last log line (from the `after`-th on) that `matches`, polled until it appears."""
@@ -162,11 +206,18 @@ class RunningWorker:
 
 
 def start_worker(
-    project: local.LocalProject, settings: Settings, local_tokens: dict[str, str], log_path: Path
+    project: local.LocalProject,
+    settings: Settings,
+    local_tokens: dict[str, str],
+    log_path: Path,
+    main: str | None = None,
 ) -> RunningWorker:
+    """`wrangler dev` on the project's config, or with `main` (a wrapper in tests/e2e, e.g.
+    recording_worker.js) in its place; the project stays the one prepared and seeded."""
+    served = wrapped_config(project, log_path.parent / f"served-{Path(main).stem}", main) if main else project
     port = free_port()
     log = log_path.open("w")
-    process = wrangler_dev.start(project.config, project.persist_to, port, output=log, test_scheduled=True)
+    process = wrangler_dev.start(served.config, served.persist_to, port, output=log, test_scheduled=True)
     log.close()  # the child holds its own descriptor
     worker = RunningWorker(f"http://127.0.0.1:{port}", local_tokens, project, settings, log_path, process)
     try:
@@ -177,13 +228,18 @@ def start_worker(
     return worker
 
 
-def fault_config(project: local.LocalProject, directory: Path) -> local.LocalProject:
-    """The same config and local stores, with tests/e2e/fault_worker.js (wrapping the real Worker) as main."""
+def wrapped_config(project: local.LocalProject, directory: Path, main: str) -> local.LocalProject:
+    """The same config and local stores, with a test wrapper of tests/e2e (around the real Worker) as main."""
     directory.mkdir(parents=True, exist_ok=True)
     document = tomlkit.parse(project.config.read_text())
-    document["main"] = str(ROOT / "tests" / "e2e" / "fault_worker.js")
-    faulty = local.LocalProject(config=directory / "wrangler.toml", persist_to=project.persist_to)
-    faulty.config.write_text(tomlkit.dumps(document))
-    faulty.dev_vars.write_text(project.dev_vars.read_text())
-    faulty.dev_vars.chmod(0o600)
-    return faulty
+    document["main"] = str(ROOT / "tests" / "e2e" / main)
+    wrapped = local.LocalProject(config=directory / "wrangler.toml", persist_to=project.persist_to)
+    wrapped.config.write_text(tomlkit.dumps(document))
+    wrapped.dev_vars.write_text(project.dev_vars.read_text())
+    wrapped.dev_vars.chmod(0o600)
+    return wrapped
+
+
+def fault_config(project: local.LocalProject, directory: Path) -> local.LocalProject:
+    """tests/e2e/fault_worker.js as main: the real Worker with a binding failing on request."""
+    return wrapped_config(project, directory, "fault_worker.js")

@@ -10,6 +10,7 @@ Bindings fail through tests/e2e/fault_worker.js (the X-Test-Fault header, per re
 from __future__ import annotations
 
 import pytest
+from local_worker import worker_env
 from test_worker_api import assert_error, subscribe
 
 from infra import worker_contract
@@ -43,6 +44,17 @@ def test_kv_outage_serves_from_d1_then_recovers(faulty_worker, user_id):
     assert used.status_code == 200 and used.json()["used"] == 2
 
 
+def test_d1_outage_leaves_entitlements_answered_while_the_count_in_memory_is_fresh(faulty_worker, user_id):
+    w = faulty_worker
+    subscribe(w, user_id, tier="pro")
+    w.get(f"/subscriptions/{user_id}")  # cached
+    assert w.post(f"/usage/{user_id}").json()["used"] == 1  # counted here: in memory
+    during = w.get(f"/entitlements/{user_id}", headers=D1_DOWN)
+    assert during.status_code == 200 and during.json()["used"] == 1 and during.headers["X-Cache"] == "HIT"
+    stale = {**D1_DOWN, **worker_env(ENTITLEMENTS_COUNT_MAX_AGE=0)}  # as once the max age has passed
+    assert_error(w.get(f"/entitlements/{user_id}", headers=stale), 503, "database_unavailable")
+
+
 def test_d1_outage_keeps_cached_reads_then_recovers(faulty_worker, user_id):
     w = faulty_worker
     cached, uncached = user_id, f"{user_id}-b"
@@ -55,7 +67,8 @@ def test_d1_outage_keeps_cached_reads_then_recovers(faulty_worker, user_id):
     assert_error(w.get(f"/subscriptions/{uncached}", headers=D1_DOWN), 503, "database_unavailable")
     assert_error(w.put(f"/subscriptions/{cached}", {"tier": "premium"}, headers=D1_DOWN), 503, "database_unavailable")
     assert_error(w.post(f"/usage/{cached}", headers=D1_DOWN), 503, "database_unavailable")
-    assert_error(w.get(f"/entitlements/{cached}", headers=D1_DOWN), 503, "database_unavailable")  # the live count
+    # No count in this Worker's memory (no use counted here yet): it must ask D1.
+    assert_error(w.get(f"/entitlements/{cached}", headers=D1_DOWN), 503, "database_unavailable")
     assert w.get("/tiers", headers=D1_DOWN).status_code == 200  # the binding only
 
     # Nothing from the outage stays: no negative entry for the uncached user, the failed PUT

@@ -1,8 +1,11 @@
 """worker/operations.json against what the Worker really does on workerd.
 
-Each outcome in the table is driven by a real request; the Worker's log line reports the KV
-and D1 operations it performed (counting wrappers, D1's own rows_read/rows_written), and they
-must equal the table. The cost estimator (infra/cost/) reads the same table.
+Each outcome in the table is driven by a real request, with the routine log lines turned off
+(ROUTINE_LOG_SAMPLE_RATE 0, set per request by `worker_env`). Its Analytics Engine data point (recorded by
+tests/e2e/recording_worker.js) reports the KV and D1 operations it performed (counting
+wrappers, D1's own rows_read/rows_written), its route, cache result, status and client, and
+must equal the table; its log line must be there exactly when the table says `log: always`,
+and report the same operations. The cost estimator (infra/cost/) reads the same table.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import time
 from collections.abc import Callable
 
 import pytest
-from local_worker import BURST_LIMIT, SMALL_TIER, RunningWorker
+from local_worker import BURST_LIMIT, SMALL_TIER, RunningWorker, worker_env
 
-from infra import paths
+from infra import paths, platform
+from infra.worker_contract import METRICS_DATA_POINT
 
 pytestmark = pytest.mark.e2e
 
@@ -43,6 +47,12 @@ def lapse(worker: RunningWorker, user_id: str, status: str = "canceled") -> None
     assert worker.put(f"/subscriptions/{user_id}", {"tier": "pro", "status": status}).status_code == 200
 
 
+def counted_elsewhere(worker: RunningWorker, user_id: str) -> None:
+    """A use counted today by another isolate (written straight into D1): this one has no count in memory."""
+    window = int(time.time()) // worker.settings.ttls.rate_limit * worker.settings.ttls.rate_limit
+    worker.d1(f"INSERT INTO usage (window_start, user_id, count) VALUES ({window}, '{user_id}', 1)")
+
+
 def exhaust(worker: RunningWorker, user_id: str) -> None:
     for _ in range(SMALL_TIER["dailyRequestLimit"]):
         assert worker.post(f"/usage/{user_id}").status_code == 200
@@ -64,11 +74,22 @@ DRIVERS: dict[str, Callable[[RunningWorker, str], object]] = {
     "subscription_put": lambda w, u: (subscribe(w, u), w.put(f"/subscriptions/{u}", {"tier": "premium"}))[-1],
     "subscription_put_new": lambda w, u: w.put(f"/subscriptions/{u}", {"tier": "pro"}),
     "subscription_put_unknown_tier": lambda w, u: w.put(f"/subscriptions/{u}", {"tier": "gold"}),
+    # The isolate counted the use itself: the count comes from its memory.
     "entitlements_get_hit": lambda w, u: (cached(w, u), w.post(f"/usage/{u}"), w.get(f"/entitlements/{u}"))[-1],
+    "entitlements_get_hit_count_read": lambda w, u: (
+        cached(w, u),
+        counted_elsewhere(w, u),
+        w.get(f"/entitlements/{u}"),
+    )[-1],
     "entitlements_get_miss": lambda w, u: (
         subscribe(w, u),
         w.post(f"/usage/{u}"),
         subscribe(w, u),
+        w.get(f"/entitlements/{u}"),
+    )[-1],
+    "entitlements_get_miss_count_read": lambda w, u: (
+        subscribe(w, u),
+        counted_elsewhere(w, u),
         w.get(f"/entitlements/{u}"),
     )[-1],
     "entitlements_get_not_found": lambda w, u: w.get(f"/entitlements/{u}"),
@@ -100,17 +121,48 @@ def test_the_table_lists_every_required_outcome_with_every_count():
     for outcome, entry in TABLE.items():
         assert all(isinstance(entry[count], int) and entry[count] >= 0 for count in COUNTS), outcome
         assert entry["description"].strip(), outcome
+        assert entry["log"] in ("always", "sampled"), outcome
     assert set(TABLE) == set(DRIVERS) | {"scheduled_cleanup"}  # every outcome in the table is measured below
 
 
+def client_of(outcome: str) -> str:
+    """Who the driver's last request came as: no token, the read-only local client, or `tester`."""
+    return {"health": "", "unauthorized": "", "forbidden": "local-read"}.get(outcome, "tester")
+
+
 @pytest.mark.parametrize("outcome", sorted(DRIVERS))
-def test_observed_operations_equal_the_table(worker, user_id, outcome):
-    response = DRIVERS[outcome](worker, user_id)
-    if outcome == "usage_post_burst_limited" and response.status_code != 429:
-        response = worker.post(f"/usage/{user_id}")  # the burst window turned over mid-way: one more fills it
-    line = worker.log_for(response)
-    assert line["outcome"] == TABLE[outcome].get("outcome", outcome), line
-    assert line["ops"] == {count: TABLE[outcome][count] for count in COUNTS}, line
+def test_observed_operations_data_point_and_log_line_equal_the_table(worker, user_id, outcome):
+    entry = TABLE[outcome]
+    with worker.sending(worker_env(ROUTINE_LOG_SAMPLE_RATE=0)):  # no routine line: a line means "log: always"
+        response = DRIVERS[outcome](worker, user_id)
+        if outcome == "usage_post_burst_limited" and response.status_code != 429:
+            response = worker.post(f"/usage/{user_id}")  # the burst window turned over mid-way: one more fills it
+    counts = {count: entry[count] for count in COUNTS}
+
+    recorded = worker.data_points_for(response)
+    assert recorded["bound"], "wrangler.toml binds no METRICS dataset locally"
+    [point] = recorded["points"]  # one writeDataPoint per request
+    fields = {
+        **entry["data_point"],
+        "outcome": entry.get("outcome", outcome),
+        "client": client_of(outcome),
+        "status": str(response.status_code),
+        **counts,
+    }
+    assert fields["status"] == entry["data_point"]["status"]
+    assert point["indexes"] == [fields[METRICS_DATA_POINT["index"]]]
+    assert point["blobs"] == [fields[name] for name in METRICS_DATA_POINT["blobs"]], point
+    *operations, duration = point["doubles"]
+    assert operations == [fields[name] for name in METRICS_DATA_POINT["doubles"][:-1]], point
+    assert duration >= 0
+    assert len(point["indexes"][0].encode()) <= platform.AE_MAX_INDEX_BYTES
+    assert sum(len(blob.encode()) for blob in point["blobs"]) <= platform.AE_MAX_BLOB_BYTES
+
+    assert worker.has_log_for(response) == (entry["log"] == "always"), outcome
+    if entry["log"] == "always":
+        line = worker.log_for(response)
+        assert line["outcome"] == fields["outcome"], line
+        assert line["ops"] == counts, line
 
 
 def test_scheduled_cleanup_operations_per_deleted_row(worker, user_id):

@@ -99,6 +99,10 @@ class Entitlements:
     remaining: int
     resets_at: datetime
     features: frozenset[str]
+    # When `used` was read or counted: the Worker may answer from memory for a few seconds
+    # (`entitlementsCountMaxAge`), so uses counted elsewhere since are not in it yet. None from
+    # a Worker that predates the field. `record_usage` is the exact check.
+    usage_as_of: datetime | None = None
 
     def has(self, feature: str) -> bool:
         return feature in self.features
@@ -115,6 +119,7 @@ class Entitlements:
             remaining=_int(body, "remaining"),
             resets_at=_time(body, "resetsAt"),
             features=frozenset(str(feature) for feature in features),
+            usage_as_of=_time(body, "usageAsOf") if "usageAsOf" in body else None,
         )
 
 
