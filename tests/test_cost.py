@@ -793,3 +793,22 @@ def test_the_estimate_says_when_workers_logs_prices_change():
     result = cost.estimate(settings_with(GUIDE), operations.load_operations())
     assert result.to_json()["workersLogsPricingChangesOn"] == "2026-12-01"
     assert "https://developers.cloudflare.com/analytics/analytics-engine/pricing/" in result.to_json()["sources"]
+
+
+def test_the_kv_fallback_counts_entitlements_of_users_without_a_subscription_too(table):
+    """Once KV writes run out, a cached 'no subscription' for entitlements misses like any other."""
+    traffic = {
+        "activeUsers": 10_000,
+        "subscriptionChecksPerUserPerDay": 0,
+        "subscriptionUpdatesPerDay": 0,
+        "entitlementsChecksPerUserPerDay": 10,
+        "unsubscribedShare": 1.0,
+        "lapsedShare": 1.0,
+    }
+    result = cost.estimate(settings_with(traffic), table)
+    fallback = result.kv_fallback
+    assert fallback is not None
+    served = fallback.after_s / DAY_S
+    negative_hits = result.requests["entitlements_get_negative_hit"]
+    per_miss = table["entitlements_get_not_found_lapsed"]["d1_rows_read"]
+    assert per_miss == 1 and fallback.extra["d1_rows_read"] == pytest.approx((1 - served) * negative_hits * per_miss)

@@ -101,7 +101,8 @@ def requests_per_day(
         "entitlements_get_hit_count_read": entitlements * (1 - traffic.unsubscribed_share) * hit,
         "entitlements_get_miss_count_read": entitlements * (1 - traffic.unsubscribed_share) * (1 - hit),
         "entitlements_get_negative_hit": entitlements * traffic.unsubscribed_share * negative_hit,
-        "entitlements_get_not_found": entitlements * traffic.unsubscribed_share * (1 - negative_hit),
+        "entitlements_get_not_found": entitlements * traffic.unsubscribed_share * (1 - negative_hit) * (1 - lapsed),
+        "entitlements_get_not_found_lapsed": entitlements * traffic.unsubscribed_share * (1 - negative_hit) * lapsed,
         "usage_post_allowed": usage * (1 - traffic.usage_denied_share) * hit,
         "usage_post_allowed_cache_miss": usage * (1 - traffic.usage_denied_share) * (1 - hit),
         "usage_post_denied": usage * traffic.usage_denied_share * hit,
@@ -390,6 +391,7 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
         requests["subscription_get_not_found"]
         + requests["subscription_get_not_found_lapsed"]
         + requests["entitlements_get_not_found"]
+        + requests["entitlements_get_not_found_lapsed"]
     )
     if usage_store == "d1":  # usage calls fill the same cache entries
         fills += requests["usage_post_allowed_cache_miss"] + requests["usage_post_denied_cache_miss"]

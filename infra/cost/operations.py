@@ -29,6 +29,7 @@ OUTCOMES = (
     "entitlements_get_miss",
     "entitlements_get_miss_count_read",
     "entitlements_get_not_found",
+    "entitlements_get_not_found_lapsed",
     "entitlements_get_negative_hit",
     "usage_post_allowed",
     "usage_post_denied",
@@ -143,6 +144,7 @@ HIT_TO_MISS = {
 # A cached "no subscription" misses into a user with no row or a lapsed one (by traffic.lapsedShare).
 NEGATIVE_HIT_TO_MISS = {
     "subscription_get_negative_hit": ("subscription_get_not_found", "subscription_get_not_found_lapsed"),
+    "entitlements_get_negative_hit": ("entitlements_get_not_found", "entitlements_get_not_found_lapsed"),
     "usage_post_no_subscription": (
         "usage_post_no_subscription_cache_miss",
         "usage_post_no_subscription_cache_miss_lapsed",

@@ -93,6 +93,7 @@ DRIVERS: dict[str, Callable[[RunningWorker, str], object]] = {
         w.get(f"/entitlements/{u}"),
     )[-1],
     "entitlements_get_not_found": lambda w, u: w.get(f"/entitlements/{u}"),
+    "entitlements_get_not_found_lapsed": lambda w, u: (lapse(w, u), w.get(f"/entitlements/{u}"))[-1],
     "entitlements_get_negative_hit": lambda w, u: (w.get(f"/entitlements/{u}"), w.get(f"/entitlements/{u}"))[-1],
     "usage_post_allowed": lambda w, u: (cached(w, u), w.post(f"/usage/{u}"), w.post(f"/usage/{u}"))[-1],
     "usage_post_allowed_cache_miss": lambda w, u: (subscribe(w, u), w.post(f"/usage/{u}"))[-1],
