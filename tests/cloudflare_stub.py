@@ -115,7 +115,8 @@ class StubState:
     titles: dict[str, str] = field(default_factory=dict)  # namespace id -> title (the list endpoint)
     databases: dict[str, str] = field(default_factory=dict)  # D1 uuid -> name
     read_only_token: str | None = None  # valid, but without Workers KV Storage permission
-    health: tuple[int, dict | str] = (200, {"status": "ok", "environment": "dev"})
+    # The Worker's /health answer; a list is answered in turn, its last answer repeated.
+    health: tuple[int, dict | str] | list[tuple[int, dict | str]] = (200, {"status": "ok", "environment": "dev"})
     list_lag: int = 0  # how many list calls miss a fresh key (KV lists are eventually consistent)
     requests: list[tuple[str, str, dict]] = field(default_factory=list)
     analytics: AnalyticsEngine = field(default_factory=AnalyticsEngine)
@@ -164,7 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         self.state.requests.append((method, parts.path, query))
         if parts.path == "/worker/health":
-            status, payload = self.state.health
+            health = self.state.health
+            status, payload = (health.pop(0) if len(health) > 1 else health[0]) if isinstance(health, list) else health
             return self._send(status, payload if isinstance(payload, dict) else payload.encode(), "application/json")
         if not parts.path.startswith(API_PREFIX + "/"):
             return self._send(404, b"not found", "text/plain")

@@ -6,8 +6,10 @@ import cloudflare
 import httpx
 import pytest
 from cloudflare_stub import CloudflareStub, StubState
+from pulumi_mocks import SCRIPT, unwrap
 from typer.testing import CliRunner
 
+from infra.plan.catalog import catalog_document
 from infra.plan.seeds import seed_entries
 from infra.settings import stack_file_settings
 from infra.tools import cli, verify
@@ -27,11 +29,17 @@ def expected():
     return seed_entries(stack_file_settings("dev"))
 
 
+DEV_CATALOG_VERSION = catalog_document(stack_file_settings("dev"))["version"]
+# What the dev Worker's /health answers when its last deploy carried the dev settings.
+HEALTHY = (200, {"status": "ok", "environment": "dev", "catalogVersion": DEV_CATALOG_VERSION})
+
+
 def seeded_state(outputs, expected, **overrides) -> StubState:
     namespaces = {
         outputs["kvNamespaceId"]: {key: value.encode() for key, value in expected.items()},
         outputs["kvPreviewNamespaceId"]: {key: value.encode() for key, value in expected.items()},
     }
+    overrides.setdefault("health", HEALTHY)
     return StubState(account_id=outputs["accountId"], token=TOKEN, namespaces=namespaces, **overrides)
 
 
@@ -67,7 +75,7 @@ def test_a_healthy_stack_passes_every_check(dev_outputs, expected, monkeypatch):
         assert table[f"seed {key} (preview)"][0] == "PASS"
     for step in ("put", "get", "list", "delete"):
         assert table[f"preview round trip: {step}"][0] == "PASS"
-    assert table[f"worker {stub.worker_url}/health"] == ("PASS", "HTTP 200, status ok")
+    assert table[f"worker {stub.worker_url}/health"] == ("PASS", f"HTTP 200, status ok, catalog {DEV_CATALOG_VERSION}")
     assert summary == f"{2 * len(expected) + 5} passed, 0 failed"
     assert TOKEN not in result.output
 
@@ -218,3 +226,52 @@ def test_a_stack_without_the_output_falls_back_to_its_workers_dev_address(dev_ou
         with httpx.Client(timeout=2) as http:
             checks = verify.run(target, client, http, sleep=lambda s: None)
     assert checks[-1].name == "worker https://guruai-worker-dev.acme-team.workers.dev/health"
+
+
+def health_with_catalog(version):
+    return (200, {"status": "ok", "environment": "dev", "catalogVersion": version})
+
+
+def test_an_older_catalog_is_asked_again_until_the_deploy_reaches_the_url(dev_outputs, expected):
+    outputs, _ = dev_outputs
+    target = verify.target_from_outputs("dev", outputs, expected, DEV_CATALOG_VERSION)
+    answers = [health_with_catalog("0123456789ab"), health_with_catalog("0123456789ab"), HEALTHY]
+    slept = []
+    with CloudflareStub(seeded_state(outputs, expected, health=answers)) as stub, httpx.Client(timeout=2) as http:
+        check = verify.health_check(http, stub.worker_url, target, sleep=slept.append)
+    assert check.ok, check.detail
+    assert slept == [verify.CATALOG_WAIT_S] * 2
+
+
+@pytest.mark.parametrize("served", ["0123456789ab", None])  # None: a Worker without its CATALOG binding
+def test_a_catalog_other_than_the_settings_fails_naming_both_versions_and_the_fix(dev_outputs, expected, served):
+    outputs, _ = dev_outputs
+    target = verify.target_from_outputs("dev", outputs, expected, DEV_CATALOG_VERSION)
+    slept = []
+    state = seeded_state(outputs, expected, health=health_with_catalog(served))
+    with CloudflareStub(state) as stub, httpx.Client(timeout=2) as http:
+        check = verify.health_check(http, stub.worker_url, target, sleep=slept.append)
+    assert not check.ok
+    assert f"serves catalog {served!r}, the settings give {DEV_CATALOG_VERSION!r}" in check.detail
+    assert "`pulumi up --stack dev`" in check.detail
+    assert len(slept) == verify.CATALOG_ATTEMPTS - 1  # asked CATALOG_ATTEMPTS times in all
+
+
+def test_other_failures_are_not_asked_again(dev_outputs, expected):
+    outputs, _ = dev_outputs
+    target = verify.target_from_outputs("dev", outputs, expected, DEV_CATALOG_VERSION)
+    slept = []
+    with CloudflareStub(seeded_state(outputs, expected, health=(500, "boom"))) as stub, httpx.Client(timeout=2) as http:
+        assert not verify.health_check(http, stub.worker_url, target, sleep=slept.append).ok
+    assert slept == []
+
+
+def test_the_cli_expects_the_catalog_the_program_binds(dev_run, dev_outputs, expected, monkeypatch):
+    """A Worker answering with the version of the CATALOG binding `pulumi up` uploaded passes."""
+    items, _ = unwrap(dev_run.one(SCRIPT).inputs["bindings"])
+    bound = json.loads(next(b["json"] for b in items if b["name"] == "CATALOG"))["version"]
+    outputs, path = dev_outputs
+    with CloudflareStub(seeded_state(outputs, expected, health=health_with_catalog(bound))) as stub:
+        result = run_cli(stub, path, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert f"catalog {bound}" in result.output

@@ -241,7 +241,8 @@ def verify_command(
         Path | None, typer.Option(help="A saved `pulumi stack output --json` instead of asking Pulumi.")
     ] = None,
 ) -> None:
-    """Check a deployed stack: seeded keys, a KV round trip in the preview namespace, the Worker's /health.
+    """Check a deployed stack: seeded keys, a KV round trip in the preview namespace, the Worker's /health
+    serving the catalog (tiers and flags) the stack's settings give.
 
     Needs CLOUDFLARE_API_TOKEN in the environment (never an option: it would land in shell history).
     Exit 1 when a check fails.
@@ -251,6 +252,7 @@ def verify_command(
     import cloudflare
     import httpx
 
+    from infra.plan.catalog import catalog_document
     from infra.plan.seeds import seed_entries
     from infra.settings import stack_file_settings
     from infra.tools import verify
@@ -260,8 +262,9 @@ def verify_command(
     try:
         if not token:
             raise UserError("CLOUDFLARE_API_TOKEN is not set: export the token the stack was deployed with")
+        settings = stack_file_settings(stack)
         target = verify.target_from_outputs(
-            stack, stack_outputs(stack, outputs), seed_entries(stack_file_settings(stack))
+            stack, stack_outputs(stack, outputs), seed_entries(settings), catalog_document(settings)["version"]
         )
     except _user_errors(ValueError) as error:
         raise fail(str(error)) from None

@@ -2,7 +2,9 @@
 
 With the official `cloudflare` SDK: the seeded keys hold the values the settings give,
 in both namespaces; a put/get/list/delete round trip works on a throwaway key in the
-PREVIEW namespace (production data is only read); and the Worker answers `/health`.
+PREVIEW namespace (production data is only read); and the Worker answers `/health` with the
+catalog (tiers and flags) the settings give, so a deploy that has not reached the URL yet, or
+settings changed since the last `pulumi up`, fail.
 Every check becomes a row of a pass/fail table; API errors are explained (bad token,
 missing permission, namespace not found) instead of dumped.
 """
@@ -23,6 +25,10 @@ ROUND_TRIP_PREFIX = "verify:"
 ROUND_TRIP_TTL_S = 60
 # KV's list is eventually consistent: a fresh key can take a moment to be listed.
 LIST_ATTEMPTS = 5
+# A new upload reaches every location within seconds, but the deploy workflow calls verify
+# right after `pulumi up`: an older catalog is asked again, every CATALOG_WAIT_S, this often.
+CATALOG_ATTEMPTS = 7
+CATALOG_WAIT_S = 5.0
 PERMISSIONS = "Workers KV Storage: Edit and Workers Scripts: Read"
 # 1000 "Invalid API Token", 6003/6111 malformed Authorization header, 9109 "Invalid access token".
 BAD_TOKEN_CODES = {1000, 6003, 6111, 9109}
@@ -41,6 +47,8 @@ class Target:
     # The stack's `workerUrl` output: where the Worker really answers (None: a stack deployed
     # before the output existed; the workers.dev address is then looked up).
     worker_url: str | None = None
+    # The version of the catalog the settings give (plan.catalog): what /health should report.
+    catalog_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,9 @@ class Abort(Exception):
     """An error no later API check can get past (the token itself is refused)."""
 
 
-def target_from_outputs(stack: str, outputs: Mapping[str, Any], expected_seeds: Mapping[str, str]) -> Target:
+def target_from_outputs(
+    stack: str, outputs: Mapping[str, Any], expected_seeds: Mapping[str, str], catalog_version: str | None = None
+) -> Target:
     missing = [
         key
         for key in ("accountId", "kvNamespaceId", "kvPreviewNamespaceId", "workerScriptName")
@@ -70,6 +80,7 @@ def target_from_outputs(stack: str, outputs: Mapping[str, Any], expected_seeds: 
         worker_script_name=outputs["workerScriptName"],
         expected_seeds=dict(expected_seeds),
         worker_url=outputs.get("workerUrl") or None,
+        catalog_version=catalog_version,
     )
 
 
@@ -202,7 +213,18 @@ def workers_dev_url(client: cloudflare.Cloudflare, target: Target) -> str:
     return f"https://{target.worker_script_name}.{subdomain}.workers.dev"
 
 
-def health_check(http: httpx.Client, url: str, target: Target) -> Check:
+def health_check(http: httpx.Client, url: str, target: Target, sleep: Callable[[float], None] = time.sleep) -> Check:
+    """/health answers for this stack with the settings' catalog; an older catalog is asked again
+    (CATALOG_ATTEMPTS times, CATALOG_WAIT_S apart) before it fails."""
+    for attempt in range(1, CATALOG_ATTEMPTS + 1):
+        check = _health_once(http, url, target)
+        if check.ok or not check.detail.startswith("serves catalog") or attempt == CATALOG_ATTEMPTS:
+            return check
+        sleep(CATALOG_WAIT_S)
+    raise AssertionError("unreachable")
+
+
+def _health_once(http: httpx.Client, url: str, target: Target) -> Check:
     name = f"worker {url.rstrip('/')}/health"
     try:
         response = http.get(f"{url.rstrip('/')}/health")
@@ -220,7 +242,16 @@ def health_check(http: httpx.Client, url: str, target: Target) -> Check:
         return Check(name, False, f"unexpected body {_short(response.text)}")
     if body.get("environment") not in (None, target.stack):
         return Check(name, False, f"this is the {body['environment']!r} Worker, not {target.stack!r}: check --url")
-    return Check(name, True, "HTTP 200, status ok")
+    served = body.get("catalogVersion")
+    if target.catalog_version is not None and served != target.catalog_version:
+        return Check(
+            name,
+            False,
+            f"serves catalog {served!r}, the settings give {target.catalog_version!r} (asked {CATALOG_ATTEMPTS} "
+            f"times, {CATALOG_WAIT_S:g} s apart): the upload has not reached this URL, or the settings changed "
+            f"since the last `pulumi up --stack {target.stack}`",
+        )
+    return Check(name, True, "HTTP 200, status ok" + (f", catalog {served}" if served else ""))
 
 
 def run(
@@ -255,7 +286,7 @@ def run(
     except cloudflare.APIError as error:  # only the subdomain lookup gets here
         record(Check("worker URL (workers.dev subdomain)", False, f"{explain(error, target)}; or pass --url"))
     if url is not None:
-        record(health_check(http, url, target))
+        record(health_check(http, url, target, sleep))
     return checks
 
 
