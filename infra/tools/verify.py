@@ -216,42 +216,43 @@ def workers_dev_url(client: cloudflare.Cloudflare, target: Target) -> str:
 def health_check(http: httpx.Client, url: str, target: Target, sleep: Callable[[float], None] = time.sleep) -> Check:
     """/health answers for this stack with the settings' catalog; an older catalog is asked again
     (CATALOG_ATTEMPTS times, CATALOG_WAIT_S apart) before it fails."""
-    for attempt in range(1, CATALOG_ATTEMPTS + 1):
-        check = _health_once(http, url, target)
-        if check.ok or not check.detail.startswith("serves catalog") or attempt == CATALOG_ATTEMPTS:
-            return check
+    check, older_catalog = _health_once(http, url, target)
+    for _ in range(CATALOG_ATTEMPTS - 1):
+        if not older_catalog:
+            break
         sleep(CATALOG_WAIT_S)
-    raise AssertionError("unreachable")
+        check, older_catalog = _health_once(http, url, target)
+    return check
 
 
-def _health_once(http: httpx.Client, url: str, target: Target) -> Check:
+def _health_once(http: httpx.Client, url: str, target: Target) -> tuple[Check, bool]:
+    """The check, and whether it failed only on the catalog's version (worth asking again)."""
     name = f"worker {url.rstrip('/')}/health"
     try:
         response = http.get(f"{url.rstrip('/')}/health")
     except httpx.HTTPError as error:
-        return Check(
-            name, False, f"no answer ({error}): is the Worker deployed and its workers.dev route on? or pass --url"
-        )
+        detail = f"no answer ({error}): is the Worker deployed and its workers.dev route on? or pass --url"
+        return Check(name, False, detail), False
     if response.status_code != 200:
-        return Check(name, False, f"HTTP {response.status_code}: {_short(response.text)}")
+        return Check(name, False, f"HTTP {response.status_code}: {_short(response.text)}"), False
     try:
         body = response.json()
     except ValueError:
-        return Check(name, False, f"not JSON: {_short(response.text)}")
+        return Check(name, False, f"not JSON: {_short(response.text)}"), False
     if not isinstance(body, dict) or body.get("status") != "ok":
-        return Check(name, False, f"unexpected body {_short(response.text)}")
+        return Check(name, False, f"unexpected body {_short(response.text)}"), False
     if body.get("environment") not in (None, target.stack):
-        return Check(name, False, f"this is the {body['environment']!r} Worker, not {target.stack!r}: check --url")
+        detail = f"this is the {body['environment']!r} Worker, not {target.stack!r}: check --url"
+        return Check(name, False, detail), False
     served = body.get("catalogVersion")
     if target.catalog_version is not None and served != target.catalog_version:
-        return Check(
-            name,
-            False,
+        detail = (
             f"serves catalog {served!r}, the settings give {target.catalog_version!r} (asked {CATALOG_ATTEMPTS} "
             f"times, {CATALOG_WAIT_S:g} s apart): the upload has not reached this URL, or the settings changed "
-            f"since the last `pulumi up --stack {target.stack}`",
+            f"since the last `pulumi up --stack {target.stack}`"
         )
-    return Check(name, True, "HTTP 200, status ok" + (f", catalog {served}" if served else ""))
+        return Check(name, False, detail), True
+    return Check(name, True, "HTTP 200, status ok" + (f", catalog {served}" if served else "")), False
 
 
 def run(
