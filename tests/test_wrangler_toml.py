@@ -204,3 +204,11 @@ def test_committed_wrangler_toml_is_what_the_settings_render():
     committed = ROOT / "wrangler.toml"
     expected = wrangler_toml.render(stack_file_settings("dev"), existing_env_sections(committed))
     assert committed.read_text() == expected
+
+
+def test_the_help_shows_wranglers_env_syntax_as_written():
+    """Help text is plain, not rich markup: "[env.<stack>]" once vanished from it as a markup tag."""
+    result = CliRunner().invoke(cli.app, ["wrangler", "render", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "each stack's real ids in [env.<stack>]" in result.output
+    assert "keep the [env.*] sections" in result.output

@@ -22,9 +22,14 @@ app = typer.Typer(
     "the cost estimate, adopting existing resources, post-deploy checks and the Worker's metrics.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help text is plain: "[env.<stack>]" is wrangler's syntax, not markup to strip
 )
-wrangler_app = typer.Typer(help="Render and check wrangler.toml from the stacks' outputs.", no_args_is_help=True)
-settings_app = typer.Typer(help="Validate the committed stack settings without Pulumi.", no_args_is_help=True)
+wrangler_app = typer.Typer(
+    help="Render and check wrangler.toml from the stacks' outputs.", no_args_is_help=True, rich_markup_mode=None
+)
+settings_app = typer.Typer(
+    help="Validate the committed stack settings without Pulumi.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(wrangler_app, name="wrangler")
 app.add_typer(settings_app, name="settings")
 
@@ -58,11 +63,12 @@ def _parse_pairs(values: list[str], option: str, example: str) -> dict[str, str]
 @wrangler_app.command("render")
 def render_command(
     stack: Annotated[
-        list[str] | None, typer.Option("--stack", "-s", help="Stack to add as [env.<stack>] (repeatable).")
+        list[str] | None,
+        typer.Option("--stack", "-s", metavar="STACK", help="Stack to add as [env.<stack>] (repeatable)."),
     ] = None,
     outputs: Annotated[
         list[str] | None,
-        typer.Option(help="STACK=FILE: use a saved `pulumi stack output --json` instead of asking Pulumi."),
+        typer.Option(metavar="STACK=FILE", help="A saved `pulumi stack output --json` instead of asking Pulumi."),
     ] = None,
     local_only: Annotated[
         bool,
@@ -96,7 +102,9 @@ def render_command(
 
 @settings_app.command("check")
 def settings_check(
-    stack: Annotated[list[str] | None, typer.Option("--stack", "-s", help="Stack to check (repeatable).")] = None,
+    stack: Annotated[
+        list[str] | None, typer.Option("--stack", "-s", metavar="STACK", help="Stack to check (repeatable).")
+    ] = None,
 ) -> None:
     """Validate Pulumi.<stack>.yaml as the program would (the account id may come later), and
     across the committed stacks (no two share a rate-limiter namespace)."""
