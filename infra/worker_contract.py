@@ -70,6 +70,8 @@ VAR_DEFAULTS: dict[str, int | float] = {
     "ROUTINE_LOG_SAMPLE_RATE": 0.01,
     # Seconds GET /entitlements may serve today's count from the isolate's memory (0: always D1).
     "ENTITLEMENTS_COUNT_MAX_AGE": 10,
+    # The burst limiter's period (settings' burstRateLimit.period): a burst 429's Retry-After.
+    "BURST_RATE_LIMIT_PERIOD": 60,
 }
 
 # Outcomes whose log line is sampled at ROUTINE_LOG_SAMPLE_RATE: answers from the cache or from

@@ -109,6 +109,7 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
         ("plain_text", "USAGE_RETENTION_DAYS"),
         ("plain_text", "ROUTINE_LOG_SAMPLE_RATE"),
         ("plain_text", "ENTITLEMENTS_COUNT_MAX_AGE"),
+        ("plain_text", "BURST_RATE_LIMIT_PERIOD"),
         ("json", "CATALOG"),
         ("secret_text", "CLIENTS"),
         ("analytics_engine", "METRICS"),
@@ -121,6 +122,8 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
     assert by_name["SUBSCRIPTION_TTL"]["text"] == "300"
     assert by_name["ROUTINE_LOG_SAMPLE_RATE"]["text"] == "0.01"
     assert by_name["ENTITLEMENTS_COUNT_MAX_AGE"]["text"] == "10"
+    # The burst 429's Retry-After: the limiter's own period, which the binding does not tell the script.
+    assert by_name["BURST_RATE_LIMIT_PERIOD"]["text"] == str(int(by_name["RATE_LIMITER"]["simple"]["period"]))
     assert by_name["METRICS"]["dataset"] == "guruai_requests_dev"  # one dataset per stack
 
 

@@ -122,6 +122,14 @@ def test_a_burst_limit_is_retried_with_backoff_then_raised():
     assert len(script.requests) == 2
 
 
+def test_a_burst_limit_longer_than_the_policy_waits_is_raised_at_once_with_its_retry_after():
+    script = Script(error(429, "burst_limited", headers={"Retry-After": "60"}))
+    with pytest.raises(BurstLimited) as caught:
+        script.client().record_usage("u1")
+    assert len(script.requests) == 1 and script.sleeps == []  # no call spent inside the same window
+    assert caught.value.retry_after == 60
+
+
 def test_retry_after_as_an_http_date():
     when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=3), usegmt=True)
     delay = RetryPolicy().delay(0, when)

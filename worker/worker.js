@@ -6,7 +6,7 @@
 //
 // Bindings (infra/plan/worker.py): KV, DB, RATE_LIMITER, METRICS (Analytics Engine, optional);
 // vars ENVIRONMENT, SUBSCRIPTION_TTL, TIER_CONFIG_TTL, RATE_LIMIT_TTL, USAGE_RETENTION_DAYS,
-// ROUTINE_LOG_SAMPLE_RATE, ENTITLEMENTS_COUNT_MAX_AGE; json CATALOG (tiers, flags, fallbackTier,
+// ROUTINE_LOG_SAMPLE_RATE, ENTITLEMENTS_COUNT_MAX_AGE, BURST_RATE_LIMIT_PERIOD; json CATALOG (tiers, flags, fallbackTier,
 // version); secret CLIENTS (name -> {sha256, scopes}).
 //
 // Every request is counted, cheaply: one Analytics Engine data point (route, outcome, cache
@@ -28,7 +28,7 @@ const SUBSCRIPTION_STATUSES = ["active", "trialing", "past_due", "canceled"];
 const ACTIVE_STATUSES = ["active", "trialing"];
 const NEGATIVE_CACHE_TTL_S = 60; // KV's minimum expirationTtl
 // The settings' defaults of the plain-text variables, used if one is missing.
-const VAR_DEFAULTS = { SUBSCRIPTION_TTL: 300, TIER_CONFIG_TTL: 3600, RATE_LIMIT_TTL: 86400, USAGE_RETENTION_DAYS: 35, ROUTINE_LOG_SAMPLE_RATE: 0.01, ENTITLEMENTS_COUNT_MAX_AGE: 10 };
+const VAR_DEFAULTS = { SUBSCRIPTION_TTL: 300, TIER_CONFIG_TTL: 3600, RATE_LIMIT_TTL: 86400, USAGE_RETENTION_DAYS: 35, ROUTINE_LOG_SAMPLE_RATE: 0.01, ENTITLEMENTS_COUNT_MAX_AGE: 10, BURST_RATE_LIMIT_PERIOD: 60 };
 const SCOPES = ["read", "usage", "write"];
 // Every route: path template -> method -> the scope it needs (null: no token). The router
 // below serves exactly these; worker/openapi.yaml describes exactly these.
@@ -565,7 +565,11 @@ async function postUsage(userId, c) {
   const catalog = readCatalog(c);
   if (!(await underBurstLimit(userId, c))) {
     c.log.outcome = "usage_post_burst_limited";
-    throw new HttpError(429, "burst_limited", "too many requests by this client for this user in a short time; slow down and retry");
+    // The binding says only "no", not when its window ends: a whole period is the most to wait.
+    const period = numericVar(c.env, "BURST_RATE_LIMIT_PERIOD");
+    throw new HttpError(429, "burst_limited", `too many requests by this client for this user in a short time; retry within ${period} s`, {
+      "Retry-After": String(period),
+    });
   }
   const { subscription, cache } = await lookupSubscription(userId, c);
   const suffix = cache === "hit" ? "" : cache === "miss" ? "_cache_miss" : "_degraded";

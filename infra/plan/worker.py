@@ -62,6 +62,7 @@ def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
             "USAGE_RETENTION_DAYS": str(settings.usage_retention_days),
             "ROUTINE_LOG_SAMPLE_RATE": str(settings.request_log.routine_sample_rate),
             "ENTITLEMENTS_COUNT_MAX_AGE": str(settings.entitlements_count_max_age),
+            "BURST_RATE_LIMIT_PERIOD": str(limiter.period),
         },
         rate_limit=RateLimit(
             namespace_id=settings.limiter_namespace_id(stack), limit=limiter.limit, period=limiter.period

@@ -56,7 +56,7 @@ class BurstRateLimit(SettingModel):
     """
 
     limit: int = Field(default=100, ge=1)
-    period: int = 60
+    period: int = int(VAR_DEFAULTS["BURST_RATE_LIMIT_PERIOD"])
     namespace_id: str | None = None
 
     @field_validator("period")

@@ -68,6 +68,8 @@ def test_one_client_cannot_use_up_another_clients_burst_budget(worker, user_id):
         statuses.append(response.status_code)
         if response.status_code == 429:
             assert_error(response, 429, "burst_limited")
+            # The longest the wait can be: the limiter's period (the binding tells no more).
+            assert response.headers["Retry-After"] == str(worker.settings.burst_rate_limit.period)
             break
     assert statuses[-1] == 429
     after = worker.post(f"/usage/{user_id}", token=b)  # the same user, right after, by the other client

@@ -128,7 +128,8 @@ def _result(call: _Call[T], response: httpx.Response) -> T:
     except ValueError:
         body = None
     if response.status_code >= 400:
-        raise error_for(response.status_code, body, request_id)
+        retry_after = response.headers.get("Retry-After")
+        raise error_for(response.status_code, body, request_id, _seconds(retry_after) if retry_after else None)
     try:
         return call.parse(body)
     except MalformedResponse as error:

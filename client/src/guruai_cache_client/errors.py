@@ -76,7 +76,10 @@ class ClientsInvalid(ServiceUnavailable):
 
 
 class RateLimited(WorkerError):
+    """A 429. `retry_after`: the seconds the Worker said to wait (its Retry-After), if it said."""
+
     code = "rate_limited"
+    retry_after: float | None = None
 
 
 class DailyLimitExceeded(RateLimited):
@@ -163,7 +166,7 @@ ERRORS_BY_CODE: dict[str, type[WorkerError]] = {
 }  # fmt: skip
 
 
-def error_for(status: int, body: Any, request_id: str | None) -> WorkerError:
+def error_for(status: int, body: Any, request_id: str | None, retry_after: float | None = None) -> WorkerError:
     """The exception for an error answer: by its code, else by its status."""
     error = body.get("error") if isinstance(body, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
@@ -172,4 +175,7 @@ def error_for(status: int, body: Any, request_id: str | None) -> WorkerError:
     if cls is None:
         cls = ServiceUnavailable if status == 503 else WorkerUnavailable if status >= 500 else WorkerError
     text = f"{status} {code or 'error'}: {message or 'no message'}"
-    return cls(text, status=status, request_id=request_id, body=body)
+    found = cls(text, status=status, request_id=request_id, body=body)
+    if isinstance(found, RateLimited):
+        found.retry_after = retry_after
+    return found
