@@ -1,0 +1,108 @@
+"""Is an edit of the Worker faster? worker/worker.js (A) and an edited copy (B), side by side.
+
+Both are prepared from the same settings and seeds, each with its own local state, and served
+by two `wrangler dev` at once; wrk (one thread, 16 connections) runs each route on A and on B
+in turn, the order reversed every other round. Printed per route: the median req/s of each
+and the median of B/A taken per round, with its range. Rounds on 2 cores spread by about
+±0.07 even for two identical Workers (run it with the file unchanged to see), so trust a
+difference only well outside that.
+
+  cp worker/worker.js /tmp/edited.js    # then edit /tmp/edited.js
+  .venv/bin/python bench/worker_ab.py /tmp/edited.js [--rounds 8] [--duration 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from guide_comparison import get, load_average, require_wrk, wrk
+from local_worker import free_port, make_project
+from worker_load import BENCH_TOKEN, bench_settings, seed_users
+
+from infra import paths
+from infra.tools import local, wrangler_dev
+
+ROUTES = ("/health", "/subscriptions/hit", "/entitlements/hit")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("edited", type=Path, help="the edited copy of worker/worker.js to compare")
+    parser.add_argument("--rounds", type=int, default=8, help="rounds of every route (default 8)")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per route, Worker and round (default 3)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    args = parser.parse_args()
+    if not args.edited.is_file():
+        sys.exit(f"{args.edited}: no such file; give an edited copy of worker/worker.js")
+    binary = require_wrk()
+    before = load_average()
+
+    folder = Path(tempfile.mkdtemp(prefix="worker-ab-"))
+    processes = []
+    try:
+        settings = bench_settings()
+        urls = {}
+        for name in ("A", "B"):
+            project = make_project(folder / name, folder / name / "state", settings)
+            if name == "B":  # its own worker/ folder: the repository's, with the edited worker.js
+                (folder / name / "worker").unlink()
+                shutil.copytree(paths.WORKER_DIR, folder / name / "worker")
+                shutil.copyfile(args.edited, folder / name / "worker" / paths.WORKER_SOURCE.name)
+            print(f"preparing Worker {name} (migrations, seeds)...", file=sys.stderr)
+            local.prepare(settings, project)
+            seed_users(project)
+            port = free_port()
+            log = (folder / f"{name}.log").open("w")
+            process = wrangler_dev.start(
+                project.config, project.persist_to, port, output=log, extra_args=("--log-level", "warn")
+            )
+            processes.append(process)
+            urls[name] = f"http://127.0.0.1:{port}"
+            wrangler_dev.wait_until_ready(urls[name], process)
+        for url in urls.values():  # fill the caches each route hits
+            assert get(f"{url}/subscriptions/hit", BENCH_TOKEN) == 200, f"{url}: the hit user is not served"
+            get(f"{url}/usage/hit", BENCH_TOKEN, "POST")
+            get(f"{url}/entitlements/hit", BENCH_TOKEN)
+        time.sleep(1)
+        headers = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+        runs: dict[tuple[str, str], list[float]] = {}
+        for round_number in range(args.rounds):
+            print(f"round {round_number + 1}/{args.rounds}...", file=sys.stderr)
+            order = ("A", "B") if round_number % 2 == 0 else ("B", "A")
+            for route in ROUTES:
+                for name in order:
+                    run = wrk(binary, urls[name] + route, args.duration, args.connections, headers)
+                    runs.setdefault((route, name), []).append(run.requests_per_s)
+    finally:
+        for process in processes:
+            wrangler_dev.stop(process)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print(
+        f"\nA: worker/worker.js, B: {args.edited}; wrk -t1 -c{args.connections}, {args.rounds} rounds x "
+        f"{args.duration} s per route and Worker, alternating; load average before {before}, after {load_average()}\n"
+    )
+    print(f"| {'route':<20} | {'A req/s':>8} | {'B req/s':>8} | {'B/A (median)':>12} | {'range':>9} |")
+    print(f"| {'-' * 20} | {'-' * 7}: | {'-' * 7}: | {'-' * 11}: | {'-' * 8}: |")
+    for route in ROUTES:
+        a, b = runs[(route, "A")], runs[(route, "B")]
+        ratios = [after / before for before, after in zip(a, b, strict=True)]
+        spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+        print(
+            f"| {route:<20} | {statistics.median(a):>8,.0f} | {statistics.median(b):>8,.0f} "
+            f"| {statistics.median(ratios):>12.3f} | {spread:>9} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
