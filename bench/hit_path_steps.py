@@ -21,24 +21,17 @@ taken per round, then the median.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
-
-import tomlkit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from guide_comparison import get, load_average, require_wrk, wrk
-from local_worker import free_port, make_project
-from worker_load import BENCH_TOKEN, bench_settings, seed_users
-
-from infra.tools import local, wrangler_dev
+from worker_load import BENCH_TOKEN, bench_settings, fresh_local_worker, seed_users
 
 STEPS = {
     "guide": "/steps/guide",
@@ -58,31 +51,12 @@ def main() -> None:
     binary = require_wrk()
     before = load_average()
 
-    folder = Path(tempfile.mkdtemp(prefix="hit-steps-"))
-    process = None
-    try:
-        settings = bench_settings()
-        project = make_project(folder, folder / "state", settings)
-        print("preparing a fresh local Worker (migrations, seeds)...", file=sys.stderr)
-        local.prepare(settings, project)
-        seed_users(project)
-        (folder / "bench").symlink_to(ROOT / "bench", target_is_directory=True)
-        document = tomlkit.parse(project.config.read_text())
-        document["main"] = "bench/hit_path_steps.js"  # imports ../worker/worker.js: the project's link
-        project.config.write_text(tomlkit.dumps(document))
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        log = (folder / "wrangler-dev.log").open("w")
-        process = wrangler_dev.start(
-            project.config, project.persist_to, port, output=log, extra_args=("--log-level", "warn")
-        )
-        wrangler_dev.wait_until_ready(url, process)
-
+    headers = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+    runs: dict[str, list[float]] = {name: [] for name in STEPS}
+    with fresh_local_worker(bench_settings(), seed_users, main=ROOT / "bench" / "hit_path_steps.js") as (url, _, _):
         assert get(f"{url}/subscriptions/hit", BENCH_TOKEN) == 200  # fills the KV entry every step reads
         time.sleep(1)
         assert all(get(url + path, BENCH_TOKEN) == 200 for path in STEPS.values())
-        headers = {"Authorization": f"Bearer {BENCH_TOKEN}"}
-        runs: dict[str, list[float]] = {name: [] for name in STEPS}
         for round_number in range(args.rounds):
             print(f"round {round_number + 1}/{args.rounds}...", file=sys.stderr)
             order = list(STEPS) if round_number % 2 == 0 else list(reversed(STEPS))
@@ -90,10 +64,6 @@ def main() -> None:
                 runs[name].append(
                     wrk(binary, url + STEPS[name], args.duration, args.connections, headers).requests_per_s
                 )
-    finally:
-        if process is not None:
-            wrangler_dev.stop(process)
-        shutil.rmtree(folder, ignore_errors=True)
 
     print(
         f"\none local Worker process (wrangler dev), wrk -t1 -c{args.connections}, {args.rounds} rounds x "

@@ -14,10 +14,8 @@ difference only well outside that.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,11 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from guide_comparison import get, load_average, require_wrk, wrk
-from local_worker import free_port, make_project
-from worker_load import BENCH_TOKEN, bench_settings, seed_users
-
-from infra import paths
-from infra.tools import local, wrangler_dev
+from worker_load import BENCH_TOKEN, bench_settings, fresh_local_worker, seed_users
 
 ROUTES = ("/health", "/subscriptions/hit", "/entitlements/hit")
 
@@ -47,35 +41,19 @@ def main() -> None:
     binary = require_wrk()
     before = load_average()
 
-    folder = Path(tempfile.mkdtemp(prefix="worker-ab-"))
-    processes = []
-    try:
-        settings = bench_settings()
-        urls = {}
-        for name in ("A", "B"):
-            project = make_project(folder / name, folder / name / "state", settings)
-            if name == "B":  # its own worker/ folder: the repository's, with the edited worker.js
-                (folder / name / "worker").unlink()
-                shutil.copytree(paths.WORKER_DIR, folder / name / "worker")
-                shutil.copyfile(args.edited, folder / name / "worker" / paths.WORKER_SOURCE.name)
-            print(f"preparing Worker {name} (migrations, seeds)...", file=sys.stderr)
-            local.prepare(settings, project)
-            seed_users(project)
-            port = free_port()
-            log = (folder / f"{name}.log").open("w")
-            process = wrangler_dev.start(
-                project.config, project.persist_to, port, output=log, extra_args=("--log-level", "warn")
-            )
-            processes.append(process)
-            urls[name] = f"http://127.0.0.1:{port}"
-            wrangler_dev.wait_until_ready(urls[name], process)
+    headers = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+    runs: dict[tuple[str, str], list[float]] = {}
+    settings = bench_settings()
+    with (
+        fresh_local_worker(settings, seed_users) as (url_a, _, _),
+        fresh_local_worker(settings, seed_users, worker_source=args.edited) as (url_b, _, _),
+    ):
+        urls = {"A": url_a, "B": url_b}
         for url in urls.values():  # fill the caches each route hits
             assert get(f"{url}/subscriptions/hit", BENCH_TOKEN) == 200, f"{url}: the hit user is not served"
             get(f"{url}/usage/hit", BENCH_TOKEN, "POST")
             get(f"{url}/entitlements/hit", BENCH_TOKEN)
         time.sleep(1)
-        headers = {"Authorization": f"Bearer {BENCH_TOKEN}"}
-        runs: dict[tuple[str, str], list[float]] = {}
         for round_number in range(args.rounds):
             print(f"round {round_number + 1}/{args.rounds}...", file=sys.stderr)
             order = ("A", "B") if round_number % 2 == 0 else ("B", "A")
@@ -83,10 +61,6 @@ def main() -> None:
                 for name in order:
                     run = wrk(binary, urls[name] + route, args.duration, args.connections, headers)
                     runs.setdefault((route, name), []).append(run.requests_per_s)
-    finally:
-        for process in processes:
-            wrangler_dev.stop(process)
-        shutil.rmtree(folder, ignore_errors=True)
 
     print(
         f"\nA: worker/worker.js, B: {args.edited}; wrk -t1 -c{args.connections}, {args.rounds} rounds x "

@@ -35,8 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
+import tomlkit
 from local_worker import free_port, make_project
 
+from infra import paths
 from infra.settings import Settings, stack_file_settings
 from infra.tools import local, wrangler_dev
 from infra.tools.render import LOCAL_SETTINGS_STACK
@@ -93,19 +95,33 @@ def run_scenario(spec: dict) -> dict:
 
 @contextlib.contextmanager
 def fresh_local_worker(
-    settings: Settings, seed: Callable[[local.LocalProject], None]
+    settings: Settings,
+    seed: Callable[[local.LocalProject], None],
+    *,
+    main: Path | None = None,
+    worker_source: Path | None = None,
 ) -> Iterator[tuple[str, str, local.LocalProject]]:
     """A Worker on workerd with its own migrated, seeded state in a temporary folder: (url, token, project).
 
-    Prepared by the same code as `guruai-cache local`; stopped and deleted on exit.
+    Prepared by the same code as `guruai-cache local`; stopped and deleted on exit. `main`: a
+    module served in the Worker's place (a wrapper that imports it); `worker_source`: an edited
+    copy of worker/worker.js served instead of the repository's.
     """
     folder = Path(tempfile.mkdtemp(prefix="worker-bench-"))
     process = None
     try:
         project = make_project(folder, folder / "state", settings)
+        if worker_source is not None:  # the project's own worker/: the repository's, with this worker.js
+            (folder / "worker").unlink()
+            shutil.copytree(paths.WORKER_DIR, folder / "worker")
+            shutil.copyfile(worker_source, folder / "worker" / paths.WORKER_SOURCE.name)
         print("preparing a fresh local Worker (migrations, seeds)...", file=sys.stderr)
         local.prepare(settings, project)
         seed(project)
+        if main is not None:
+            document = tomlkit.parse(project.config.read_text())
+            document["main"] = str(main.resolve())
+            project.config.write_text(tomlkit.dumps(document))
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = (folder / "wrangler-dev.log").open("w")
