@@ -5,8 +5,7 @@ import json
 import stat
 
 from infra.settings import load_settings
-from infra.tools import local
-from infra.tools.local_clients import LEGACY_DEV_VAR, ensure_local_tokens, prepare_clients
+from infra.tools.local_clients import LEGACY_DEV_VAR, ensure_local_tokens, prepare_clients, read_dev_var
 from infra.worker_contract import SCOPES
 
 
@@ -38,7 +37,7 @@ def test_the_worker_gets_digests_never_tokens(tmp_path):
     assert mode(dev_vars) == 0o600  # made private, though it was not
     assert text.startswith("OTHER=1\n") and "old-token" not in text  # other lines kept, the old token dropped
     assert not any(token in text for token in tokens.values())
-    clients = json.loads(local.read_dev_var(text, "CLIENTS"))
+    clients = json.loads(read_dev_var(text, "CLIENTS"))
     assert clients == {
         "app": {"sha256": digest, "scopes": list(SCOPES)},  # the dev stack's own clients work locally too
         **{
@@ -55,4 +54,4 @@ def test_a_removed_client_leaves_the_local_worker_at_the_next_prepare(tmp_path):
     with_app = load_settings({"clients": {"app": "d" * 64}}, stack="dev", require_account=False)
     prepare_clients(with_app, tmp_path / ".dev.tokens.json", dev_vars)
     prepare_clients(load_settings({}, stack="dev", require_account=False), tmp_path / ".dev.tokens.json", dev_vars)
-    assert "app" not in json.loads(local.read_dev_var(dev_vars.read_text(), "CLIENTS"))
+    assert "app" not in json.loads(read_dev_var(dev_vars.read_text(), "CLIENTS"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -109,20 +108,6 @@ def dev_subscriptions_sql(settings: Settings, now: str) -> str:
 def subscription_cache_keys(settings: Settings) -> list[str]:
     """The Worker's cache keys of the dev users: dropped after seeding so no stale entry hides the new rows."""
     return [SUBSCRIPTION_KEY_PREFIX + sub.user_id for sub in settings.dev_subscriptions]
-
-
-_DEV_VAR_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
-
-
-def read_dev_var(text: str, name: str) -> str | None:
-    for line in text.splitlines():
-        match = _DEV_VAR_LINE.match(line)
-        if match and match.group(1) == name:
-            value = match.group(2)
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-                value = value[1:-1]
-            return value or None
-    return None
 
 
 def config_problem(settings: Settings, project: LocalProject) -> str | None:

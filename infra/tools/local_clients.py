@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -75,13 +76,29 @@ def local_client_entries(tokens: LocalTokens, settings: Settings) -> ClientEntri
     return dict(sorted(entries.items()))
 
 
+# One `NAME=value` line of .dev.vars (dotenv syntax, as wrangler reads it).
+_DEV_VAR_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+def read_dev_var(text: str, name: str) -> str | None:
+    """The value of `name` in .dev.vars text, unquoted; None when absent or empty."""
+    for line in text.splitlines():
+        match = _DEV_VAR_LINE.match(line)
+        if match and match.group(1) == name:
+            value = match.group(2)
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            return value or None
+    return None
+
+
 def with_dev_var(text: str, name: str, value: str) -> str:
     """.dev.vars with `name` set to `value` (single-quoted: JSON inside stays as it is), and the
     pre-clients SERVICE_TOKEN line dropped; other lines are kept."""
     kept = [
         line
         for line in text.splitlines()
-        if line.split("=", 1)[0].strip().removeprefix("export ").strip() not in (name, LEGACY_DEV_VAR)
+        if not ((match := _DEV_VAR_LINE.match(line)) and match.group(1) in (name, LEGACY_DEV_VAR))
     ]
     header = [] if kept else [DEV_VARS_HEADER.rstrip("\n")]
     return "\n".join([*header, *kept, f"{name}='{value}'"]) + "\n"
