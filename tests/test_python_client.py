@@ -228,3 +228,15 @@ def test_new_token_prints_a_token_and_the_config_with_its_digest_only(capsys):
     assert "pulumi config set --path 'clients.billing.scopes[0]' write" in out
     assert out.count(token) == 1  # shown once, never in a command line
     assert json.dumps(token)  # printable as is
+
+
+def test_the_clients_scopes_and_statuses_are_the_workers():
+    """The client package ships without infra/: a test holds its literals equal to the contract's."""
+    from typing import get_args
+
+    from guruai_cache_client.__main__ import SCOPES
+    from guruai_cache_client.models import Scope, SubscriptionStatus
+    from infra import worker_contract
+
+    assert get_args(Scope) == SCOPES == tuple(worker_contract.SCOPES)
+    assert get_args(SubscriptionStatus) == tuple(worker_contract.SUBSCRIPTION_STATUSES)

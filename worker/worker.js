@@ -120,12 +120,11 @@ export default {
 async function handle(request, c) {
   const match = matchRoute(c.url.pathname);
   const route = match?.route;
+  c.log.route = route?.template ?? null; // known before the token is: a 401 is counted on its route
   if (route?.open) {
-    c.log.route = route.template;
     allow(request, route.methodNames, c);
     return health(c);
   }
-  c.log.route = route?.template ?? null; // known before the token is: a 401 is counted on its route
   const client = await authenticate(request, c);
   if (!route) {
     c.log.outcome = "not_found";
@@ -388,7 +387,7 @@ async function readJsonObject(request, c) {
     throw fail(413, "body_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
   }
   const text = await request.text();
-  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) {
+  if (encoder.encode(text).length > MAX_BODY_BYTES) {
     throw fail(413, "body_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
   }
   let body;

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import get_args
 
+from guruai_cache_client.models import Scope
 from guruai_cache_client.tokens import new_token, token_sha256
 
-SCOPES = ("read", "usage", "write")
+SCOPES: tuple[str, ...] = get_args(Scope)
 
 
 def main(argv: list[str] | None = None) -> int:

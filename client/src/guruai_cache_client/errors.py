@@ -94,7 +94,7 @@ class DailyLimitExceeded(RateLimited):
     @property
     def resets_at(self) -> datetime | None:
         text = self.body.get("resetsAt") if isinstance(self.body, dict) else None
-        return datetime.fromisoformat(text.replace("Z", "+00:00")) if isinstance(text, str) else None
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
 
 
 class BurstLimited(RateLimited):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 SubscriptionStatus = Literal["active", "trialing", "past_due", "canceled"]
+# What a client token may do (worker/openapi.yaml `Scope`).
 Scope = Literal["read", "usage", "write"]
 
 
@@ -30,7 +31,7 @@ def _int(body: Any, name: str) -> int:
 def _time(body: Any, name: str) -> datetime:
     text = _field(body, name, str)
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return datetime.fromisoformat(text)
     except ValueError:
         raise MalformedResponse(f"{name!r} is not an ISO 8601 time: {text!r}") from None
 
