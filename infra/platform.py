@@ -35,7 +35,6 @@ AE_MAX_BLOBS = 20
 AE_MAX_DOUBLES = 20
 AE_MAX_BLOB_BYTES = 16 * 1024
 AE_MAX_INDEX_BYTES = 96
-AE_MAX_DATA_POINTS_PER_INVOCATION = 25
 AE_RETENTION_DAYS = 90
 
 # --- free-plan limits and Paid prices ---------------------------------------------------------
@@ -71,7 +70,7 @@ class Meter:
     paid_included_monthly: float
     paid_usd_per_million: float
     # What happens past the free plan's daily amount, in the warning's words.
-    over_free_limit: str = "after which they fail"
+    over_free_effect: str = "after which they fail"
     # False while Cloudflare publishes the price without charging it yet (Analytics Engine).
     billed: bool = True
 
@@ -101,7 +100,7 @@ METERS = (
         200_000,
         20_000_000,
         0.60,
-        over_free_limit="past which the pages read do not say what is kept: sample less, or move to Workers Paid",
+        over_free_effect="past which the pages read do not say what is kept: sample less, or move to Workers Paid",
     ),
     # "Currently, you will not be billed for your use of Workers Analytics Engine. Pricing
     # information here is shared in advance" (its pricing page): priced, not yet billed.
@@ -111,7 +110,7 @@ METERS = (
         100_000,
         10_000_000,
         0.25,
-        over_free_limit="past which the pages read do not say what happens",
+        over_free_effect="past which the pages read do not say what happens",
         billed=False,
     ),
     Meter(
@@ -120,7 +119,7 @@ METERS = (
         10_000,
         1_000_000,
         1.00,
-        over_free_limit="past which the pages read do not say what happens",
+        over_free_effect="past which the pages read do not say what happens",
         billed=False,
     ),
 )

@@ -126,9 +126,7 @@ SHARED_WITH_WORKER = (
 
 
 def data_point_column(field: str) -> str:
-    """The Analytics Engine column that holds a data point field: 'route' -> 'index1' or 'blob1'."""
-    if field == METRICS_DATA_POINT["index"] and field not in METRICS_DATA_POINT["blobs"]:
-        return "index1"
+    """The Analytics Engine column that holds a data point field: 'route' -> 'blob1'."""
     for kind, prefix in (("blobs", "blob"), ("doubles", "double")):
         if field in METRICS_DATA_POINT[kind]:
             return f"{prefix}{METRICS_DATA_POINT[kind].index(field) + 1}"
@@ -157,5 +155,10 @@ def tiers_value(tiers: Iterable[BaseModel]) -> str:
     return canonical_json(tiers_document(tiers))
 
 
+def flag_document(flag: BaseModel) -> dict[str, Any]:
+    """A feature flag as readers see it: in the CATALOG binding, and as the `flags:*` KV value."""
+    return flag.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
 def flag_value(flag: BaseModel) -> str:
-    return canonical_json(flag.model_dump(by_alias=True, mode="json", exclude_none=True))
+    return canonical_json(flag_document(flag))

@@ -9,7 +9,7 @@ import pytest
 from pulumi_mocks import SCRIPT, StrictCloudflareMocks, run_program, unwrap
 
 from infra.plan import wrangler_toml
-from infra.plan.catalog import catalog_document, features_of
+from infra.plan.catalog import catalog_document
 from infra.settings import SettingsError, load_settings, stack_file_settings
 from infra.worker_contract import canonical_json
 
@@ -57,15 +57,6 @@ def test_the_fallback_tier_is_the_first_tier_unless_set():
     with pytest.raises(SettingsError) as caught:
         settings_with(fallbackTier="gold")
     assert "fallbackTier: names an unknown tier (got 'gold'); fix: use one of: free, premium, pro" in str(caught.value)
-
-
-def test_features_are_the_tiers_plus_the_enabled_flags_covering_it():
-    settings = settings_with(
-        featureFlags={"everyone": True, "off": False, "pro-only": {"enabled": True, "tiers": ["pro"]}}
-    )
-    catalog = catalog_document(settings)
-    assert features_of(catalog, "free") == ["basic-search", "everyone"]
-    assert features_of(catalog, "pro") == ["ai-answers", "basic-search", "everyone", "pro-only"]
 
 
 def test_dropping_a_tier_the_dev_subscriptions_use_is_refused_at_preview_before_any_resource(monkeypatch):

@@ -34,7 +34,7 @@ from infra.settings import Settings, load_settings
 from infra.settings.traffic import Traffic
 
 SECONDS_PER_DAY = 86_400
-D1_KINDS = ("d1_queries", "d1_rows_read", "d1_rows_written")
+D1_KINDS = tuple(kind for kind in OPERATION_KINDS if kind.startswith("d1_"))
 
 # Sizes the storage estimate assumes (bytes, indexes included); storage is far from
 # every limit at these sizes, so a rough figure is enough.
@@ -149,8 +149,8 @@ class MeterEstimate:
     free_daily_limit: float | None
     paid_included_monthly: float
     paid_usd_per_million: float
-    over_free_effect: str = "after which they fail"
-    billed: bool = True  # False: priced by Cloudflare in advance, not charged yet
+    over_free_effect: str  # what happens past the free plan's daily limit (platform.Meter)
+    billed: bool  # False: priced by Cloudflare in advance, not charged yet
 
     @classmethod
     def of(cls, meter: platform.Meter, daily: float) -> MeterEstimate:
@@ -161,7 +161,7 @@ class MeterEstimate:
             meter.free_daily_limit,
             meter.paid_included_monthly,
             meter.paid_usd_per_million,
-            meter.over_free_limit,
+            meter.over_free_effect,
             meter.billed,
         )
 
@@ -412,17 +412,13 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
 
 
 def kv_fallback(
-    totals: Mapping[str, float],
-    requests: Mapping[str, float],
-    ops: OperationsTable,
-    lapsed_share: float,
-    log_events: Callable[[Mapping[str, float]], float] = lambda entry: 0.0,
+    settings: Settings, totals: Mapping[str, float], requests: Mapping[str, float], ops: OperationsTable
 ) -> KvFallback | None:
     """On the Free plan, what the rest of the day costs D1 once KV's writes (or reads) run out.
 
     A failed KV put leaves nothing cached and a failed KV get is a bypass: either way every
     later lookup reads D1 as a miss does, until the allowance resets at 00:00 UTC, and is
-    logged as a miss is (`log_events`: the Workers Logs events of one invocation).
+    logged as a miss is.
     """
     runs_out = [
         (limit / totals[meter.key], meter.label)
@@ -434,6 +430,8 @@ def kv_fallback(
     if not runs_out:
         return None
     served, cause = min(runs_out)
+
+    lapsed_share = settings.traffic.lapsed_share
 
     def miss_cost(hit: str, kind: str) -> float:
         if hit in NEGATIVE_HIT_TO_MISS:
@@ -447,8 +445,9 @@ def kv_fallback(
         for kind in D1_KINDS
     }
     # The same lookups, now misses, get a log line every time (a miss entry is never sampled).
+    miss_events = log_events_per_request(settings, {LOG_SAMPLED: 0.0})
     extra["workers_log_events"] = (1 - served) * sum(
-        requests[hit] * (log_events({LOG_SAMPLED: 0.0}) - log_events(ops[hit])) for hit in hits
+        requests[hit] * (miss_events - log_events_per_request(settings, ops[hit])) for hit in hits
     )
     return KvFallback(after_s=served * SECONDS_PER_DAY, cause=cause, extra=extra)
 
@@ -465,13 +464,7 @@ def _estimate_now(settings: Settings, table: OperationsTable, usage_store: Usage
             totals[kind] += expiring * ops[PER_DELETED_ROW][kind]
     fallback = None
     if settings.traffic.workers_plan == "free":
-        fallback = kv_fallback(
-            totals,
-            requests,
-            ops,
-            settings.traffic.lapsed_share,
-            lambda entry: log_events_per_request(settings, entry),
-        )
+        fallback = kv_fallback(settings, totals, requests, ops)
         for kind, amount in (fallback.extra if fallback else {}).items():
             totals[kind] += amount
     meters = tuple(MeterEstimate.of(m, totals[m.key]) for m in platform.METERS)
@@ -518,8 +511,8 @@ def _first_day(
     def crossed(day: int) -> Sequence[MeterEstimate | StorageEstimate]:
         return crossed_in(_estimate_now(_with_users(settings, users_on_day(traffic, day)), table, usage_store))
 
-    if crossed(0):
-        return 0, crossed(0)
+    if first := crossed(0):
+        return 0, first
     if traffic.monthly_user_growth == 0 or not crossed(HORIZON_DAYS):
         return None
     low, high = 0, HORIZON_DAYS  # crossed(low) is false, crossed(high) true: every quantity grows with users

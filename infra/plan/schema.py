@@ -102,9 +102,8 @@ def existing_tables(rows: Iterable[Mapping[str, object]]) -> dict[str, tuple[Col
 
 
 def _differ(expected: tuple[Column, ...], found: tuple[Column, ...]) -> bool:
-    return {c.name for c in expected} != {c.name for c in found} or {c.name for c in expected if c.primary_key} != {
-        c.name for c in found if c.primary_key
-    }
+    """Other column names, or another primary key (a table's column names are unique)."""
+    return set(expected) != set(found)
 
 
 def conflicts(

@@ -100,9 +100,9 @@ def committed_stacks() -> list[str]:
     return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in folder.glob("Pulumi.*.yaml"))
 
 
-def committed_stack_settings(*, besides: str) -> dict[str, Settings]:
-    """The other committed stacks' settings, for the checks across stacks. A stack file that
-    does not load is left out here: its own check reports it."""
+def committed_stack_settings(*, besides: str | None = None) -> dict[str, Settings]:
+    """The committed stacks' settings (but `besides`'), for the checks across stacks. A stack
+    file that does not load is left out here: its own check reports it."""
     found = {}
     for stack in committed_stacks():
         if stack == besides:

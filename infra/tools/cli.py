@@ -111,10 +111,11 @@ def settings_check(
     from infra.settings import SettingsError, committed_stack_settings, shared_limiter_issues, stack_file_settings
 
     failed = False
+    committed = committed_stack_settings()  # each file read once; a stack is never compared with itself
     for name in stack or DEFAULT_STACKS:
         try:
-            settings = stack_file_settings(name)
-            shared = shared_limiter_issues(name, settings, committed_stack_settings(besides=name))
+            settings = committed[name] if name in committed else stack_file_settings(name)  # else: its error
+            shared = shared_limiter_issues(name, settings, committed)
             if shared:
                 raise SettingsError(name, shared)
         except _user_errors() as error:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from infra.plan.clients import ClientEntries, client_entries, clients_value, token_sha256
 from infra.settings import Settings
+from infra.settings.clients import RESERVED_PREFIX
 from infra.worker_contract import CLIENTS_SECRET, SCOPES
 
 TOKENS_FILE = ".dev.tokens.json"
@@ -29,7 +30,7 @@ LocalTokens = dict[str, str]  # scope -> token
 
 
 def local_client_name(scope: str) -> str:
-    return f"local-{scope}"
+    return f"{RESERVED_PREFIX}{scope}"  # a prefix the settings refuse, so no configured client is shadowed
 
 
 def new_token() -> str:
