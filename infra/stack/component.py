@@ -36,7 +36,6 @@ from infra.plan.worker import WorkerPlan, worker_plan
 from infra.settings import Settings
 from infra.settings.observability import Observability
 from infra.stack import migrations, routing, seed_keys, storage, worker
-from infra.worker_contract import LEGACY_CLIENT, SCOPES
 
 COMPONENT_TYPE = "guruai:cache:CacheStack"
 SERVICE_TOKEN_LENGTH = 48
@@ -154,9 +153,8 @@ class CacheStack(pulumi.ComponentResource):
         self.worker_script_name = self.worker.script.script_name
         self.worker_url = self.exposure.url
         # Names and scopes, never digests: a plain output, so `pulumi preview` shows who may call.
-        self.clients = client_scopes(args.clients)
-        if legacy_token is not None:
-            self.clients = dict(sorted({**self.clients, LEGACY_CLIENT: list(SCOPES)}.items()))
+        # (the legacy token's digest is not known here, and not shown: any text stands in for it)
+        self.clients = client_scopes(args.clients if legacy_token is None else with_legacy_client(args.clients, ""))
         self.register_outputs(
             {
                 "kvNamespaceId": self.kv_namespace_id,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -70,10 +69,9 @@ def configured_api_token() -> pulumi.Output[str] | None:
     return pulumi.Config("cloudflare").get_secret("apiToken")
 
 
-def api_token_issues(configured: object | None, env: Mapping[str, str] | None = None) -> list[SettingIssue]:
+def api_token_issues(configured: object | None) -> list[SettingIssue]:
     """wrangler has no other way to reach the account than this token: say so before anything is registered."""
-    env = os.environ if env is None else env
-    if configured is not None or env.get(API_TOKEN_ENV):
+    if configured is not None or os.environ.get(API_TOKEN_ENV):
         return []
     return [
         SettingIssue(

@@ -39,7 +39,7 @@ def expose(account_id: str, script: cloudflare.WorkersScript, plan: RoutingPlan,
             service=script.script_name,
             opts=opts,
         )
-    elif domain is not None and domain.route_pattern is not None:
+    elif domain is not None:
         own = cloudflare.WorkersRoute(
             "worker-route", zone_id=domain.zone_id, pattern=domain.route_pattern, script=script.script_name, opts=opts
         )

@@ -19,8 +19,7 @@ import yaml
 
 from infra import paths
 from infra.plan.adoption import Existing, Outcome, adopt_settings, match, slots, taken_ids
-from infra.settings import PROJECT, Settings, committed_stack_settings, load_settings
-from infra.settings.sources import stack_file_config
+from infra.settings import PROJECT, committed_stack_settings, stack_file_settings
 from infra.tools.errors import UserError
 from infra.tools.verify import explain
 
@@ -62,9 +61,8 @@ def plan(
     *,
     kv_title: str | None = None,
     database: str | None = None,
-    settings: Settings | None = None,
 ) -> Adoption:
-    settings = settings or load_settings(stack_file_config(stack), stack=stack)  # the account id is needed here
+    settings = stack_file_settings(stack, require_account=True)  # the account id is needed here
     if settings.account_id is None:
         raise UserError(f"stack {stack!r} has no account id: `pulumi config set accountId <id> --stack {stack}`")
     namespaces, databases = list_account(client, settings.account_id)

@@ -9,6 +9,7 @@ imports what only it needs inside its body, so `--help` and `settings check` sta
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,6 +42,15 @@ DEFAULT_IP = "127.0.0.1"
 def fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(code=2)
+
+
+def _api_token(needed: str) -> str:
+    """CLOUDFLARE_API_TOKEN from the environment (never an option: it would land in shell history);
+    `needed` ends the error when it is not set."""
+    token = os.environ.get("CLOUDFLARE_API_TOKEN")
+    if not token:
+        raise UserError(f"CLOUDFLARE_API_TOKEN is not set: {needed}")
+    return token
 
 
 def _user_errors(*more: type[Exception]) -> tuple[type[Exception], ...]:
@@ -226,14 +236,10 @@ def adopt_command(
 
     Needs CLOUDFLARE_API_TOKEN in the environment (Workers KV Storage: Read, D1: Read).
     """
-    import os
-
     from infra.tools import adopt
 
-    token = os.environ.get("CLOUDFLARE_API_TOKEN")
     try:
-        if not token:
-            raise UserError("CLOUDFLARE_API_TOKEN is not set: export a token that may read the account's KV and D1")
+        token = _api_token("export a token that may read the account's KV and D1")
         adopt.run(stack, token, write_file=write, kv_title=kv_namespace, database=database, echo=typer.echo)
     except _user_errors() as error:
         raise fail(str(error)) from None
@@ -256,8 +262,6 @@ def verify_command(
     Needs CLOUDFLARE_API_TOKEN in the environment (never an option: it would land in shell history).
     Exit 1 when a check fails.
     """
-    import os
-
     import cloudflare
     import httpx
 
@@ -267,10 +271,8 @@ def verify_command(
     from infra.tools import verify
     from infra.tools.stack_outputs import stack_outputs
 
-    token = os.environ.get("CLOUDFLARE_API_TOKEN")
     try:
-        if not token:
-            raise UserError("CLOUDFLARE_API_TOKEN is not set: export the token the stack was deployed with")
+        token = _api_token("export the token the stack was deployed with")
         settings = stack_file_settings(stack)
         target = verify.target_from_outputs(
             stack, stack_outputs(stack, outputs), seed_entries(settings), catalog_document(settings)["version"]
@@ -302,21 +304,15 @@ def metrics_command(
     would land in shell history) and the stack's account id (its `accountId` setting or
     CLOUDFLARE_ACCOUNT_ID). Each run is one Analytics Engine read query.
     """
-    import os
-
     from rich.console import Console
 
     from infra.settings import stack_file_settings
     from infra.tools import metrics
 
-    token = os.environ.get("CLOUDFLARE_API_TOKEN")
     try:
         span = metrics.parse_since(since)
         settings = stack_file_settings(stack)
-        if not token:
-            raise UserError(
-                f"CLOUDFLARE_API_TOKEN is not set: export a token allowed {metrics.TOKEN_PERMISSION} on the account"
-            )
+        token = _api_token(f"export a token allowed {metrics.TOKEN_PERMISSION} on the account")
         if settings.account_id is None:
             raise UserError(
                 f"stack {stack!r} has no account id: `pulumi config set accountId <32-hex id> --stack {stack}`, "

@@ -20,6 +20,8 @@ from typing import Any
 import cloudflare
 import httpx
 
+from infra.plan import routing
+
 ROUND_TRIP_PREFIX = "verify:"
 # KV's minimum: if the delete step fails, the test key still expires by itself.
 ROUND_TRIP_TTL_S = 60
@@ -210,7 +212,7 @@ def round_trip_checks(
 
 def workers_dev_url(client: cloudflare.Cloudflare, target: Target) -> str:
     subdomain = client.workers.subdomains.get(account_id=target.account_id).subdomain
-    return f"https://{target.worker_script_name}.{subdomain}.workers.dev"
+    return routing.workers_dev_url(target.worker_script_name, subdomain)
 
 
 def health_check(http: httpx.Client, url: str, target: Target, sleep: Callable[[float], None] = time.sleep) -> Check:
