@@ -6,9 +6,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The Worker: its source (uploaded as is), its D1 schema, and the operations it performs per request.
+# The Worker: its source modules, the bundle `guruai-cache worker build` makes of them (the one
+# file `pulumi up` uploads and `wrangler dev` runs), its D1 schema, its contract, and the
+# operations it performs per request.
 WORKER_DIR = ROOT / "worker"
-WORKER_SOURCE = WORKER_DIR / "worker.js"
+WORKER_SRC = WORKER_DIR / "src"
+WORKER_ENTRY = WORKER_SRC / "index.js"
+WORKER_CONTRACT_MODULE = WORKER_SRC / "contract.js"  # generated from infra/worker_contract.py
+WORKER_ENV_TYPES = WORKER_SRC / "env.d.ts"  # generated from infra/plan/bindings.py
+WORKER_BUNDLE = WORKER_DIR / "dist" / "worker.js"  # generated: the modules bundled by wrangler
+OPENAPI_SPEC = WORKER_DIR / "openapi.yaml"
 MIGRATIONS_DIR = WORKER_DIR / "migrations"
 OPERATIONS_TABLE = WORKER_DIR / "operations.json"
 

@@ -1,10 +1,10 @@
-"""What worker/worker.js and the Python side agree on: KV keys, the user-id rule, statuses,
+"""What the Worker and the Python side agree on: KV keys, the user-id rule, statuses,
 binding and variable names, the variables' defaults, the routes and the scopes they need, the
 Analytics Engine data point each request writes and the outcomes whose log line is sampled.
 
-The Worker is one ES module uploaded as is (no build step, no imports), so it keeps its own
-copy of the values in SHARED_WITH_WORKER under the same names; tests/test_worker_contract.py
-reads worker.js and holds each copy equal to this one.
+This module is their one home. The Worker reads the values in WORKER_EXPORTS from
+worker/src/contract.js, which `guruai-cache worker build` writes from here (its one writer;
+`--check` fails while it is stale, and the test suite runs the check).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
+
+from infra import platform
 
 # KV keys. The tier config and the flags are seeded by the stack; subscriptions are cached by the Worker.
 TIERS_KEY = "config:tiers"
@@ -25,6 +27,8 @@ USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 SubscriptionStatus = Literal["active", "trialing", "past_due", "canceled"]
 SUBSCRIPTION_STATUSES: tuple[str, ...] = get_args(SubscriptionStatus)
+# The statuses that entitle a user; others are "no active subscription" (404, cached negatively).
+ACTIVE_STATUSES: tuple[str, ...] = ("active", "trialing")
 
 # How long the Worker caches "no active subscription" (KV's minimum expirationTtl).
 NEGATIVE_CACHE_TTL_S = 60
@@ -62,8 +66,10 @@ ROUTES: dict[str, dict[str, str | None]] = {
 # (the Worker falls back to these when a variable is missing or malformed).
 VAR_DEFAULTS: dict[str, int | float] = {
     "SUBSCRIPTION_TTL": 300,
-    "TIER_CONFIG_TTL": 3600,
-    "RATE_LIMIT_TTL": 86400,
+    # GET /tiers' Cache-Control max-age (the tiersMaxAge setting).
+    "TIERS_MAX_AGE": 3600,
+    # The usage window POST /usage counts in (the usageWindowSeconds setting): a UTC day.
+    "USAGE_WINDOW_SECONDS": 86400,
     "USAGE_RETENTION_DAYS": 35,
     # The share of routine answers (ROUTINE_OUTCOMES) whose log line is written; every other
     # outcome is always logged. docs/configuration.md says why 1 %.
@@ -111,17 +117,22 @@ METRICS_DATA_POINT: dict[str, Any] = {
     ],
 }
 
-# The names above that worker.js declares as `const NAME = ...;` too.
-SHARED_WITH_WORKER = (
+# Analytics Engine takes an index of at most this many bytes (platform.AE_MAX_INDEX_BYTES).
+MAX_INDEX_BYTES = platform.AE_MAX_INDEX_BYTES
+
+# The values the Worker imports from worker/src/contract.js, generated from this module.
+WORKER_EXPORTS = (
     "SUBSCRIPTION_KEY_PREFIX",
     "USER_ID_PATTERN",
     "SUBSCRIPTION_STATUSES",
+    "ACTIVE_STATUSES",
     "NEGATIVE_CACHE_TTL_S",
     "VAR_DEFAULTS",
     "SCOPES",
     "ROUTES",
     "ROUTINE_OUTCOMES",
     "METRICS_DATA_POINT",
+    "MAX_INDEX_BYTES",
 )
 
 

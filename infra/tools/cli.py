@@ -31,8 +31,14 @@ wrangler_app = typer.Typer(
 settings_app = typer.Typer(
     help="Validate the committed stack settings without Pulumi.", no_args_is_help=True, rich_markup_mode=None
 )
+worker_app = typer.Typer(
+    help="Build the Worker: its generated sources and the bundle that deploys.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(wrangler_app, name="wrangler")
 app.add_typer(settings_app, name="settings")
+app.add_typer(worker_app, name="worker")
 
 DEFAULT_STACKS = ("dev", "prod")
 DEFAULT_PORT = 8787  # as infra.tools.wrangler_dev, which this module does not import up front
@@ -108,6 +114,33 @@ def render_command(
         return
     render.write_atomically(output, rendered.text)
     typer.echo(f"wrote {output} (local{''.join(f', env.{name}' for name in rendered.sections)})")
+
+
+@worker_app.command("build")
+def worker_build_command(
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 when a generated file is stale (for CI).")
+    ] = False,
+) -> None:
+    """Write the Worker's generated files (their one writer): worker/src/contract.js and
+    worker/src/env.d.ts from infra/, then worker/dist/worker.js, the modules of worker/src bundled
+    by the pinned wrangler: the one file `pulumi up` uploads and `wrangler dev` runs."""
+    from infra.tools import worker_build
+
+    echo = lambda message: typer.echo(message, err=True)  # noqa: E731 (progress, on stderr)
+    try:
+        if check:
+            found = worker_build.stale(echo)
+            if found:
+                names = ", ".join(paths.relative(path) for path in found)
+                typer.secho(f"stale: {names}: run `guruai-cache worker build`", err=True, fg=typer.colors.RED)
+                raise typer.Exit(code=1)
+            typer.echo("the Worker's generated files are up to date")
+            return
+        written = worker_build.build(echo)
+    except _user_errors() as error:
+        raise fail(str(error)) from None
+    typer.echo(f"wrote {', '.join(paths.relative(p) for p in written)}" if written else "nothing to write: up to date")
 
 
 @settings_app.command("check")

@@ -233,6 +233,7 @@ def wrapped_config(project: local.LocalProject, directory: Path, main: str) -> l
     directory.mkdir(parents=True, exist_ok=True)
     document = tomlkit.parse(project.config.read_text())
     document["main"] = str(ROOT / "tests" / "e2e" / main)
+    document["no_bundle"] = False  # the wrapper imports the Worker's bundle: wrangler bundles the two
     wrapped = local.LocalProject(config=directory / "wrangler.toml", persist_to=project.persist_to)
     wrapped.config.write_text(tomlkit.dumps(document))
     wrapped.dev_vars.write_text(project.dev_vars.read_text())

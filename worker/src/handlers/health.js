@@ -1,0 +1,12 @@
+// @ts-check
+// GET /health (and HEAD): no token, no storage; which catalog this Worker serves.
+
+import { catalogOrNull } from "../catalog.js";
+import { json } from "../http.js";
+
+/** @type {import("../types.js").Handler} */
+export function health(_request, c) {
+  c.log.outcome = "health";
+  const catalog = catalogOrNull(c.env);
+  return json(c, { status: "ok", environment: c.env.ENVIRONMENT ?? null, catalogVersion: catalog?.version ?? null });
+}
