@@ -2,7 +2,8 @@
 
 import pulumi
 
-from infra.plan.wrangler_toml import StackIds, env_section
+from infra.plan.bindings import StackIds
+from infra.plan.wrangler_toml import env_section
 from infra.stack.component import CacheStack, CacheStackArgs
 from infra.stack.config import load_stack_settings
 from infra.stack.cost_warning import report_expected_cost
@@ -33,5 +34,5 @@ pulumi.export(
     "wrangler",
     pulumi.Output.all(
         cache.kv_namespace_id, cache.kv_preview_namespace_id, cache.d1_database_id, cache.d1_preview_database_id
-    ).apply(lambda ids: env_section(args.worker, args.names, StackIds(*ids))),
+    ).apply(lambda ids: env_section(args.worker, StackIds(*ids))),
 )

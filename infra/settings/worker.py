@@ -15,8 +15,8 @@ class Ttls(SettingModel):
     """Cache lifetimes in seconds (the guide's values are the defaults)."""
 
     subscription: int = int(VAR_DEFAULTS["SUBSCRIPTION_TTL"])
-    tier_config: int = int(VAR_DEFAULTS["TIER_CONFIG_TTL"])
-    rate_limit: int = int(VAR_DEFAULTS["RATE_LIMIT_TTL"])
+    tier_config: int = int(VAR_DEFAULTS["TIERS_MAX_AGE"])
+    rate_limit: int = int(VAR_DEFAULTS["USAGE_WINDOW_SECONDS"])
     # Deprecated: no route caches usage data (usage is counted in D1). Still accepted, and
     # checked like the others, so existing stack files keep working; see DEPRECATED.
     usage: int | None = None
