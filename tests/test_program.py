@@ -30,6 +30,7 @@ from pulumi_mocks import (
     unwrap,
 )
 
+from infra import paths
 from infra.plan.seeds import seed_entries
 from infra.settings import load_settings, parse_config_values
 from infra.worker_contract import SCOPES
@@ -104,8 +105,8 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
         ("ratelimit", "RATE_LIMITER"),
         ("plain_text", "ENVIRONMENT"),
         ("plain_text", "SUBSCRIPTION_TTL"),
-        ("plain_text", "TIER_CONFIG_TTL"),
-        ("plain_text", "RATE_LIMIT_TTL"),
+        ("plain_text", "TIERS_MAX_AGE"),
+        ("plain_text", "USAGE_WINDOW_SECONDS"),
         ("plain_text", "USAGE_RETENTION_DAYS"),
         ("plain_text", "ROUTINE_LOG_SAMPLE_RATE"),
         ("plain_text", "ENTITLEMENTS_COUNT_MAX_AGE"),
@@ -141,14 +142,14 @@ def test_ttl_settings_reach_the_worker_vars():
     run = run_program("dev", {"ttls": {"subscription": 120, "tierConfig": 600}})
     items, _ = bindings(run)
     texts = {b["name"]: b.get("text") for b in items}
-    assert (texts["SUBSCRIPTION_TTL"], texts["TIER_CONFIG_TTL"]) == ("120", "600")
+    assert (texts["SUBSCRIPTION_TTL"], texts["TIERS_MAX_AGE"]) == ("120", "600")
     assert "USAGE_TTL" not in texts  # ttls.usage is deprecated: nothing reads it
 
 
 def test_worker_script_module_compat_date_observability_and_cron(dev_run):
     script = dev_run.one(SCRIPT)
     assert script.plain("mainModule") == "worker.js"
-    assert "export default" in script.plain("content")
+    assert script.plain("content") == paths.WORKER_BUNDLE.read_text()  # the bundle wrangler dev runs too
     assert script.plain("compatibilityDate") == "2026-04-01"
     assert script.plain("observability") == {
         "enabled": True,

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from infra import paths
 from infra.plan import wrangler_toml
+from infra.plan.bindings import StackIds
 from infra.plan.worker import worker_plan
 from infra.settings import load_settings, stack_file_settings
 from infra.tools import cli
@@ -71,7 +72,7 @@ def test_dev_and_prod_limiters_never_share_a_namespace(rendered):
 
 def test_top_level_is_local_development_with_placeholder_ids(rendered):
     config = tomllib.loads(rendered.read_text())
-    assert config["main"] == "worker/worker.js"
+    assert config["main"] == "worker/dist/worker.js" and config["no_bundle"] is True  # the bundle that deploys
     assert config["compatibility_date"] == "2026-04-01"  # a string: an unquoted TOML date is rejected by wrangler
     assert config["vars"]["ENVIRONMENT"] == "local"
     assert config["kv_namespaces"] == [{"binding": "KV", "id": "guruai-cache-local"}]
@@ -116,8 +117,8 @@ def run_wrangler(args, cwd):
 @pytest.mark.parametrize("env", [None, "dev", "prod"])
 def test_wrangler_deploy_dry_run_accepts_the_file(rendered, outputs, env, tmp_path):
     project = tmp_path / "project"
-    (project / "worker").mkdir(parents=True)
-    (project / "worker" / "worker.js").write_text(paths.WORKER_SOURCE.read_text())
+    (project / "worker" / "dist").mkdir(parents=True)
+    (project / "worker" / "dist" / "worker.js").write_text(paths.WORKER_BUNDLE.read_text())
     (project / "wrangler.toml").write_text(rendered.read_text())
     args = ["deploy", "--dry-run", "--outdir", str(tmp_path / "out")] + (["--env", env] if env else [])
     result = run_wrangler(args, project)
@@ -132,8 +133,8 @@ def test_wrangler_deploy_dry_run_accepts_the_file(rendered, outputs, env, tmp_pa
 def test_wrangler_rejects_a_broken_render(rendered, tmp_path):
     """The dry-run check above can fail: wrangler refuses a file with an unquoted date."""
     project = tmp_path / "project"
-    (project / "worker").mkdir(parents=True)
-    (project / "worker" / "worker.js").write_text("export default {}")
+    (project / "worker" / "dist").mkdir(parents=True)
+    (project / "worker" / "dist" / "worker.js").write_text("export default {}")
     text = rendered.read_text().replace('compatibility_date = "2026-04-01"', "compatibility_date = 2026-04-01", 1)
     (project / "wrangler.toml").write_text(text)
     result = run_wrangler(["deploy", "--dry-run", "--outdir", str(tmp_path / "out")], project)
@@ -174,10 +175,10 @@ def test_cli_explains_a_stack_without_outputs(tmp_path):
 
 def test_render_is_a_pure_function_of_settings_and_ids():
     settings = load_settings({"ttls": {"subscription": 90}}, stack="local", require_account=False)
-    ids = wrangler_toml.StackIds("a" * 32, "b" * 32, "db-uuid", "db-preview-uuid")
+    ids = StackIds("a" * 32, "b" * 32, "db-uuid", "db-preview-uuid")
 
     def staging() -> dict:
-        return wrangler_toml.env_section(worker_plan(settings, "staging"), settings.names("staging"), ids)
+        return wrangler_toml.env_section(worker_plan(settings, "staging"), ids)
 
     text = wrangler_toml.render(settings, {"staging": staging()})
     config = tomllib.loads(text)
@@ -187,11 +188,11 @@ def test_render_is_a_pure_function_of_settings_and_ids():
 
 
 def test_the_metrics_dataset_is_bound_per_stack_unless_metrics_are_off():
-    ids = wrangler_toml.StackIds("a" * 32, "b" * 32, "db-uuid", "db-preview-uuid")
+    ids = StackIds("a" * 32, "b" * 32, "db-uuid", "db-preview-uuid")
     on = load_settings({}, stack="local", require_account=False)
     off = load_settings({"metrics": {"enabled": False}}, stack="local", require_account=False)
     for settings, bound in ((on, True), (off, False)):
-        section = wrangler_toml.env_section(worker_plan(settings, "prod"), settings.names("prod"), ids)
+        section = wrangler_toml.env_section(worker_plan(settings, "prod"), ids)
         config = tomllib.loads(wrangler_toml.render(settings, {"prod": section}))
         expected = [{"binding": "METRICS", "dataset": name} for name in ("guruai_requests_local",)] if bound else None
         assert config.get("analytics_engine_datasets") == expected  # the template's placeholder goes too
