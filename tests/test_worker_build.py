@@ -82,14 +82,7 @@ def test_the_contract_module_carries_the_documented_error_codes_as_a_type():
 
 def typecheck(src: Path) -> subprocess.CompletedProcess[str]:
     """`tsc --noEmit` over a copy of worker/src, with the runtime's types the pinned wrangler makes."""
-    if not RUNTIME_TYPES.exists():
-        RUNTIME_TYPES.parent.mkdir(parents=True, exist_ok=True)
-        from infra.tools.pinned_wrangler import wrangler_env
-
-        subprocess.run(
-            [str(paths.WRANGLER), "types", "--include-env=false", str(RUNTIME_TYPES)],
-            cwd=paths.ROOT, env=wrangler_env(), capture_output=True, check=True, timeout=120,
-        )  # fmt: skip
+    subprocess.run(["bash", "scripts/worker-types.sh"], cwd=paths.ROOT, check=True, timeout=120)
     config = json.loads(re.sub(r"^\s*//.*$", "", (paths.WORKER_DIR / "tsconfig.json").read_text(), flags=re.M))
     config["include"] = [str(src / "**" / "*.js"), str(src / "env.d.ts"), str(RUNTIME_TYPES)]
     tsconfig = src.parent / "tsconfig.json"
