@@ -1,5 +1,6 @@
 """The whole Pulumi program under strict mocks: graph, wiring, seeds, protection, secrets."""
 
+import dataclasses
 import hashlib
 import json
 import typing
@@ -31,6 +32,7 @@ from pulumi_mocks import (
 )
 
 from infra import paths
+from infra.plan.outputs import StackOutputs, output_name
 from infra.plan.seeds import seed_entries
 from infra.settings import load_settings, parse_config_values
 from infra.worker_contract import SCOPES
@@ -388,6 +390,16 @@ def test_outputs_name_every_resource_and_carry_the_wrangler_section(dev_run):
     d1 = section["d1_databases"][0]
     assert (d1["database_id"], d1["preview_database_id"]) == (out["d1DatabaseId"], out["d1PreviewDatabaseId"])
     assert not dev_run.secret_outputs
+
+
+def test_the_exported_outputs_are_exactly_the_declared_ones_and_read_back_by_name(dev_run):
+    """One declaration (infra/plan/outputs.py): the program exports each field under its camelCase
+    name, and the tools read a saved `pulumi stack output --json` back through the same fields."""
+    declared = [output_name(field.name) for field in dataclasses.fields(StackOutputs)]
+    assert sorted(dev_run.outputs) == sorted(declared) and len(declared) == len(set(declared))
+    read = StackOutputs.from_exported(dev_run.outputs)
+    assert (read.worker_url, read.kv_namespace_id) == (dev_run.outputs["workerUrl"], dev_run.outputs["kvNamespaceId"])
+    assert StackOutputs.from_exported({"workerURL": "x"}).worker_url is None  # another spelling is not read
 
 
 def test_bad_settings_stop_the_run_before_any_resource(monkeypatch):

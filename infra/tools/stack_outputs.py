@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.paths import ROOT
+from infra.plan.outputs import StackOutputs
 from infra.tools.errors import UserError
 
 
@@ -39,7 +40,7 @@ def stack_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
 
 def wrangler_section(stack: str, outputs: dict[str, Any]) -> dict[str, Any]:
     """The stack's [env.<stack>] of wrangler.toml, as the program exported it."""
-    section = outputs.get("wrangler")
+    section = StackOutputs.from_exported(outputs).wrangler
     if not isinstance(section, dict):
         raise UserError(f"stack {stack!r} has no `wrangler` output: run `pulumi up --stack {stack}` first")
     return section
