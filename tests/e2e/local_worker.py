@@ -3,7 +3,7 @@
 The local environment is prepared by the same code as `guruai-cache local`
 (infra.tools.local), in a temporary folder with its own config rendered from the
 test's settings: the developer's wrangler.toml, .dev.vars and .wrangler/ state are
-never touched. The tests run worker/worker.js behind tests/e2e/recording_worker.js, which
+never touched. The tests run the Worker's bundle (worker/dist/worker.js) behind tests/e2e/recording_worker.js, which
 records its Analytics Engine data points (wrangler's local binding keeps none). The load
 benchmarks (bench/) use this module too, on the Worker alone.
 """
