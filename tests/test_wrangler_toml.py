@@ -124,6 +124,9 @@ def test_wrangler_deploy_dry_run_accepts_the_file(rendered, outputs, env, tmp_pa
     result = run_wrangler(args, project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "--dry-run: exiting now." in result.stdout
+    # no_bundle: what wrangler would upload (and `wrangler dev` runs) is byte for byte the bundle
+    # the provider uploads (tests/test_program.py: the script's content).
+    assert (tmp_path / "out" / "worker.js").read_text() == paths.WORKER_BUNDLE.read_text()
     kv_id = json.loads(outputs[env].read_text())["kvNamespaceId"] if env else "guruai-cache-local"
     assert f"env.KV ({kv_id})" in result.stdout
     assert f'env.ENVIRONMENT ("{env or "local"}")' in result.stdout
