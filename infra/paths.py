@@ -16,6 +16,8 @@ WORKER_CONTRACT_MODULE = WORKER_SRC / "contract.js"  # generated from infra/work
 WORKER_ENV_TYPES = WORKER_SRC / "env.d.ts"  # generated from infra/plan/bindings.py
 WORKER_BUNDLE = WORKER_DIR / "dist" / "worker.js"  # generated: the modules bundled by wrangler
 OPENAPI_SPEC = WORKER_DIR / "openapi.yaml"
+# The API's reference page: its route table is generated from OPENAPI_SPEC.
+WORKER_API_DOCS = ROOT / "docs" / "worker-api.md"
 MIGRATIONS_DIR = WORKER_DIR / "migrations"
 OPERATIONS_TABLE = WORKER_DIR / "operations.json"
 

@@ -52,16 +52,6 @@ SCOPES: tuple[str, ...] = get_args(Scope)
 # The client the deprecated `serviceToken` (or its generated default) becomes: every scope.
 LEGACY_CLIENT = "service"
 
-# Every route the Worker serves: path (OpenAPI's template syntax) -> method -> the scope it
-# needs (None: no token). worker/openapi.yaml describes exactly these (tests/test_openapi.py).
-ROUTES: dict[str, dict[str, str | None]] = {
-    "/health": {"GET": None, "HEAD": None},
-    "/tiers": {"GET": "read"},
-    "/subscriptions/{userId}": {"GET": "read", "PUT": "write"},
-    "/usage/{userId}": {"POST": "usage"},
-    "/entitlements/{userId}": {"GET": "read"},
-}
-
 # The Worker's plain-text variables that come from settings, with the settings' defaults
 # (the Worker falls back to these when a variable is missing or malformed).
 VAR_DEFAULTS: dict[str, int | float] = {
@@ -120,7 +110,8 @@ METRICS_DATA_POINT: dict[str, Any] = {
 # Analytics Engine takes an index of at most this many bytes (platform.AE_MAX_INDEX_BYTES).
 MAX_INDEX_BYTES = platform.AE_MAX_INDEX_BYTES
 
-# The values the Worker imports from worker/src/contract.js, generated from this module.
+# The values the Worker imports from worker/src/contract.js, generated from this module (with
+# ROUTES, which comes from the API's contract, worker/openapi.yaml: infra/plan/api.py).
 WORKER_EXPORTS = (
     "SUBSCRIPTION_KEY_PREFIX",
     "USER_ID_PATTERN",
@@ -129,7 +120,6 @@ WORKER_EXPORTS = (
     "NEGATIVE_CACHE_TTL_S",
     "VAR_DEFAULTS",
     "SCOPES",
-    "ROUTES",
     "ROUTINE_OUTCOMES",
     "METRICS_DATA_POINT",
     "MAX_INDEX_BYTES",

@@ -1,8 +1,8 @@
 """worker/openapi.yaml: a valid OpenAPI 3.1 document that describes exactly the routes the Worker
 serves, with the scopes, user-id rule, statuses and error codes the Worker really uses.
 
-The served routes come from ROUTES (infra/worker_contract.py), which the Worker routes by
-(worker/src/contract.js is generated from it); tests/e2e/test_contract.py probes the running Worker."""
+The served routes come from this document (infra/plan/api.py), generated into the Worker's
+contract module; tests/e2e/test_contract.py probes the running Worker."""
 
 import re
 
@@ -12,6 +12,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from infra import paths, worker_contract
+from infra.plan import api
 
 SPEC_PATH = paths.WORKER_DIR / "openapi.yaml"
 SPEC = yaml.safe_load(SPEC_PATH.read_text())
@@ -35,7 +36,7 @@ def operations(spec) -> dict[str, dict[str, list[str] | None]]:
 def served() -> dict[str, dict[str, list[str] | None]]:
     return {
         path: {method: None if scope is None else [scope] for method, scope in methods.items()}
-        for path, methods in worker_contract.ROUTES.items()
+        for path, methods in api.routes().items()
     }
 
 
@@ -51,8 +52,10 @@ def test_the_validator_refuses_a_broken_document():
         validate(broken)
 
 
-def test_it_describes_every_served_route_and_nothing_more_with_its_scope():
+def test_the_routes_the_worker_serves_are_the_documents_with_their_scopes():
+    """api.routes() is what the Worker routes by (generated into its contract module)."""
     assert operations(SPEC) == served()
+    assert served()["/usage/{userId}"] == {"POST": ["usage"]} and served()["/health"]["GET"] is None
 
 
 def test_the_route_check_sees_a_missing_or_extra_route():
@@ -96,3 +99,14 @@ def test_each_response_names_only_documented_codes():
     named = set(re.findall(r"code: \{ (?:const: (\w+)|enum: \[([\w, ]+)\]) \}", text))
     codes = {code.strip() for const, enum in named for code in ([const] if const else enum.split(","))}
     assert codes and codes <= documented
+
+
+def test_the_docs_route_table_lists_every_operation_with_its_scope_and_error_codes():
+    table = api.docs_route_table()
+    for path, methods in api.routes().items():
+        for method, scope in methods.items():
+            row = next(line for line in table.splitlines() if line.startswith(f"| `{method} {path}` |"))
+            assert (f"`{scope}`" if scope else "none") in row
+    usage = next(line for line in table.splitlines() if line.startswith("| `POST /usage/{userId}` |"))
+    assert "429 `daily_limit_exceeded`, `burst_limited`" in usage
+    assert "`internal_error`" not in usage  # a response's own codes, not every code the contract has

@@ -19,9 +19,10 @@ from typer.testing import CliRunner
 from infra import paths, worker_contract
 from infra.cost.operations import OPERATION_KINDS
 from infra.names import LOCAL
+from infra.plan import api
 from infra.plan.bindings import AnalyticsEngine, ScriptInputs
 from infra.plan.worker import script_bindings, worker_plan
-from infra.plan.worker_source import contract_module, env_declaration, error_codes
+from infra.plan.worker_source import contract_module, env_declaration
 from infra.settings import load_settings
 from infra.tools import cli, worker_build
 
@@ -72,12 +73,13 @@ def test_the_contract_module_evaluates_to_the_python_values():
     )
     exported = node_json(script, paths.ROOT)
     expected = {name: getattr(worker_contract, name) for name in worker_contract.WORKER_EXPORTS}
+    expected["ROUTES"] = api.routes()  # from the API's contract, worker/openapi.yaml
     assert exported == json.loads(json.dumps(expected))  # tuples as lists
     assert exported["ACTIVE_STATUSES"] and set(exported["ACTIVE_STATUSES"]) < set(exported["SUBSCRIPTION_STATUSES"])
 
 
 def test_the_contract_module_carries_the_documented_error_codes_as_a_type():
-    assert error_codes() and all(f'"{code}"' in contract_module() for code in error_codes())
+    assert api.error_codes() and all(f'"{code}"' in contract_module() for code in api.error_codes())
 
 
 def typecheck(src: Path) -> subprocess.CompletedProcess[str]:
@@ -112,8 +114,12 @@ def test_a_route_without_a_handler_stops_the_worker_from_loading(src_copy):
     loads = "await import('./src/routes.js'); console.log(JSON.stringify('loaded'));"
     assert node_json(loads, src_copy.parent) == "loaded"
     contract = src_copy / "contract.js"
-    contract.write_text(contract.read_text().replace('"/tiers": {"GET": "read"}', '"/tiers": {"GET": "read", "DELETE": "write"}'))
-    result = subprocess.run([NODE, "--input-type=module", "-e", loads], cwd=src_copy.parent, capture_output=True, text=True)
+    contract.write_text(
+        contract.read_text().replace('"/tiers": {"GET": "read"}', '"/tiers": {"GET": "read", "DELETE": "write"}')
+    )
+    result = subprocess.run(
+        [NODE, "--input-type=module", "-e", loads], cwd=src_copy.parent, capture_output=True, text=True
+    )
     assert result.returncode != 0
     assert "HANDLERS does not match ROUTES: no handler for DELETE /tiers" in result.stderr
 

@@ -1,8 +1,8 @@
 """The Worker's generated sources, as text: what the Python side defines, rendered for the Worker.
 
 - worker/src/contract.js: the values of infra/worker_contract.py the Worker imports
-  (WORKER_EXPORTS), and the error codes of worker/openapi.yaml as a type, so `tsc` refuses an
-  error code the contract does not document;
+  (WORKER_EXPORTS), the routes and scopes worker/openapi.yaml describes (ROUTES), and its error
+  codes as a type, so `tsc` refuses an error code the contract does not document;
 - worker/src/env.d.ts: the `Env` type of the Worker's bindings, from their one declaration
   (infra/plan/bindings.py), so `tsc` refuses a Worker that reads a binding nobody binds.
 
@@ -15,10 +15,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
-
-from infra import paths, worker_contract
+from infra import worker_contract
 from infra.names import LOCAL
+from infra.plan import api
 from infra.plan.worker import worker_plan
 from infra.settings import Settings, load_settings
 
@@ -34,25 +33,19 @@ def _union(values: Any) -> str:
     return " | ".join(_literal(v) for v in values)
 
 
-def error_codes(spec_text: str | None = None) -> list[str]:
-    """The error codes worker/openapi.yaml documents (its ErrorCode schema)."""
-    spec = yaml.safe_load(paths.OPENAPI_SPEC.read_text() if spec_text is None else spec_text)
-    codes: list[str] = spec["components"]["schemas"]["ErrorCode"]["enum"]
-    return codes
-
-
 def contract_module() -> str:
     """worker/src/contract.js."""
     lines = [
         "// @ts-check",
-        "// " + GENERATED.format(source="infra/worker_contract.py and worker/openapi.yaml (ErrorCode)"),
+        "// " + GENERATED.format(source="infra/worker_contract.py and worker/openapi.yaml (routes, error codes)"),
         "",
         f"/** @typedef {{{_union(worker_contract.SCOPES)}}} Scope */",
         f"/** @typedef {{{_union(worker_contract.SUBSCRIPTION_STATUSES)}}} SubscriptionStatus */",
-        f"/** @typedef {{{_union(error_codes())}}} ErrorCode */",
+        f"/** @typedef {{{_union(api.error_codes())}}} ErrorCode */",
     ]
-    for name in worker_contract.WORKER_EXPORTS:
-        value = getattr(worker_contract, name)
+    values = {name: getattr(worker_contract, name) for name in worker_contract.WORKER_EXPORTS}
+    values["ROUTES"] = api.routes()
+    for name, value in values.items():
         lines.append("")
         if name == "USER_ID_PATTERN":
             lines.append(f"export const {name} = new RegExp({_literal(value)});")

@@ -1,7 +1,8 @@
 """`guruai-cache worker build`: the one writer of the Worker's generated files.
 
 1. worker/src/contract.js and worker/src/env.d.ts, rendered from the Python side
-   (infra/plan/worker_source.py);
+   (infra/plan/worker_source.py), and the route table of docs/worker-api.md, from the API's
+   contract (infra/plan/api.py);
 2. worker/dist/worker.js: the modules of worker/src bundled into one ES module by the pinned
    wrangler (`wrangler deploy --dry-run --outdir`, esbuild underneath). `pulumi up` uploads this
    file as the script's main module and wrangler.toml runs it as is (`no_bundle`), so local runs,
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra import paths
+from infra.plan import api
 from infra.plan.worker_source import contract_module, env_declaration
 from infra.tools.errors import UserError
 from infra.tools.pinned_wrangler import wrangler_env, wrangler_path
@@ -46,9 +48,11 @@ class Generated:
 
 def generated_sources() -> list[Generated]:
     """The sources rendered from the Python side, as they should be on disk."""
+    docs = paths.WORKER_API_DOCS.read_text()
     return [
         Generated(paths.WORKER_CONTRACT_MODULE, contract_module()),
         Generated(paths.WORKER_ENV_TYPES, env_declaration()),
+        Generated(paths.WORKER_API_DOCS, api.with_docs_route_table(docs, api.docs_route_table())),
     ]
 
 

@@ -7,14 +7,15 @@ import pytest
 from local_worker import BURST_LIMIT, CLIENT_TOKENS
 from test_worker_api import assert_error, subscribe
 
-from infra.worker_contract import ROUTES, SCOPES
+from infra.plan.api import routes
+from infra.worker_contract import SCOPES
 
 pytestmark = pytest.mark.e2e
 
 # Every authenticated route, with the scope it needs (from the route table the Worker serves).
 CALLS = [
     (method, template, scope)
-    for template, methods in ROUTES.items()
+    for template, methods in routes().items()
     for method, scope in methods.items()
     if scope is not None
 ]

@@ -25,8 +25,8 @@ from local_worker import RunningWorker, e2e_settings, make_project, start_worker
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from infra import paths
+from infra.plan.api import routes
 from infra.tools import local, wrangler_dev
-from infra.worker_contract import ROUTES
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +50,7 @@ def contract_worker(tmp_path_factory) -> Iterator[RunningWorker]:
 def token_for(worker: RunningWorker, method: str, template: str) -> dict[str, str]:
     """The local client holding exactly the scope the route needs (none for /health); for a method
     the route does not serve, its first method's (so that the answer is the 405, not a 401)."""
-    methods = ROUTES[template]
+    methods = routes()[template]
     scope = methods.get(method, next(iter(methods.values())))
     return {} if scope is None else {"Authorization": f"Bearer {worker.local_tokens[scope]}"}
 

@@ -70,7 +70,9 @@ def test_local_command_prepares_serves_and_stops_on_ctrl_c(tmp_path):
         token = re.search(r"read token:\s+(\S+)", output).group(1)
         assert token == json.loads(project.tokens_file.read_text())["read"]
         assert token not in project.dev_vars.read_text()  # the Worker gets digests only
-        assert re.findall(r"==> \[(\d)/7\]", output) == [str(step) for step in range(1, 8)]  # progress per step (the build first)
+        assert re.findall(r"==> \[(\d)/7\]", output) == [
+            str(step) for step in range(1, 8)
+        ]  # progress per step (the build first)
 
         response = httpx.get(
             f"http://127.0.0.1:{port}/subscriptions/user-pro", headers={"Authorization": f"Bearer {token}"}

@@ -24,10 +24,6 @@ var SCOPES = (
   /** @type {const} */
   ["read", "usage", "write"]
 );
-var ROUTES = (
-  /** @type {const} */
-  { "/health": { "GET": null, "HEAD": null }, "/tiers": { "GET": "read" }, "/subscriptions/{userId}": { "GET": "read", "PUT": "write" }, "/usage/{userId}": { "POST": "usage" }, "/entitlements/{userId}": { "GET": "read" } }
-);
 var ROUTINE_OUTCOMES = (
   /** @type {const} */
   ["health", "tiers_get", "subscription_get_hit", "subscription_get_negative_hit", "entitlements_get_hit", "entitlements_get_negative_hit", "usage_post_allowed"]
@@ -35,6 +31,10 @@ var ROUTINE_OUTCOMES = (
 var MAX_INDEX_BYTES = (
   /** @type {const} */
   96
+);
+var ROUTES = (
+  /** @type {const} */
+  { "/health": { "GET": null, "HEAD": null }, "/tiers": { "GET": "read" }, "/subscriptions/{userId}": { "GET": "read", "PUT": "write" }, "/entitlements/{userId}": { "GET": "read" }, "/usage/{userId}": { "POST": "usage" } }
 );
 
 // ../../worker/src/state.js
