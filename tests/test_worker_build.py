@@ -139,7 +139,7 @@ def test_the_env_type_declares_every_binding_optional_where_settings_drop_it():
 def test_every_binding_the_stack_binds_is_read_by_the_worker():
     """tsc refuses a read of an undeclared binding; this is the other way: nothing bound for nothing."""
     settings = load_settings({}, stack="dev", require_account=False)
-    inputs = ScriptInputs("kv", "db", secrets={worker_contract.CLIENTS_SECRET: "clients"})
+    inputs = ScriptInputs({"KV": "kv", "DB": "db", worker_contract.CLIENTS_SECRET: "clients"})
     bound = {b["name"] for b in script_bindings(worker_plan(settings, "dev"), inputs)}
     source = sources()
     read = set(re.findall(r"\benv\.([A-Z][A-Z0-9_]*)", source))

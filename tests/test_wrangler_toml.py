@@ -178,7 +178,7 @@ def test_cli_explains_a_stack_without_outputs(tmp_path):
 
 def test_render_is_a_pure_function_of_settings_and_ids():
     settings = load_settings({"ttls": {"subscription": 90}}, stack="local", require_account=False)
-    ids = StackIds("a" * 32, "b" * 32, "db-uuid", "db-preview-uuid")
+    ids = StackIds({"KV": "a" * 32, "DB": "db-uuid"}, {"KV": "b" * 32, "DB": "db-preview-uuid"})
 
     def staging() -> dict:
         return wrangler_toml.env_section(worker_plan(settings, "staging"), ids)
@@ -191,7 +191,7 @@ def test_render_is_a_pure_function_of_settings_and_ids():
 
 
 def test_the_metrics_dataset_is_bound_per_stack_unless_metrics_are_off():
-    ids = StackIds("a" * 32, "b" * 32, "db-uuid", "db-preview-uuid")
+    ids = StackIds({"KV": "a" * 32, "DB": "db-uuid"}, {"KV": "b" * 32, "DB": "db-preview-uuid"})
     on = load_settings({}, stack="local", require_account=False)
     off = load_settings({"metrics": {"enabled": False}}, stack="local", require_account=False)
     for settings, bound in ((on, True), (off, False)):

@@ -4,8 +4,9 @@ provider's `WorkersScript.bindings` (infra/stack/worker.py), wrangler.toml's sec
 `guruai-cache worker build`; `tsc` then refuses a Worker that reads a binding not declared here).
 
 A binding that names a resource of the stack (a KV namespace, a D1 database) or a secret gets
-its value from `ScriptInputs` (Pulumi Outputs at deploy time) or `StackIds` (wrangler.toml's
-ids); the rest carry their value. Field names are the provider's (snake_case) and wrangler's:
+its value by its own name: from `ScriptInputs` (Pulumi Outputs at deploy time) or `StackIds`
+(wrangler.toml's ids; infra/stack/storage.py files each resource's id under the binding's
+name); the rest carry their value. Field names are the provider's (snake_case) and wrangler's:
 read from pulumi-cloudflare 6.23.1 (`WorkersScriptBindingArgs`) and wrangler's
 `config-schema.json`; tests/pulumi_mocks.py refuses what the provider would.
 """
@@ -24,21 +25,20 @@ MIGRATIONS_DIR = paths.relative(paths.MIGRATIONS_DIR)
 
 @dataclass(frozen=True)
 class StackIds:
-    """wrangler.toml's ids of a stack's storage (local placeholders, or a deployed stack's)."""
+    """wrangler.toml's ids of a stack's resources, by the name of the binding that uses each:
+    a deployed stack's (with its preview resources', which `wrangler dev --remote` uses), or
+    local placeholders (no preview ids: locally wrangler reads `preview_id ?? id`)."""
 
-    kv_namespace_id: str
-    kv_preview_namespace_id: str | None
-    database_id: str
-    preview_database_id: str | None
+    ids: Mapping[str, str]
+    preview_ids: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ScriptInputs:
-    """What the deployed script's bindings take from other resources (Pulumi Inputs)."""
+    """What the deployed script's bindings take from the stack, by binding name: the id of the
+    resource a binding names, or a secret's text (Pulumi Inputs)."""
 
-    kv_namespace_id: Any
-    database_id: Any
-    secrets: Mapping[str, Any] = field(default_factory=dict)  # binding name -> its (secret) text
+    values: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,12 @@ class KvNamespace:
     optional: ClassVar[bool] = False
 
     def provider(self, inputs: ScriptInputs) -> dict[str, Any]:
-        return {"type": "kv_namespace", "name": self.name, "namespace_id": inputs.kv_namespace_id}
+        return {"type": "kv_namespace", "name": self.name, "namespace_id": inputs.values[self.name]}
 
     def wrangler(self, section: dict[str, Any], ids: StackIds) -> None:
-        entry: dict[str, Any] = {"binding": self.name, "id": ids.kv_namespace_id}
-        if ids.kv_preview_namespace_id:
-            entry["preview_id"] = ids.kv_preview_namespace_id
+        entry: dict[str, Any] = {"binding": self.name, "id": ids.ids[self.name]}
+        if ids.preview_ids.get(self.name):
+            entry["preview_id"] = ids.preview_ids[self.name]
         section.setdefault("kv_namespaces", []).append(entry)
 
 
@@ -69,16 +69,16 @@ class D1:
     optional: ClassVar[bool] = False
 
     def provider(self, inputs: ScriptInputs) -> dict[str, Any]:
-        return {"type": "d1", "name": self.name, "id": inputs.database_id}
+        return {"type": "d1", "name": self.name, "id": inputs.values[self.name]}
 
     def wrangler(self, section: dict[str, Any], ids: StackIds) -> None:
         entry: dict[str, Any] = {
             "binding": self.name,
             "database_name": self.database_name,
-            "database_id": ids.database_id,
+            "database_id": ids.ids[self.name],
         }
-        if ids.preview_database_id:
-            entry["preview_database_id"] = ids.preview_database_id
+        if ids.preview_ids.get(self.name):
+            entry["preview_database_id"] = ids.preview_ids[self.name]
         entry["migrations_dir"] = MIGRATIONS_DIR
         section.setdefault("d1_databases", []).append(entry)
 
@@ -149,7 +149,7 @@ class Secret:
     optional: ClassVar[bool] = True
 
     def provider(self, inputs: ScriptInputs) -> dict[str, Any]:
-        return {"type": "secret_text", "name": self.name, "text": inputs.secrets[self.name]}
+        return {"type": "secret_text", "name": self.name, "text": inputs.values[self.name]}
 
     def wrangler(self, section: dict[str, Any], ids: StackIds) -> None:
         section.setdefault("secrets", {}).setdefault("required", []).append(self.name)

@@ -21,6 +21,7 @@ from infra.names import LOCAL, ResourceNames
 from infra.plan.bindings import StackIds
 from infra.plan.worker import WorkerPlan, worker_plan
 from infra.settings import Settings
+from infra.worker_contract import DB_BINDING, KV_BINDING
 
 # Template tables the settings may leave out (metrics.enabled: false).
 OPTIONAL_TEMPLATE_KEYS = {"analytics_engine_datasets"}
@@ -32,12 +33,7 @@ def local_ids(names: ResourceNames) -> StackIds:
     No preview ids: locally wrangler reads `preview_id ?? id`, and with only `id`
     set, `wrangler kv key put --local --binding KV` writes where `wrangler dev` reads.
     """
-    return StackIds(
-        kv_namespace_id=names.kv_namespace,
-        kv_preview_namespace_id=None,
-        database_id=names.database,
-        preview_database_id=None,
-    )
+    return StackIds({KV_BINDING: names.kv_namespace, DB_BINDING: names.database})
 
 
 def env_section(worker: WorkerPlan, ids: StackIds) -> dict[str, Any]:

@@ -127,8 +127,7 @@ class CacheStack(pulumi.ComponentResource):
         self.worker = worker.create_worker(
             args.account_id,
             args.worker,
-            kv_namespace_id=self.storage.kv_namespace.id,
-            database_id=self.storage.database.id,
+            resource_ids=self.storage.binding_ids(),
             observability=args.observability,
             clients_value=self._clients_value(legacy_token),
             parent=self,
@@ -140,9 +139,7 @@ class CacheStack(pulumi.ComponentResource):
 
     def _outputs(self, legacy_token: pulumi.Input[str] | None) -> StackOutputs[Any]:
         storage, args = self.storage, self.args
-        ids = pulumi.Output.all(
-            storage.kv_namespace.id, storage.kv_preview_namespace.id, storage.database.id, storage.preview_database.id
-        )
+        ids = pulumi.Output.all(storage.binding_ids(), storage.preview_binding_ids())
         return StackOutputs(
             account_id=args.account_id,
             kv_namespace_id=storage.kv_namespace.id,
@@ -160,7 +157,7 @@ class CacheStack(pulumi.ComponentResource):
             # Names and scopes, never digests: a plain output, so `pulumi preview` shows who may call.
             # (the legacy token's digest is not known here, and not shown: any text stands in for it)
             clients=client_scopes(args.clients if legacy_token is None else with_legacy_client(args.clients, "")),
-            wrangler=ids.apply(lambda found: env_section(args.worker, StackIds(*found))),
+            wrangler=ids.apply(lambda found: env_section(args.worker, StackIds(found[0], found[1]))),
         )
 
     def _clients_value(self, token: pulumi.Input[str] | None) -> pulumi.Input[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,14 +41,14 @@ def create_worker(
     account_id: str,
     plan: WorkerPlan,
     *,
-    kv_namespace_id: pulumi.Input[str],
-    database_id: pulumi.Input[str],
+    resource_ids: Mapping[str, pulumi.Input[str]],
     clients_value: pulumi.Input[str],
     observability: dict[str, Any],
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> Worker:
-    inputs = ScriptInputs(kv_namespace_id, database_id, secrets={CLIENTS_SECRET: pulumi.Output.secret(clients_value)})
+    """`resource_ids`: the id of each resource a binding names, by binding name (Storage.binding_ids)."""
+    inputs = ScriptInputs({**resource_ids, CLIENTS_SECRET: pulumi.Output.secret(clients_value)})
     bindings = script_bindings(plan, inputs)
     script = cloudflare.WorkersScript(
         "worker",
