@@ -5,7 +5,7 @@
 // its contract.
 //
 // Bindings (infra/plan/worker.py): KV, DB, RATE_LIMITER, METRICS (Analytics Engine, optional);
-// vars ENVIRONMENT, SUBSCRIPTION_TTL, TIER_CONFIG_TTL, RATE_LIMIT_TTL, USAGE_RETENTION_DAYS,
+// vars ENVIRONMENT, SUBSCRIPTION_TTL, TIERS_MAX_AGE, USAGE_WINDOW_SECONDS, USAGE_RETENTION_DAYS,
 // ROUTINE_LOG_SAMPLE_RATE, ENTITLEMENTS_COUNT_MAX_AGE, BURST_RATE_LIMIT_PERIOD; json CATALOG (tiers, flags, fallbackTier,
 // version); secret CLIENTS (name -> {sha256, scopes}).
 //
@@ -28,7 +28,7 @@ const SUBSCRIPTION_STATUSES = ["active", "trialing", "past_due", "canceled"];
 const ACTIVE_STATUSES = ["active", "trialing"];
 const NEGATIVE_CACHE_TTL_S = 60; // KV's minimum expirationTtl
 // The settings' defaults of the plain-text variables, used if one is missing.
-const VAR_DEFAULTS = { SUBSCRIPTION_TTL: 300, TIER_CONFIG_TTL: 3600, RATE_LIMIT_TTL: 86400, USAGE_RETENTION_DAYS: 35, ROUTINE_LOG_SAMPLE_RATE: 0.01, ENTITLEMENTS_COUNT_MAX_AGE: 10, BURST_RATE_LIMIT_PERIOD: 60 };
+const VAR_DEFAULTS = { SUBSCRIPTION_TTL: 300, TIERS_MAX_AGE: 3600, USAGE_WINDOW_SECONDS: 86400, USAGE_RETENTION_DAYS: 35, ROUTINE_LOG_SAMPLE_RATE: 0.01, ENTITLEMENTS_COUNT_MAX_AGE: 10, BURST_RATE_LIMIT_PERIOD: 60 };
 const SCOPES = ["read", "usage", "write"];
 // Every route: path template -> method -> the scope it needs (null: no token). The router
 // below serves exactly these; worker/openapi.yaml describes exactly these.
@@ -408,8 +408,8 @@ function getTiers(c) {
   const { tiers } = readCatalog(c);
   c.log.outcome = "tiers_get";
   // The same for every client, and it changes only with a deploy: the caller's own cache may
-  // keep it (private: no shared cache) for TIER_CONFIG_TTL seconds.
-  return json(c, tiers, 200, { "Cache-Control": `private, max-age=${numericVar(c.env, "TIER_CONFIG_TTL")}` });
+  // keep it (private: no shared cache) for TIERS_MAX_AGE seconds (0: revalidate every time).
+  return json(c, tiers, 200, { "Cache-Control": `private, max-age=${secondsVar(c.env, "TIERS_MAX_AGE")}` });
 }
 
 // The CATALOG binding ({version, tiers, flags, fallbackTier}) changes with the script upload,
@@ -551,7 +551,7 @@ function rememberCount(userId, windowStart, used) {
 let lastWindow = { windowStart: null, windowSeconds: null };
 
 function usageWindow(c) {
-  const windowSeconds = numericVar(c.env, "RATE_LIMIT_TTL");
+  const windowSeconds = numericVar(c.env, "USAGE_WINDOW_SECONDS");
   const windowStart = Math.floor(Date.now() / 1000 / windowSeconds) * windowSeconds;
   if (lastWindow.windowStart !== windowStart || lastWindow.windowSeconds !== windowSeconds) {
     const resetsAt = windowStart + windowSeconds;

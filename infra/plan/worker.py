@@ -57,8 +57,8 @@ def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
         vars={
             ENVIRONMENT_VAR: stack,
             "SUBSCRIPTION_TTL": str(ttls.subscription),
-            "TIER_CONFIG_TTL": str(ttls.tier_config),
-            "RATE_LIMIT_TTL": str(ttls.rate_limit),
+            "TIERS_MAX_AGE": str(settings.tiers_max_age),
+            "USAGE_WINDOW_SECONDS": str(settings.usage_window_seconds),
             "USAGE_RETENTION_DAYS": str(settings.usage_retention_days),
             "ROUTINE_LOG_SAMPLE_RATE": str(settings.request_log.routine_sample_rate),
             "ENTITLEMENTS_COUNT_MAX_AGE": str(settings.entitlements_count_max_age),
