@@ -11,6 +11,7 @@ import pulumi
 import pytest
 from pulumi_mocks import KV_ENTRY, KV_NAMESPACE, SCRIPT, StrictCloudflareMocks, run_program, unwrap
 
+from infra import paths
 from infra.plan import wrangler_toml
 from infra.plan.catalog import catalog_document
 from infra.settings import SettingsError, load_settings, stack_file_settings
@@ -167,3 +168,14 @@ def test_a_catalog_over_kvs_value_limit_is_refused_before_anything_is_built():
     )
     assert found and int(found[1]) > 2 * len(description) and found[2] == "over KV's 26214400 (25 MiB)"
     assert "(got a value of" in str(issue) and len(str(issue)) < 400
+
+
+def test_the_unprotect_command_in_the_docs_names_the_programs_flag_keys():
+    """docs/deploying.md's loop spells each per-flag key's URN: a rename of a resource must update it."""
+    page = (paths.ROOT / "docs" / "deploying.md").read_text()
+    (pattern,) = re.findall(r'"(urn:pulumi:prod::[^"]*)"', page)
+    urns = {
+        r.urn for r in run_program("prod", {"featureFlags": {"beta": True}, "legacyFlagKeys": True}).of_type(KV_ENTRY)
+    }
+    for seed in ("seed", "preview-seed"):
+        assert pattern.replace("\\$", "$").replace("$seed", seed).replace("$name", "beta") in urns
