@@ -35,9 +35,9 @@ class Ttls(SettingModel):
         return value
 
 
-# GET /tiers' max-age, in seconds: 0 (callers revalidate every time) up to a year, the
-# customary ceiling of HTTP freshness (RFC 9111 section 5.3: an Expires more than a year ahead
-# was never to be sent); beyond it a caller would keep tiers across many deploys.
+# GET /tiers' max-age, in seconds: 0 (callers revalidate every time) up to a year, HTTP's
+# customary ceiling (RFC 9111 section 5.3: Expires was once capped at a year ahead, and far
+# larger lifetimes cause problems in caches); beyond it a caller keeps tiers across many deploys.
 TIERS_MAX_AGE_MAX_S = 365 * 86_400
 # The usage window, in seconds: at least a minute. A shorter window is a burst limit, which
 # the `ratelimit` binding (burstRateLimit) does per client without D1, and each window
