@@ -107,13 +107,15 @@ def test_dropping_a_tier_the_dev_subscriptions_use_is_refused_at_preview_before_
 # --- the catalog in KV ----------------------------------------------------------------------
 
 
-def test_the_catalog_is_seeded_as_one_document_the_bindings_own_text(dev_run):
+def test_the_catalog_is_seeded_as_one_document_the_bindings_own_text():
     """Readers other than the Worker get exactly what it serves, `version` included."""
+    run = run_program("dev", {"featureFlags": {"beta": True, "ai": {"tiers": ["pro"]}}})
     for namespace in ("kv", "kv-preview"):
-        keys = seeded(dev_run, namespace)
+        keys = seeded(run, namespace)
         assert set(keys) == {"config:tiers", CATALOG_KEY}  # no key per flag by default
-        assert keys[CATALOG_KEY] == catalog_binding_text(dev_run)
-    assert json.loads(seeded(dev_run, "kv")[CATALOG_KEY])["flags"]["new-dashboard"] == {"enabled": True}
+        assert keys[CATALOG_KEY] == catalog_binding_text(run)
+    flags = json.loads(seeded(run, "kv")[CATALOG_KEY])["flags"]
+    assert flags == {"ai": {"enabled": True, "tiers": ["pro"]}, "beta": {"enabled": True}}
 
 
 def test_a_thousand_flags_and_fifty_tiers_add_no_resource():
