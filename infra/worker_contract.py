@@ -9,16 +9,20 @@ worker/src/contract.js, which `guruai-cache worker build` writes from here (its 
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
 
 from infra import platform
 
-# KV keys. The tier config and the flags are seeded by the stack; subscriptions are cached by the Worker.
+# KV keys. The stack seeds the tier config and the catalog (tiers, flags, fallback tier: the
+# CATALOG binding's JSON) for readers other than the Worker, and the per-flag keys only with
+# the deprecated `legacyFlagKeys`; subscriptions are cached by the Worker.
 TIERS_KEY = "config:tiers"
+CATALOG_KEY = "config:catalog"
 FLAG_KEY_PREFIX = "flags:"
 SUBSCRIPTION_KEY_PREFIX = "subscription:"
 
@@ -56,9 +60,9 @@ LEGACY_CLIENT = "service"
 # (the Worker falls back to these when a variable is missing or malformed).
 VAR_DEFAULTS: dict[str, int | float] = {
     "SUBSCRIPTION_TTL": 300,
-    # GET /tiers' Cache-Control max-age (the tiersMaxAge setting).
+    # GET /tiers' `Cache-Control: private, max-age` (0: callers revalidate every time).
     "TIERS_MAX_AGE": 3600,
-    # The usage window POST /usage counts in (the usageWindowSeconds setting): a UTC day.
+    # The length of the window POST /usage counts in (D1): a UTC day.
     "USAGE_WINDOW_SECONDS": 86400,
     "USAGE_RETENTION_DAYS": 35,
     # The share of routine answers (ROUTINE_OUTCOMES) whose log line is written; every other
@@ -163,3 +167,16 @@ def flag_document(flag: BaseModel) -> dict[str, Any]:
 
 def flag_value(flag: BaseModel) -> str:
     return canonical_json(flag_document(flag))
+
+
+def catalog_document(tiers: Iterable[BaseModel], flags: Mapping[str, BaseModel], fallback_tier: str) -> dict[str, Any]:
+    """The catalog as the Worker's CATALOG binding and the `config:catalog` seed hold it:
+    {"version", "tiers": name -> tier, "flags": name -> flag, "fallbackTier"}. `version` names
+    the content, so `GET /health` and a reader of `config:catalog` can tell which one they have."""
+    body = {
+        "tiers": tiers_document(tiers),
+        "flags": {name: flag_document(flag) for name, flag in sorted(flags.items())},
+        "fallbackTier": fallback_tier,
+    }
+    version = hashlib.sha256(canonical_json(body).encode()).hexdigest()[:12]
+    return {"version": version, **body}

@@ -308,6 +308,24 @@ def test_usage_rows_are_kept_for_the_retention_window_and_their_cleanup_is_count
     assert table[operations.PER_DELETED_ROW]["d1_rows_written"] >= 1  # D1 bills a deleted row as written
 
 
+def test_usage_rows_follow_the_usage_window(table):
+    """A row per user and window with any use: hourly windows keep a row per call (3 a day
+    here), weekly ones a row per user a week; the daily cleanup deletes them in step."""
+    traffic = small_app(3)
+    by_window = {
+        w: cost.estimate(settings_with(traffic, usageWindowSeconds=w), table) for w in (3_600, 86_400, 604_800)
+    }
+    rows_a_day = {3_600: 3_000, 86_400: 1_000, 604_800: 1_000 / 7}
+    for window, rows in rows_a_day.items():
+        assert meter(by_window[window], "d1_storage_bytes").bytes == pytest.approx(
+            1_000 * cost.SUBSCRIPTION_ROW_BYTES + rows * 35 * cost.USAGE_ROW_BYTES
+        )
+    per_deleted_row = table[operations.PER_DELETED_ROW]["d1_rows_written"]
+    assert daily(by_window[3_600], "d1_rows_written") - daily(by_window[86_400], "d1_rows_written") == pytest.approx(
+        2_000 * per_deleted_row
+    )
+
+
 def test_the_random_arrival_hit_ratio_is_the_guides_ttl_against_its_check_rate():
     # 10 checks a user a day, 300 s TTL: 10/86,400 x 300 = 0.0347 lookups per TTL.
     per_ttl = 10 / 86_400 * 300
@@ -420,7 +438,7 @@ def test_usage_calls_of_users_without_a_subscription_are_refused_and_leave_no_us
     missed = 1_000 * 2 * 0.5 * (1 - cost.negative_hit_ratio(0.99, 300))
     assert requests["usage_post_no_subscription_cache_miss"] == pytest.approx(missed * 0.75)
     assert requests[refused_lapsed] == pytest.approx(missed * 0.25)
-    assert cost.usage_rows_per_day(settings_with(traffic).traffic) == pytest.approx(500)
+    assert cost.usage_rows_per_day(settings_with(traffic).traffic, 86_400) == pytest.approx(500)
 
 
 def the_real_document():

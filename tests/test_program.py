@@ -57,7 +57,8 @@ def test_committed_stacks_build_the_whole_graph(stack):
     counts = {}
     for resource in run.resources:
         counts[resource.type] = counts.get(resource.type, 0) + 1
-    seeds_per_namespace = 1 + len(settings.feature_flags)
+    # config:tiers and config:catalog, and a key per flag only with the deprecated legacyFlagKeys
+    seeds_per_namespace = 2 + (len(settings.feature_flags) if settings.legacy_flag_keys else 0)
     assert counts == {
         COMPONENT: 1,
         KV_NAMESPACE: 2,
@@ -141,11 +142,18 @@ def test_the_request_log_rate_count_age_and_metrics_are_settings():
 
 
 def test_ttl_settings_reach_the_worker_vars():
-    run = run_program("dev", {"ttls": {"subscription": 120, "tierConfig": 600}})
+    run = run_program("dev", {"ttls": {"subscription": 120}, "tiersMaxAge": 0, "usageWindowSeconds": 3600})
     items, _ = bindings(run)
     texts = {b["name"]: b.get("text") for b in items}
-    assert (texts["SUBSCRIPTION_TTL"], texts["TIERS_MAX_AGE"]) == ("120", "600")
+    assert (texts["SUBSCRIPTION_TTL"], texts["TIERS_MAX_AGE"], texts["USAGE_WINDOW_SECONDS"]) == ("120", "0", "3600")
     assert "USAGE_TTL" not in texts  # ttls.usage is deprecated: nothing reads it
+
+
+def test_the_renamed_settings_old_names_still_reach_the_worker_vars():
+    run = run_program("dev", {"ttls": {"tierConfig": 600, "rateLimit": 7200}})
+    texts = {b["name"]: b.get("text") for b in bindings(run)[0]}
+    assert (texts["TIERS_MAX_AGE"], texts["USAGE_WINDOW_SECONDS"]) == ("600", "7200")
+    assert not {"TIER_CONFIG_TTL", "RATE_LIMIT_TTL"} & set(texts)
 
 
 def test_worker_script_module_compat_date_observability_and_cron(dev_run):
@@ -187,7 +195,8 @@ def test_seeds_equal_the_settings_in_both_namespaces(dev_run):
         )
     tiers = json.loads(expected["config:tiers"])
     assert tiers["pro"]["dailyRequestLimit"] == 1000
-    assert json.loads(expected["flags:ai-answers-v2"]) == {"enabled": True, "tiers": ["pro", "premium"]}
+    catalog = json.loads(expected["config:catalog"])
+    assert catalog["flags"]["ai-answers-v2"] == {"enabled": True, "tiers": ["pro", "premium"]}
     assert all("expirationTtl" not in r.inputs for r in dev_run.of_type(KV_ENTRY))
 
 
@@ -202,7 +211,7 @@ def test_prod_seed_keys_are_protected_and_retained(prod_run):
     """Without config:tiers every usage call, PUT and /tiers answers 503: in production neither
     `pulumi destroy --exclude-protected` nor a dropped setting may delete a seeded key."""
     seeds = prod_run.of_type(KV_ENTRY)
-    assert {r.plain("keyName") for r in seeds} >= {"config:tiers", "flags:new-dashboard"}
+    assert {r.plain("keyName") for r in seeds} >= {"config:tiers", "config:catalog"}
     assert all(r.protect and r.retain_on_delete for r in seeds)
 
 

@@ -95,15 +95,14 @@ def test_a_drifted_or_missing_seed_fails_with_the_fix(dev_outputs, expected, mon
     outputs, path = dev_outputs
     state = seeded_state(outputs, expected)
     state.namespaces[outputs["kvNamespaceId"]]["config:tiers"] = b'{"free":{}}'
-    flag = next(key for key in expected if key.startswith("flags:"))
-    del state.namespaces[outputs["kvPreviewNamespaceId"]][flag]
+    del state.namespaces[outputs["kvPreviewNamespaceId"]]["config:catalog"]
     with CloudflareStub(state) as stub:
         result = run_cli(stub, path, monkeypatch)
     assert result.exit_code == 1
     table, summary = parse_table(result.output)
     status, detail = table["seed config:tiers (production)"]
     assert status == "FAIL" and detail.startswith("""holds '{"free":{}}', expected""") and "pulumi up" in detail
-    assert table[f"seed {flag} (preview)"] == ("FAIL", "key not found: run `pulumi up` to seed it again")
+    assert table["seed config:catalog (preview)"] == ("FAIL", "key not found: run `pulumi up` to seed it again")
     assert table["seed config:tiers (preview)"][0] == "PASS"
     assert summary.endswith("2 failed")
 

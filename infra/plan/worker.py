@@ -42,8 +42,8 @@ MAIN_MODULE = paths.WORKER_BUNDLE.name
 # are text). Their defaults are worker_contract.VAR_DEFAULTS, which the settings' defaults read.
 SETTING_VARS: dict[str, Callable[[Settings], object]] = {
     "SUBSCRIPTION_TTL": lambda s: s.ttls.subscription,
-    "TIERS_MAX_AGE": lambda s: s.ttls.tier_config,
-    "USAGE_WINDOW_SECONDS": lambda s: s.ttls.rate_limit,
+    "TIERS_MAX_AGE": lambda s: s.tiers_max_age,
+    "USAGE_WINDOW_SECONDS": lambda s: s.usage_window_seconds,
     "USAGE_RETENTION_DAYS": lambda s: s.usage_retention_days,
     "ROUTINE_LOG_SAMPLE_RATE": lambda s: s.request_log.routine_sample_rate,
     "ENTITLEMENTS_COUNT_MAX_AGE": lambda s: s.entitlements_count_max_age,

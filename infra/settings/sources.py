@@ -81,6 +81,11 @@ def stack_file_config(stack: str) -> dict[str, Any]:
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:
         raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
+    return stack_document_config(document)
+
+
+def stack_document_config(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The project's plain config in a parsed stack file (`{"config": {"guruai-cache:key": ...}}`)."""
     config = {
         key: value
         for key, value in (document.get("config") or {}).items()

@@ -193,7 +193,7 @@ def local_command(
     ] = None,
 ) -> None:
     """Run the Worker locally on workerd: check wrangler.toml, write .dev.vars (a generated service
-    token), apply the D1 migrations, seed KV (config:tiers, flags:*) and D1 (devSubscriptions) from
+    token), apply the D1 migrations, seed KV (config:tiers, config:catalog) and D1 (devSubscriptions) from
     the dev stack's settings, then `wrangler dev`. Safe to re-run; Ctrl-C stops everything."""
     from infra.tools import local
     from infra.tools.render import LOCAL_SETTINGS_STACK

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from local_worker import BURST_LIMIT, SMALL_TIER
+from local_worker import BURST_LIMIT, SMALL_TIER, worker_env
 
 from infra import worker_contract
 from infra.plan.seeds import seed_entries
@@ -181,6 +181,13 @@ def test_tiers_route_serves_the_seeded_config(worker):
     assert SMALL_TIER["name"] in response.json()
 
 
+@pytest.mark.parametrize("max_age", [0, 600])
+def test_tiers_answer_with_the_tiers_max_age_zero_included(worker, max_age):
+    """0 is a max-age (callers revalidate every time), not a variable to replace with its default."""
+    response = worker.get("/tiers", headers=worker_env(TIERS_MAX_AGE=max_age))
+    assert response.headers["Cache-Control"] == f"private, max-age={max_age}"
+
+
 def test_local_kv_holds_exactly_the_settings_seed_values(worker, tmp_path):
     expected = seed_entries(worker.settings)
     keys = tmp_path / "keys.json"
@@ -188,7 +195,10 @@ def test_local_kv_holds_exactly_the_settings_seed_values(worker, tmp_path):
     result = worker.wrangler("kv", "bulk", "get", str(keys), "--binding", "KV")
     stored, _ = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("{") :])
     assert {key: entry["value"] for key, entry in stored.items()} == expected
-    assert any(key.startswith("flags:") for key in expected)  # the dev stack's flags are seeded too
+    # config:catalog is the catalog the Worker serves, for readers that are not the Worker
+    catalog = json.loads(expected[worker_contract.CATALOG_KEY])
+    assert worker.get("/health").json()["catalogVersion"] == catalog["version"]
+    assert set(catalog["flags"]) == set(worker.settings.feature_flags)
 
 
 def test_dev_subscriptions_from_the_settings_are_in_local_d1(worker):
@@ -211,7 +221,7 @@ def test_usage_post_counts_against_the_tiers_daily_limit(worker, user_id):
     assert (first.json()["remaining"], second.json()["remaining"]) == (limit - 1, limit - 2)
     assert second.headers["X-RateLimit-Limit"] == str(limit)
     assert second.headers["X-RateLimit-Remaining"] == str(limit - 2)
-    window = worker.settings.ttls.rate_limit
+    window = worker.settings.usage_window_seconds
     assert int(second.headers["X-RateLimit-Reset"]) == (int(time.time()) // window + 1) * window
 
 
