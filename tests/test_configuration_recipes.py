@@ -9,7 +9,7 @@ from infra import paths
 from infra.settings import PROJECT, Settings, load_settings
 from infra.settings.catalog import DEFAULT_TIERS
 from infra.settings.local_data import DEFAULT_DEV_SUBSCRIPTIONS
-from infra.settings.sources import stack_document_config
+from infra.settings.sources import plain_config, stack_text_entries
 
 PAGE = paths.ROOT / "docs" / "configuration.md"
 
@@ -27,9 +27,10 @@ def recipes() -> dict[str, str]:
 
 
 def recipe_settings(title: str) -> Settings:
-    document = yaml.safe_load(recipes()[title])
+    text = recipes()[title]
+    document = yaml.safe_load(text)
     assert set(document) == {"config"} and all(key.startswith(f"{PROJECT}:") for key in document["config"])
-    return load_settings(stack_document_config(document), stack="dev", require_account=False, env={})
+    return load_settings(plain_config(stack_text_entries(text)), stack="dev", require_account=False, env={})
 
 
 def test_the_page_has_the_recipes():

@@ -572,8 +572,8 @@ def test_estimate_traffic_option_tries_other_figures_validated_like_the_stacks()
     assert tried["meters"]["kv_reads"]["daily"] == pytest.approx(meter(expected, "kv_reads").daily)
     bad = invoke("--stack", "prod", "-t", "cacheHitRatio=90")
     assert bad.exit_code == 2
-    assert "traffic.cacheHitRatio: a share must lie between 0 and 1 (got 90)" in bad.output
-    assert "stack 'prod'" in bad.output
+    assert "--traffic cacheHitRatio: a share must lie between 0 and 1 (got 90)" in bad.output
+    assert "traffic.cacheHitRatio" not in bad.output and "pulumi config" not in bad.output  # the option, not the file
     malformed = invoke("--stack", "prod", "-t", "activeUsers")
     assert malformed.exit_code == 2 and "expected KEY=VALUE" in malformed.output
 
@@ -658,7 +658,7 @@ def test_hand_checked_clock():
 def test_a_boolean_on_the_command_line_is_refused_not_read_as_one_user():
     result = invoke("--stack", "dev", "-t", "activeUsers=true")
     assert result.exit_code == 2
-    assert "traffic.activeUsers: a boolean is not a number (got true)" in " ".join(result.output.split())
+    assert "--traffic activeUsers: a boolean is not a number (got true)" in " ".join(result.output.split())
 
 
 # --- the D1 database's own size limit ------------------------------------------------------

@@ -144,7 +144,7 @@ def test_missing_account_id_says_how_to_set_it():
         (
             {"tiers": [{"name": "free", "monthlyPrice": 0, "dailyRequestLimit": 0}]},
             "tiers[0].dailyRequestLimit",
-            "greater than or equal to 1",
+            "below the minimum, 1",
             "(got 0)",
         ),
     ],
@@ -315,7 +315,7 @@ ZONE = "a" * 32
         ({"customDomain": {"hostname": "*.example.com", "zoneId": ZONE}}, "customDomain.hostname", "no wildcards"),
         ({"customDomain": {"hostname": "localhost", "zoneId": ZONE}}, "customDomain.hostname", "DNS hostname"),
         ({"customDomain": {"hostname": "cache.example.com", "zoneId": "example.com"}}, "customDomain.zoneId", "zone id"),
-        ({"customDomain": {"hostname": "cache.example.com"}}, "customDomain.zoneId", "Field required"),
+        ({"customDomain": {"hostname": "cache.example.com"}}, "customDomain.zoneId", "missing"),
         ({"route": {"pattern": "api.example.com/cache/*", "zoneId": ZONE}}, "route.pattern", "whole host"),
         ({"route": {"pattern": "https://api.example.com/*", "zoneId": ZONE}}, "route.pattern", "no scheme"),
         (
@@ -336,16 +336,16 @@ def test_bad_routing_settings_name_key_and_fix(raw, key, problem):
 
 def test_observability_sampling_rates_lie_between_0_and_1():
     issue = the_issue({"observability": {"logs": {"headSamplingRate": 5}}}, "observability.logs.headSamplingRate")
-    assert "less than or equal to 1" in issue.problem
+    assert "above the maximum, 1" in issue.problem
 
 
 @pytest.mark.parametrize(
     ("raw", "key", "problem"),
     [
-        ({"requestLog": {"routineSampleRate": 2}}, "requestLog.routineSampleRate", "less than or equal to 1"),
-        ({"requestLog": {"routineSampleRate": -0.1}}, "requestLog.routineSampleRate", "greater than or equal to 0"),
-        ({"entitlementsCountMaxAge": -1}, "entitlementsCountMaxAge", "greater than or equal to 0"),
-        ({"entitlementsCountMaxAge": 301}, "entitlementsCountMaxAge", "less than or equal to 300"),
+        ({"requestLog": {"routineSampleRate": 2}}, "requestLog.routineSampleRate", "above the maximum, 1"),
+        ({"requestLog": {"routineSampleRate": -0.1}}, "requestLog.routineSampleRate", "below the minimum, 0"),
+        ({"entitlementsCountMaxAge": -1}, "entitlementsCountMaxAge", "below the minimum, 0"),
+        ({"entitlementsCountMaxAge": 301}, "entitlementsCountMaxAge", "above the maximum, 300"),
         ({"metrics": {"enabeld": False}}, "metrics.enabeld", "unknown setting"),
     ],
 )

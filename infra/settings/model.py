@@ -140,9 +140,10 @@ class Settings(SettingModel):
     def _account_id(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             if (info.context or {}).get("require_account", True):
+                stack = (info.context or {}).get("stack", "<stack>")
                 raise problem(
                     "missing",
-                    f"run `pulumi config set accountId <32-hex id>` or export {ACCOUNT_ID_ENV}",
+                    f"run `pulumi config set accountId <32-hex id> --stack {stack}` or export {ACCOUNT_ID_ENV}",
                 )
             return None
         if not re.fullmatch(r"[0-9a-f]{32}", value):
