@@ -169,6 +169,31 @@ def flag_value(flag: BaseModel) -> str:
     return canonical_json(flag_document(flag))
 
 
+# A catalog over one variable's size is bound in parts: CATALOG says {"version", "parts": n},
+# and CATALOG_PART_1..n hold its canonical JSON text, cut at most this many bytes each.
+CATALOG_PART_PREFIX = "CATALOG_PART_"
+CATALOG_PART_MAX_BYTES = 5_000
+# Variables the Worker's own settings and secrets may take (plain text, CLIENTS, CATALOG): the rest
+# of platform.WORKER_ENV_VARS_MAX is the most a catalog's parts may use (tests hold the plan to it).
+RESERVED_ENV_VARS = 16
+
+
+def catalog_parts(document: Mapping[str, Any]) -> list[str]:
+    """The catalog's canonical JSON text in pieces of at most CATALOG_PART_MAX_BYTES (never
+    splitting a character); one piece when it fits one variable."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in canonical_json(document):
+        width = len(char.encode())
+        if size + width > CATALOG_PART_MAX_BYTES:
+            parts.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += width
+    return [*parts, "".join(current)]
+
+
 def catalog_document(tiers: Iterable[BaseModel], flags: Mapping[str, BaseModel], fallback_tier: str) -> dict[str, Any]:
     """The catalog as the Worker's CATALOG binding and the `config:catalog` seed hold it:
     {"version", "tiers": name -> tier, "flags": name -> flag, "fallbackTier"}. `version` names

@@ -159,17 +159,20 @@ def test_a_flag_name_over_kvs_key_limit_needs_no_key_of_its_own():
     assert "its KV key is 606 bytes, over KV's 512" in str(caught.value)
 
 
-def test_a_catalog_over_kvs_value_limit_is_refused_before_anything_is_built():
-    description = "d" * (13 * 1024 * 1024)  # each flag fits a KV value; the two together do not
+def test_a_catalog_over_the_workers_variables_is_refused_before_anything_is_built():
+    """At most 48 variables of 5 KB (64 a Worker, 16 kept for its own): 2,000 long flags are over."""
+    flags = {f"flag-{n:04d}": {"description": "d" * 200} for n in range(2000)}
     with pytest.raises(SettingsError) as caught:
-        settings_with(featureFlags={"a": {"description": description}, "b": {"description": description}})
+        settings_with(featureFlags=flags)
     (issue,) = caught.value.issues
     assert issue.key == "featureFlags"
     found = re.fullmatch(
-        r"the catalog \(config:catalog: every tier and flag\) would be (\d+) bytes, (.*)", issue.problem
+        r"the catalog \(every tier and flag\) is (\d+) bytes: the Worker would need (\d+) (.*)", issue.problem
     )
-    assert found and int(found[1]) > 2 * len(description) and found[2] == "over KV's 26214400 (25 MiB)"
-    assert "(got a value of" in str(issue) and len(str(issue)) < 400
+    assert found and int(found[1]) > 2000 * 200 and int(found[2]) > 48
+    assert "over the 48 a Worker's 64 leave it" in issue.problem
+    assert "(got '2000 flags and 3 tiers')" in str(issue) and len(str(issue)) < 400
+    settings_with(featureFlags={f"flag-{n:04d}": {"description": "d" * 30} for n in range(1000)})  # 1,000 fit
 
 
 def test_the_unprotect_command_in_the_docs_names_the_programs_flag_keys():

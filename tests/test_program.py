@@ -446,6 +446,12 @@ def test_missing_account_id_stops_the_run(monkeypatch):
             },
             "10 or 60",
         ),
+        (SCRIPT, {"bindings": [{"type": "json", "name": "J", "json": '"' + "x" * 5200 + '"'}]}, "10054"),
+        (
+            SCRIPT,
+            {"bindings": [{"type": "plain_text", "name": f"V{n}", "text": "v"} for n in range(65)]},
+            "at most 64",
+        ),
         (KV_ENTRY, {"namespaceId": "n", "keyName": "k" * 513, "value": "v"}, "1..512 bytes"),
         (KV_NAMESPACE, {"title": "same"}, "10014"),
         (CRON, {"scriptName": "w", "schedules": [{"cron": "* * *"}]}, "bad cron"),
@@ -477,3 +483,20 @@ def test_a_deprecated_setting_is_warned_about_and_changes_nothing(monkeypatch):
     ]
     items, _ = bindings(run)
     assert "USAGE_TTL" not in {b["name"] for b in items}
+
+
+def test_a_catalog_of_a_thousand_flags_is_bound_in_parts_the_api_accepts():
+    """1,000 flags and 50 tiers: over one variable's 5 KB, so CATALOG names its parts, each under
+    the limit, within the Worker's 64 variables (the mocks refuse either excess), and the parts
+    spell the catalog the settings give."""
+    tiers = [{"name": f"tier-{n}", "monthlyPrice": n, "dailyRequestLimit": 100 + n} for n in range(50)]
+    tiers += [{"name": "pro", "monthlyPrice": 9.99, "dailyRequestLimit": 1000}]
+    flags = {f"flag-{n:04d}": {"enabled": n % 2 == 0, "tiers": ["pro"], "description": "d" * 30} for n in range(1000)}
+    run = run_program("dev", {"tiers": tiers, "featureFlags": flags, "devSubscriptions": []})
+    items, _ = bindings(run)
+    header = json.loads(next(b["json"] for b in items if b["name"] == "CATALOG"))
+    parts = [b["text"] for b in items if b["name"].startswith("CATALOG_PART_")]
+    assert header["parts"] == len(parts) > 1 and all(len(p.encode()) <= 5000 for p in parts)
+    document = json.loads("".join(parts))
+    assert document["version"] == header["version"] and len(document["flags"]) == 1000
+    assert len(document["tiers"]) == 51

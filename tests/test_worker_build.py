@@ -173,3 +173,14 @@ def test_the_data_point_fits_analytics_engines_limits():
     assert point["index"] in point["blobs"]  # the route is the sampling key, and a column to group by
     # The counts of worker/operations.json, each a double, before the duration.
     assert point["doubles"][:-1] == list(OPERATION_KINDS) and point["doubles"][-1] == "duration_ms"
+
+
+def test_the_workers_own_variables_stay_within_what_the_catalogs_parts_leave_them():
+    """A catalog may use WORKER_ENV_VARS_MAX - RESERVED_ENV_VARS variables (settings refuse more);
+    the Worker's own text, JSON and secret bindings must fit the rest, or a large catalog's upload
+    would be refused."""
+    from infra.plan.bindings import Json, PlainText, Secret
+
+    plan = worker_plan(load_settings({}, stack=LOCAL, require_account=False), LOCAL)
+    own = [b for b in plan.bindings if isinstance(b, PlainText | Json | Secret)]
+    assert len(own) <= worker_contract.RESERVED_ENV_VARS

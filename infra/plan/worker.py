@@ -16,17 +16,15 @@ from infra.plan.bindings import (
     D1,
     AnalyticsEngine,
     Binding,
-    Json,
     KvNamespace,
     PlainText,
     RateLimit,
     ScriptInputs,
     Secret,
 )
-from infra.plan.catalog import catalog_document
+from infra.plan.catalog import catalog_bindings, catalog_document
 from infra.settings import Settings
 from infra.worker_contract import (
-    CATALOG_BINDING,
     CLIENTS_SECRET,
     DB_BINDING,
     ENVIRONMENT_VAR,
@@ -91,7 +89,7 @@ def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
         D1(DB_BINDING, database_name=names.database),
         RateLimit(RATE_LIMITER_BINDING, settings.limiter_namespace_id(stack), limiter.limit, limiter.period),
         *(PlainText(name, text) for name, text in worker_vars(settings, stack).items()),
-        Json(CATALOG_BINDING, catalog),
+        *catalog_bindings(catalog),
         Secret(CLIENTS_SECRET),
         *metrics,
     )

@@ -232,21 +232,23 @@ class Settings(SettingModel):
         return self
 
     @model_validator(mode="after")
-    def _catalog_fits_kv(self) -> Settings:
-        """The catalog is one KV value (`config:catalog`): every tier and flag together."""
-        value = worker_contract.canonical_json(
-            worker_contract.catalog_document(self.tiers, self.feature_flags, self.effective_fallback_tier)
-        )
-        size = len(value.encode())
-        if size > platform.KV_MAX_VALUE_BYTES:
+    def _catalog_fits(self) -> Settings:
+        """The catalog (every tier and flag) is the Worker's CATALOG variables, in parts of at most
+        5 KB within the Worker's variable count: about 240 KB, far below the KV value it is seeded
+        as too (`config:catalog`, 25 MiB)."""
+        document = worker_contract.catalog_document(self.tiers, self.feature_flags, self.effective_fallback_tier)
+        size = len(worker_contract.canonical_json(document).encode())
+        parts = len(worker_contract.catalog_parts(document))
+        most = platform.WORKER_ENV_VARS_MAX - worker_contract.RESERVED_ENV_VARS
+        if parts > most:
             raise_if(
                 [
                     (
                         ("featureFlags",),
-                        f"the catalog ({worker_contract.CATALOG_KEY}: every tier and flag) would be {size} bytes, "
-                        f"over KV's {platform.KV_MAX_VALUE_BYTES} (25 MiB)",
-                        self.feature_flags,
-                        "remove retired flags, or shorten flag descriptions",
+                        f"the catalog (every tier and flag) is {size} bytes: the Worker would need {parts} variables "
+                        f"of 5 KB to hold it, over the {most} a Worker's {platform.WORKER_ENV_VARS_MAX} leave it",
+                        f"{len(self.feature_flags)} flags and {len(self.tiers)} tiers",
+                        "remove retired flags, or shorten flag and tier descriptions",
                     )
                 ]
             )

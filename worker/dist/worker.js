@@ -354,8 +354,32 @@ function parseClients(text) {
 // ../../worker/src/catalog.js
 var CATALOG_FIX = "deploy with `pulumi up`, or re-run `guruai-cache local`";
 function catalogOrNull(env) {
-  if (env.CATALOG !== isolate.catalog.source) isolate.catalog = { source: env.CATALOG, parsed: parseCatalog(env.CATALOG) };
+  if (env.CATALOG !== isolate.catalog.source) isolate.catalog = { source: env.CATALOG, parsed: parseCatalog(joined(env)) };
   return isolate.catalog.parsed;
+}
+function joined(env) {
+  let header = env.CATALOG;
+  if (typeof header === "string") {
+    try {
+      header = JSON.parse(header);
+    } catch {
+      return header;
+    }
+  }
+  if (!isObject(header) || header.parts === void 0) return header;
+  if (!Number.isInteger(header.parts) || header.parts < 1) return null;
+  let text = "";
+  for (let n = 1; n <= header.parts; n += 1) {
+    const part = env[`CATALOG_PART_${n}`];
+    if (typeof part !== "string") return null;
+    text += part;
+  }
+  try {
+    const document = JSON.parse(text);
+    return isObject(document) && document.version === header.version ? document : null;
+  } catch {
+    return null;
+  }
 }
 function readCatalog(env) {
   const catalog = catalogOrNull(env);

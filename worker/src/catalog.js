@@ -2,7 +2,8 @@
 // The tier config and flags: the CATALOG binding ({version, tiers, flags, fallbackTier}), which
 // changes with the script upload, atomically, and rolls back with it: no KV read, no edge cache
 // to wait for. Validated once per isolate; taken as an object (wrangler's form) or as JSON text
-// (a provider that sends the binding's value as a string).
+// (a provider that sends the binding's value as a string). A catalog over one variable's 5 KB
+// comes in parts: CATALOG is {version, parts: n} and CATALOG_PART_1..n hold its JSON text.
 
 import { HttpError } from "./http.js";
 import { isolate } from "./state.js";
@@ -14,8 +15,40 @@ const CATALOG_FIX = "deploy with `pulumi up`, or re-run `guruai-cache local`";
  * @param {Env} env
  */
 export function catalogOrNull(env) {
-  if (env.CATALOG !== isolate.catalog.source) isolate.catalog = { source: env.CATALOG, parsed: parseCatalog(env.CATALOG) };
+  if (env.CATALOG !== isolate.catalog.source) isolate.catalog = { source: env.CATALOG, parsed: parseCatalog(joined(env)) };
   return isolate.catalog.parsed;
+}
+
+/**
+ * CATALOG, or, when it names parts, the document its parts spell (null when one is missing or
+ * they spell another version).
+ * @param {Env} env
+ * @returns {unknown}
+ */
+function joined(env) {
+  /** @type {any} */
+  let header = env.CATALOG;
+  if (typeof header === "string") {
+    try {
+      header = JSON.parse(header);
+    } catch {
+      return header; // parseCatalog refuses it
+    }
+  }
+  if (!isObject(header) || header.parts === undefined) return header;
+  if (!Number.isInteger(header.parts) || header.parts < 1) return null;
+  let text = "";
+  for (let n = 1; n <= header.parts; n += 1) {
+    const part = env[`CATALOG_PART_${n}`];
+    if (typeof part !== "string") return null;
+    text += part;
+  }
+  try {
+    const document = JSON.parse(text);
+    return isObject(document) && document.version === header.version ? document : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

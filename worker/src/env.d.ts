@@ -15,4 +15,5 @@ interface Env {
   CATALOG: unknown;
   CLIENTS?: string;
   METRICS?: AnalyticsEngineDataset;
+  [part: `CATALOG_PART_${number}`]: string | undefined;
 }
