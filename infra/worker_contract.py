@@ -56,24 +56,6 @@ SCOPES: tuple[str, ...] = get_args(Scope)
 # The client the deprecated `serviceToken` (or its generated default) becomes: every scope.
 LEGACY_CLIENT = "service"
 
-# The Worker's plain-text variables that come from settings, with the settings' defaults
-# (the Worker falls back to these when a variable is missing or malformed).
-VAR_DEFAULTS: dict[str, int | float] = {
-    "SUBSCRIPTION_TTL": 300,
-    # GET /tiers' `Cache-Control: private, max-age` (0: callers revalidate every time).
-    "TIERS_MAX_AGE": 3600,
-    # The length of the window POST /usage counts in (D1): a UTC day.
-    "USAGE_WINDOW_SECONDS": 86400,
-    "USAGE_RETENTION_DAYS": 35,
-    # The share of routine answers (ROUTINE_OUTCOMES) whose log line is written; every other
-    # outcome is always logged. docs/configuration.md says why 1 %.
-    "ROUTINE_LOG_SAMPLE_RATE": 0.01,
-    # Seconds GET /entitlements may serve today's count from the isolate's memory (0: always D1).
-    "ENTITLEMENTS_COUNT_MAX_AGE": 10,
-    # The burst limiter's period (settings' burstRateLimit.period): a burst 429's Retry-After.
-    "BURST_RATE_LIMIT_PERIOD": 60,
-}
-
 # Outcomes whose log line is sampled at ROUTINE_LOG_SAMPLE_RATE: answers from the cache or from
 # memory on the hot path. Every other outcome (a miss, an error, a denial, a write, any outcome
 # not listed here) is logged every time, and so is a routine request that met an error or fell
@@ -115,14 +97,14 @@ METRICS_DATA_POINT: dict[str, Any] = {
 MAX_INDEX_BYTES = platform.AE_MAX_INDEX_BYTES
 
 # The values the Worker imports from worker/src/contract.js, generated from this module (with
-# ROUTES, which comes from the API's contract, worker/openapi.yaml: infra/plan/api.py).
+# ROUTES, from the API's contract, worker/openapi.yaml: infra/plan/api.py; and VAR_DEFAULTS, the
+# settings' defaults of its setting-backed variables: infra/plan/worker.py SETTING_VARS).
 WORKER_EXPORTS = (
     "SUBSCRIPTION_KEY_PREFIX",
     "USER_ID_PATTERN",
     "SUBSCRIPTION_STATUSES",
     "ACTIVE_STATUSES",
     "NEGATIVE_CACHE_TTL_S",
-    "VAR_DEFAULTS",
     "SCOPES",
     "ROUTINE_OUTCOMES",
     "METRICS_DATA_POINT",

@@ -9,10 +9,11 @@ from typer.testing import CliRunner
 
 from infra import paths
 from infra.plan.seeds import seed_entries
+from infra.plan.worker import var_defaults
 from infra.settings import SettingsError, load_settings, shared_limiter_issues
 from infra.settings.worker import derived_namespace_id
 from infra.tools import cli
-from infra.worker_contract import VAR_DEFAULTS, canonical_json
+from infra.worker_contract import canonical_json
 
 
 def errors_for(raw, stack="dev", env=None):
@@ -30,10 +31,11 @@ def the_issue(raw, key):
 def test_defaults_are_the_workers_own_fallbacks():
     """A stack that sets nothing gives the Worker what it falls back to without a variable."""
     settings = load_settings({"accountId": ACCOUNT_ID}, stack="dev", env={})
+    defaults = var_defaults()
     assert (settings.ttls.subscription, settings.tiers_max_age, settings.usage_window_seconds) == (
-        VAR_DEFAULTS["SUBSCRIPTION_TTL"],
-        VAR_DEFAULTS["TIERS_MAX_AGE"],
-        VAR_DEFAULTS["USAGE_WINDOW_SECONDS"],
+        defaults["SUBSCRIPTION_TTL"],
+        defaults["TIERS_MAX_AGE"],
+        defaults["USAGE_WINDOW_SECONDS"],
     )
     assert settings.app_name == "guruai"
     assert settings.protect_stateful_resources is True  # safe unless a stack opts out

@@ -21,7 +21,7 @@ from infra.cost.operations import OPERATION_KINDS
 from infra.names import LOCAL
 from infra.plan import api
 from infra.plan.bindings import AnalyticsEngine, ScriptInputs
-from infra.plan.worker import script_bindings, worker_plan
+from infra.plan.worker import script_bindings, var_defaults, worker_plan
 from infra.plan.worker_source import contract_module, env_declaration
 from infra.settings import load_settings
 from infra.tools import cli, worker_build
@@ -74,6 +74,7 @@ def test_the_contract_module_evaluates_to_the_python_values():
     exported = node_json(script, paths.ROOT)
     expected = {name: getattr(worker_contract, name) for name in worker_contract.WORKER_EXPORTS}
     expected["ROUTES"] = api.routes()  # from the API's contract, worker/openapi.yaml
+    expected["VAR_DEFAULTS"] = var_defaults()  # the settings' defaults
     assert exported == json.loads(json.dumps(expected))  # tuples as lists
     assert exported["ACTIVE_STATUSES"] and set(exported["ACTIVE_STATUSES"]) < set(exported["SUBSCRIPTION_STATUSES"])
 
@@ -145,7 +146,7 @@ def test_every_binding_the_stack_binds_is_read_by_the_worker():
     read = set(re.findall(r"\benv\.([A-Z][A-Z0-9_]*)", source))
     read |= set(re.findall(r'(?:numeric|rate|seconds)Var\((?:c\.)?env, "([A-Z][A-Z0-9_]*)"\)', source))
     assert read == bound
-    assert set(worker_contract.VAR_DEFAULTS) <= bound
+    assert set(var_defaults()) <= bound
 
 
 def test_the_bundle_is_one_module_that_the_provider_uploads_whole():

@@ -32,6 +32,7 @@ from infra.cost.operations import (
 from infra.plan.seeds import seed_entries
 from infra.settings import Settings, load_settings
 from infra.settings.traffic import Traffic
+from infra.settings.worker import Ttls
 
 SECONDS_PER_DAY = 86_400
 D1_KINDS = tuple(kind for kind in OPERATION_KINDS if kind.startswith("d1_"))
@@ -71,9 +72,7 @@ def negative_hit_ratio(hit_ratio: float, subscription_ttl_s: int) -> float:
     return per_negative_ttl / (1 + per_negative_ttl)
 
 
-def requests_per_day(
-    traffic: Traffic, cron: str, subscription_ttl_s: int = int(worker_contract.VAR_DEFAULTS["SUBSCRIPTION_TTL"])
-) -> dict[str, float]:
+def requests_per_day(traffic: Traffic, cron: str, subscription_ttl_s: int = Ttls().subscription) -> dict[str, float]:
     """How many invocations a day end in each route outcome (and each case of it that costs differently)."""
     checks = traffic.active_users * traffic.subscription_checks_per_user_per_day
     subscribed = checks * (1 - traffic.unsubscribed_share)

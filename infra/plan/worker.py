@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import paths
+from infra.names import LOCAL
 from infra.plan.bindings import (
     D1,
     AnalyticsEngine,
@@ -23,7 +24,7 @@ from infra.plan.bindings import (
     Secret,
 )
 from infra.plan.catalog import catalog_bindings, catalog_document
-from infra.settings import Settings
+from infra.settings import Settings, load_settings
 from infra.worker_contract import (
     CLIENTS_SECRET,
     DB_BINDING,
@@ -37,7 +38,8 @@ from infra.worker_contract import (
 MAIN_MODULE = paths.WORKER_BUNDLE.name
 
 # The Worker's setting-backed variables: name -> the setting it carries (as text, Workers vars
-# are text). Their defaults are worker_contract.VAR_DEFAULTS, which the settings' defaults read.
+# are text). The settings' defaults are the Worker's fallbacks too (var_defaults, generated into
+# worker/src/contract.js as VAR_DEFAULTS): one source for each default, the setting's.
 SETTING_VARS: dict[str, Callable[[Settings], object]] = {
     "SUBSCRIPTION_TTL": lambda s: s.ttls.subscription,
     "TIERS_MAX_AGE": lambda s: s.tiers_max_age,
@@ -72,6 +74,12 @@ class WorkerPlan:
     def metrics_dataset(self) -> str | None:
         """The Analytics Engine dataset; None: metrics off."""
         return next((b.dataset for b in self.bindings if isinstance(b, AnalyticsEngine)), None)
+
+
+def var_defaults() -> dict[str, object]:
+    """Each setting-backed variable's value when the settings leave it at its default."""
+    defaults = load_settings({}, stack=LOCAL, require_account=False)
+    return {name: value(defaults) for name, value in SETTING_VARS.items()}
 
 
 def worker_vars(settings: Settings, stack: str) -> dict[str, str]:

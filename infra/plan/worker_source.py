@@ -18,7 +18,7 @@ from typing import Any
 from infra import worker_contract
 from infra.names import LOCAL
 from infra.plan import api
-from infra.plan.worker import worker_plan
+from infra.plan.worker import var_defaults, worker_plan
 from infra.settings import Settings, load_settings
 from infra.worker_contract import CATALOG_PART_PREFIX
 
@@ -46,6 +46,7 @@ def contract_module() -> str:
     ]
     values = {name: getattr(worker_contract, name) for name in worker_contract.WORKER_EXPORTS}
     values["ROUTES"] = api.routes()
+    values["VAR_DEFAULTS"] = var_defaults()
     for name, value in values.items():
         lines.append("")
         if name == "USER_ID_PATTERN":

@@ -73,7 +73,7 @@ class Settings(SettingModel):
     # GET /tiers' `Cache-Control: private, max-age`, in seconds; read from `ttls.tierConfig`, its
     # deprecated name, when unset.
     tiers_max_age: int = Field(
-        default=int(worker_contract.VAR_DEFAULTS["TIERS_MAX_AGE"]),
+        default=3600,
         validation_alias=AliasChoices("tiersMaxAge", AliasPath("ttls", "tierConfig")),
     )
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
@@ -86,11 +86,11 @@ class Settings(SettingModel):
     cron: str = "0 3 * * *"
     compatibility_date: str = "2026-04-01"
     burst_rate_limit: BurstRateLimit = BurstRateLimit()
-    usage_retention_days: int = Field(default=int(worker_contract.VAR_DEFAULTS["USAGE_RETENTION_DAYS"]), ge=1, le=3650)
+    usage_retention_days: int = Field(default=35, ge=1, le=3650)
     # The length of the window POST /usage counts in (D1), in seconds; read from `ttls.rateLimit`,
     # its deprecated name, when unset. After usageRetentionDays, which bounds it.
     usage_window_seconds: int = Field(
-        default=int(worker_contract.VAR_DEFAULTS["USAGE_WINDOW_SECONDS"]),
+        default=86400,  # a UTC day
         validation_alias=AliasChoices("usageWindowSeconds", AliasPath("ttls", "rateLimit")),
     )
     # Protect and retain KV namespaces and D1 databases: no replace, no delete drops data.
@@ -105,9 +105,7 @@ class Settings(SettingModel):
     metrics: Metrics = Metrics()
     # Seconds GET /entitlements may serve today's count from the isolate's memory (0: read D1
     # every time); its answer says how old the count is (`usageAsOf`).
-    entitlements_count_max_age: int = Field(
-        default=int(worker_contract.VAR_DEFAULTS["ENTITLEMENTS_COUNT_MAX_AGE"]), ge=0, le=ENTITLEMENTS_COUNT_MAX_AGE_S
-    )
+    entitlements_count_max_age: int = Field(default=10, ge=0, le=ENTITLEMENTS_COUNT_MAX_AGE_S)
     # Where the Worker answers: <script>.<account subdomain>.workers.dev, and optionally the
     # app's own domain (one of customDomain or route).
     workers_dev: bool = True

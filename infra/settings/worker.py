@@ -8,13 +8,12 @@ from pydantic import Field, field_validator
 
 from infra import platform
 from infra.settings.base import SettingModel, problem
-from infra.worker_contract import VAR_DEFAULTS
 
 
 class Ttls(SettingModel):
     """How long the Worker caches in KV, in seconds (the guide's value is the default)."""
 
-    subscription: int = int(VAR_DEFAULTS["SUBSCRIPTION_TTL"])
+    subscription: int = 300
     # Deprecated: neither is a KV lifetime. `tierConfig` is read as `tiersMaxAge` and
     # `rateLimit` as `usageWindowSeconds` (AliasPath on those settings), and validated there
     # with the new meaning; here they are only accepted, so existing stack files keep working.
@@ -100,7 +99,7 @@ class BurstRateLimit(SettingModel):
     """
 
     limit: int = Field(default=100, ge=1)
-    period: int = int(VAR_DEFAULTS["BURST_RATE_LIMIT_PERIOD"])
+    period: int = 60
     namespace_id: str | None = None
 
     @field_validator("period")

@@ -16,10 +16,6 @@ var NEGATIVE_CACHE_TTL_S = (
   /** @type {const} */
   60
 );
-var VAR_DEFAULTS = (
-  /** @type {const} */
-  { "SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60 }
-);
 var SCOPES = (
   /** @type {const} */
   ["read", "usage", "write"]
@@ -35,6 +31,10 @@ var MAX_INDEX_BYTES = (
 var ROUTES = (
   /** @type {const} */
   { "/health": { "GET": null, "HEAD": null }, "/tiers": { "GET": "read" }, "/subscriptions/{userId}": { "GET": "read", "PUT": "write" }, "/entitlements/{userId}": { "GET": "read" }, "/usage/{userId}": { "POST": "usage" } }
+);
+var VAR_DEFAULTS = (
+  /** @type {const} */
+  { "SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60 }
 );
 
 // ../../worker/src/state.js

@@ -15,8 +15,6 @@ export const ACTIVE_STATUSES = /** @type {const} */ (["active", "trialing"]);
 
 export const NEGATIVE_CACHE_TTL_S = /** @type {const} */ (60);
 
-export const VAR_DEFAULTS = /** @type {const} */ ({"SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60});
-
 export const SCOPES = /** @type {const} */ (["read", "usage", "write"]);
 
 export const ROUTINE_OUTCOMES = /** @type {const} */ (["health", "tiers_get", "subscription_get_hit", "subscription_get_negative_hit", "entitlements_get_hit", "entitlements_get_negative_hit", "usage_post_allowed"]);
@@ -26,3 +24,5 @@ export const METRICS_DATA_POINT = /** @type {const} */ ({"index": "route", "blob
 export const MAX_INDEX_BYTES = /** @type {const} */ (96);
 
 export const ROUTES = /** @type {const} */ ({"/health": {"GET": null, "HEAD": null}, "/tiers": {"GET": "read"}, "/subscriptions/{userId}": {"GET": "read", "PUT": "write"}, "/entitlements/{userId}": {"GET": "read"}, "/usage/{userId}": {"POST": "usage"}});
+
+export const VAR_DEFAULTS = /** @type {const} */ ({"SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60});
