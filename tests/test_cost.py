@@ -533,7 +533,7 @@ def test_estimate_prints_a_table_with_daily_figures_limits_and_the_bill():
 def test_estimate_kv_counter_prices_the_guides_limiter(monkeypatch, tmp_path):
     stack_file = tmp_path / "Pulumi.busy.yaml"
     stack_file.write_text("config:\n  guruai-cache:traffic:\n    usageCallsPerUserPerDay: 10\n")
-    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setattr(paths, "STACKS_DIR", tmp_path)
     in_d1 = json.loads(invoke("--stack", "busy", "--json").output)
     kv_counter = json.loads(invoke("--stack", "busy", "--json", "--kv-counter").output)
     assert kv_counter["usageStore"] == "kv-counter"
@@ -573,7 +573,7 @@ def test_estimate_traffic_option_tries_other_figures_validated_like_the_stacks()
 def test_estimate_mistakes_are_one_line_and_exit_2(monkeypatch, tmp_path, yaml_text, message):
     if yaml_text is not None:
         (tmp_path / "Pulumi.typo.yaml").write_text(yaml_text)
-    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setattr(paths, "STACKS_DIR", tmp_path)
     result = invoke("--stack", "typo")
     assert result.exit_code == 2
     assert message in result.output

@@ -222,10 +222,11 @@ def test_secrets_never_reach_a_command_line():
             )
 
 
-def test_no_committed_stack_file_holds_a_cloudflare_token():
-    """A preview can decrypt its stacks' config secrets: the provider's token comes from the job's environment."""
-    stack_files = sorted(ROOT.glob("Pulumi.*.yaml"))
-    assert [p.name for p in stack_files] == ["Pulumi.dev.yaml", "Pulumi.prod.yaml"]
+def test_no_committed_stack_file_holds_a_cloudflare_token(team_stack_files):
+    """A preview can decrypt its stacks' config secrets: the provider's token comes from the job's environment.
+    The repository's every stack file: the team's (whichever stacks they have) and the tests' own."""
+    stack_files = [*team_stack_files, *sorted((ROOT / "tests" / "stacks").glob("Pulumi.*.yaml"))]
+    assert {"Pulumi.dev.yaml", "Pulumi.prod.yaml"} <= {path.name for path in team_stack_files}
     for path in stack_files:
         config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
         assert "cloudflare:apiToken" not in config, f"{path.name}: keep the Cloudflare token in the GitHub environment"
