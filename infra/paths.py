@@ -29,9 +29,14 @@ WRANGLER_TOML = ROOT / "wrangler.toml"
 WRANGLER = ROOT / "node_modules" / ".bin" / "wrangler"
 
 
+# The folder of the stack files (Pulumi.<stack>.yaml): the root, beside Pulumi.yaml. Every reader
+# of stack files goes through here, so the tests point it at settings of their own (tests/stacks).
+STACKS_DIR: Path = ROOT
+
+
 def stack_file(stack: str) -> Path:
     """A stack's committed settings, Pulumi.<stack>.yaml."""
-    return ROOT / f"Pulumi.{stack}.yaml"
+    return STACKS_DIR / f"Pulumi.{stack}.yaml"
 
 
 def relative(path: Path) -> str:

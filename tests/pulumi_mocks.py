@@ -21,6 +21,8 @@ import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 
+from infra import paths
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "guruai-cache"
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
@@ -335,8 +337,8 @@ class ProgramRun:
 
 
 def stack_config(stack: str) -> dict[str, Any]:
-    """The committed Pulumi.<stack>.yaml, as plain config values."""
-    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
+    """The stack file the program's readers read (paths.stack_file: the tests' own, tests/stacks), as plain config values."""
+    document = yaml.safe_load(paths.stack_file(stack).read_text()) or {}
     return dict(document.get("config") or {})
 
 
@@ -357,7 +359,7 @@ def run_program(
     api_token: str | None = API_TOKEN,
     dry_run: bool = False,
 ) -> ProgramRun:
-    """Run infra/__main__.py for `stack` with its committed config plus `overrides`."""
+    """Run infra/__main__.py for `stack` with its stack file's config (the tests' own) plus `overrides`."""
     config = {**stack_config(stack), **(overrides or {})}
     if account_id is not None:
         config.setdefault(f"{PROJECT}:accountId", account_id)

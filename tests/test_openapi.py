@@ -6,10 +6,8 @@ contract module; tests/e2e/test_contract.py probes the running Worker."""
 
 import re
 
-import pytest
 import yaml
 from openapi_spec_validator import validate
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from infra import paths, worker_contract
 from infra.plan import api
@@ -43,13 +41,6 @@ def served() -> dict[str, dict[str, list[str] | None]]:
 def test_the_document_is_valid_openapi_3_1():
     assert SPEC["openapi"].startswith("3.1")
     validate(SPEC)
-
-
-def test_the_validator_refuses_a_broken_document():
-    broken = yaml.safe_load(SPEC_PATH.read_text())
-    broken["paths"]["/usage/{userId}"]["parameters"] = [{"name": "userId", "schema": {"type": "string"}}]  # no `in`
-    with pytest.raises(OpenAPIValidationError):
-        validate(broken)
 
 
 def test_the_routes_the_worker_serves_are_the_documents_with_their_scopes():

@@ -266,10 +266,10 @@ def test_a_setting_that_equals_another_stacks_derived_namespace_is_refused():
 
 @pytest.fixture
 def checkout(tmp_path, monkeypatch):
-    """A copy of the committed stack files the settings read, to edit."""
-    for path in paths.ROOT.glob("Pulumi*.yaml"):
+    """A copy of the (tests' own) stack files the settings read, to edit."""
+    for path in paths.STACKS_DIR.glob("Pulumi.*.yaml"):
         shutil.copy(path, tmp_path / path.name)
-    monkeypatch.setattr(paths, "stack_file", lambda stack: tmp_path / f"Pulumi.{stack}.yaml")
+    monkeypatch.setattr(paths, "STACKS_DIR", tmp_path)
     return tmp_path
 
 

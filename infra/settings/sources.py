@@ -128,9 +128,10 @@ def stack_file_settings(stack: str, *, require_account: bool = False) -> Setting
 
 
 def committed_stacks() -> list[str]:
-    """The stacks with a committed Pulumi.<stack>.yaml, by name (in the folder paths.stack_file names)."""
-    folder = paths.stack_file("any").parent
-    return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in folder.glob("Pulumi.*.yaml"))
+    """The stacks with a committed Pulumi.<stack>.yaml (in paths.STACKS_DIR), by name."""
+    return sorted(
+        path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in paths.STACKS_DIR.glob("Pulumi.*.yaml")
+    )
 
 
 def committed_stack_settings(*, besides: str | None = None) -> dict[str, Settings]:

@@ -68,7 +68,8 @@ def sha256(token: str) -> str:
 
 
 def e2e_settings() -> Settings:
-    """The dev stack's settings (as `guruai-cache local` uses them), plus the small tier, burst limit and clients."""
+    """The tests' dev stack (tests/stacks, as `guruai-cache local` uses the team's), plus the small tier,
+    burst limit and clients."""
     base = stack_file_settings(LOCAL_SETTINGS_STACK).model_dump(by_alias=True, mode="json")
     base["tiers"] = [*base["tiers"], SMALL_TIER]
     base["burstRateLimit"] = {**base["burstRateLimit"], "limit": BURST_LIMIT, "period": 60}

@@ -18,6 +18,8 @@ import pytest
 from local_worker import ROOT, free_port, make_project
 from typer.testing import CliRunner
 
+from infra.plan import wrangler_toml
+from infra.settings import stack_file_settings
 from infra.tools import cli, local, wrangler_dev
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +52,9 @@ def _read_until(lines: list[str], process: subprocess.Popen, marker: str, timeou
 
 
 def test_local_command_prepares_serves_and_stops_on_ctrl_c(tmp_path):
+    """The README's command for real, in a process of its own: the team's dev settings and their
+    committed wrangler.toml (scripts/test.sh checks it is current). So it asserts nothing that a
+    team's new tiers, flags or clients change: `user-pro` is one of the default dev users."""
     project = make_project(tmp_path / "project", tmp_path / "state")
     shutil.copy(ROOT / "wrangler.toml", project.config)  # a rendered file with [env.*] sections
     config_before = project.config.read_text()
@@ -109,7 +114,8 @@ def test_a_busy_port_is_a_one_line_error(tmp_path):
 
 def test_a_stale_config_is_refused_with_the_command_that_renders_it(tmp_path):
     project = make_project(tmp_path / "project", tmp_path / "state")
-    stale = (ROOT / "wrangler.toml").read_text().replace('SUBSCRIPTION_TTL = "300"', 'SUBSCRIPTION_TTL = "301"', 1)
+    current = wrangler_toml.render(stack_file_settings("dev"), {})  # in process: the tests' dev stack
+    stale = current.replace('SUBSCRIPTION_TTL = "300"', 'SUBSCRIPTION_TTL = "301"', 1)
     project.config.write_text(stale)
     args = ["local", "--no-start", "--config", str(project.config), "--persist-to", str(project.persist_to)]
     result = CliRunner().invoke(cli.app, args)
