@@ -34,6 +34,7 @@ from pulumi_mocks import (
 from infra import paths
 from infra.plan.outputs import StackOutputs, output_name
 from infra.plan.seeds import seed_entries
+from infra.plan.worker import SETTING_VARS, var_defaults
 from infra.settings import load_settings, parse_config_values
 from infra.worker_contract import SCOPES
 
@@ -102,30 +103,27 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
     kv = dev_run.one(KV_NAMESPACE, "kv")
     db = dev_run.one(D1, "db")
     items, _ = bindings(dev_run)
+    # The order the provider compares the list in: storage, the limiter, ENVIRONMENT and the
+    # setting-backed variables in their declared order, the catalog, the clients, the metrics.
     assert [(b["type"], b["name"]) for b in items] == [
         ("kv_namespace", "KV"),
         ("d1", "DB"),
         ("ratelimit", "RATE_LIMITER"),
         ("plain_text", "ENVIRONMENT"),
-        ("plain_text", "SUBSCRIPTION_TTL"),
-        ("plain_text", "TIERS_MAX_AGE"),
-        ("plain_text", "USAGE_WINDOW_SECONDS"),
-        ("plain_text", "USAGE_RETENTION_DAYS"),
-        ("plain_text", "ROUTINE_LOG_SAMPLE_RATE"),
-        ("plain_text", "ENTITLEMENTS_COUNT_MAX_AGE"),
-        ("plain_text", "BURST_RATE_LIMIT_PERIOD"),
+        *(("plain_text", name) for name in SETTING_VARS),
         ("json", "CATALOG"),
         ("secret_text", "CLIENTS"),
         ("analytics_engine", "METRICS"),
     ]
+    assert bindings(run_program("dev"))[0] == items  # the same order on every run
     by_name = {b["name"]: b for b in items}
     assert by_name["KV"]["namespaceId"] == kv.id != dev_run.one(KV_NAMESPACE, "kv-preview").id
     assert by_name["DB"]["id"] == db.id != dev_run.one(D1, "db-preview").id
     assert by_name["RATE_LIMITER"]["simple"] == {"limit": 100, "period": 60}
     assert by_name["ENVIRONMENT"]["text"] == "dev"
-    assert by_name["SUBSCRIPTION_TTL"]["text"] == "300"
-    assert by_name["ROUTINE_LOG_SAMPLE_RATE"]["text"] == "0.01"
-    assert by_name["ENTITLEMENTS_COUNT_MAX_AGE"]["text"] == "10"
+    # Each setting-backed variable carries its setting, here its default (the fixture sets none).
+    for name, value in var_defaults().items():
+        assert by_name[name]["text"] == str(value)
     # The burst 429's Retry-After: the limiter's own period, which the binding does not tell the script.
     assert by_name["BURST_RATE_LIMIT_PERIOD"]["text"] == str(int(by_name["RATE_LIMITER"]["simple"]["period"]))
     assert by_name["METRICS"]["dataset"] == "guruai_requests_dev"  # one dataset per stack
