@@ -74,6 +74,7 @@ def test_the_contract_module_evaluates_to_the_python_values():
     exported = node_json(script, paths.ROOT)
     expected = {name: getattr(worker_contract, name) for name in worker_contract.WORKER_EXPORTS}
     expected["ROUTES"] = api.routes()  # from the API's contract, worker/openapi.yaml
+    expected["OPERATION_IDS"] = api.operation_ids()
     expected["VAR_DEFAULTS"] = var_defaults()  # the settings' defaults
     assert exported == json.loads(json.dumps(expected))  # tuples as lists
     assert exported["ACTIVE_STATUSES"] and set(exported["ACTIVE_STATUSES"]) < set(exported["SUBSCRIPTION_STATUSES"])
@@ -109,20 +110,27 @@ def test_the_type_check_refuses_an_undocumented_error_code_and_an_undeclared_bin
     assert "Property 'ENVIROMENT' does not exist on type 'Env'" in result.stdout
 
 
-def test_a_route_without_a_handler_stops_the_worker_from_loading(src_copy):
-    """The dispatch table's keys are checked against ROUTES when the module loads (a deploy's
-    upload fails, `wrangler dev` does not start)."""
+def test_an_operation_without_a_handler_stops_the_worker_from_loading(src_copy):
+    """Each operation's handler is the export its operationId names: checked when the module
+    loads (a deploy's upload fails, `wrangler dev` does not start), both ways."""
     loads = "await import('./src/routes.js'); console.log(JSON.stringify('loaded'));"
     assert node_json(loads, src_copy.parent) == "loaded"
     contract = src_copy / "contract.js"
-    contract.write_text(
-        contract.read_text().replace('"/tiers": {"GET": "read"}', '"/tiers": {"GET": "read", "DELETE": "write"}')
+    original = contract.read_text()
+
+    def load_with(text: str) -> str:
+        contract.write_text(text)
+        result = subprocess.run(
+            [NODE, "--input-type=module", "-e", loads], cwd=src_copy.parent, capture_output=True, text=True
+        )
+        assert result.returncode != 0
+        return result.stderr
+
+    added = '"GET /tiers": "getTiers", "DELETE /tiers": "deleteTiers"'
+    assert "no handler for DELETE /tiers (deleteTiers)" in load_with(
+        original.replace('"GET /tiers": "getTiers"', added)
     )
-    result = subprocess.run(
-        [NODE, "--input-type=module", "-e", loads], cwd=src_copy.parent, capture_output=True, text=True
-    )
-    assert result.returncode != 0
-    assert "HANDLERS does not match ROUTES: no handler for DELETE /tiers" in result.stderr
+    assert "no operation for getTiers" in load_with(original.replace('"GET /tiers": "getTiers", ', ""))
 
 
 def test_the_env_type_declares_every_binding_optional_where_settings_drop_it():

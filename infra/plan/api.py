@@ -56,6 +56,17 @@ def routes(text: str | None = None) -> Routes:
     return found
 
 
+def operation_ids(text: str | None = None) -> dict[str, str]:
+    """"METHOD /path" -> its operationId: the name of the Worker's handler for it."""
+    document = spec(text)
+    found = {}
+    for path, method, operation in _operations(document):
+        if "operationId" not in operation:
+            raise ValueError(f"{method} {path} has no operationId: the Worker's handler is named by it")
+        found[f"{method} {path}"] = operation["operationId"]
+    return found
+
+
 def error_codes(text: str | None = None) -> list[str]:
     """The error codes the contract documents (its ErrorCode schema)."""
     codes: list[str] = spec(text)["components"]["schemas"]["ErrorCode"]["enum"]

@@ -46,6 +46,7 @@ def contract_module() -> str:
     ]
     values = {name: getattr(worker_contract, name) for name in worker_contract.WORKER_EXPORTS}
     values["ROUTES"] = api.routes()
+    values["OPERATION_IDS"] = api.operation_ids()
     values["VAR_DEFAULTS"] = var_defaults()
     for name, value in values.items():
         lines.append("")

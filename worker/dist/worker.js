@@ -1,3 +1,9 @@
+var __defProp = Object.defineProperty;
+var __export = (target, all) => {
+  for (var name in all)
+    __defProp(target, name, { get: all[name], enumerable: true });
+};
+
 // ../../worker/src/contract.js
 var SUBSCRIPTION_KEY_PREFIX = (
   /** @type {const} */
@@ -31,6 +37,10 @@ var MAX_INDEX_BYTES = (
 var ROUTES = (
   /** @type {const} */
   { "/health": { "GET": null, "HEAD": null }, "/tiers": { "GET": "read" }, "/subscriptions/{userId}": { "GET": "read", "PUT": "write" }, "/entitlements/{userId}": { "GET": "read" }, "/usage/{userId}": { "POST": "usage" } }
+);
+var OPERATION_IDS = (
+  /** @type {const} */
+  { "GET /health": "getHealth", "HEAD /health": "headHealth", "GET /tiers": "getTiers", "GET /subscriptions/{userId}": "getSubscription", "PUT /subscriptions/{userId}": "putSubscription", "GET /entitlements/{userId}": "getEntitlements", "POST /usage/{userId}": "postUsage" }
 );
 var VAR_DEFAULTS = (
   /** @type {const} */
@@ -351,6 +361,12 @@ function parseClients(text) {
   return clients.length > 0 ? clients : null;
 }
 
+// ../../worker/src/handlers/entitlements.js
+var entitlements_exports = {};
+__export(entitlements_exports, {
+  getEntitlements: () => getEntitlements
+});
+
 // ../../worker/src/catalog.js
 var CATALOG_FIX = "deploy with `pulumi up`, or re-run `guruai-cache local`";
 function catalogOrNull(env) {
@@ -587,11 +603,24 @@ async function getEntitlements(_request, c, { userId }) {
 }
 
 // ../../worker/src/handlers/health.js
-function health(_request, c) {
+var health_exports = {};
+__export(health_exports, {
+  getHealth: () => getHealth,
+  headHealth: () => headHealth
+});
+function getHealth(_request, c) {
   c.log.outcome = "health";
   const catalog = catalogOrNull(c.env);
   return json(c, { status: "ok", environment: c.env.ENVIRONMENT ?? null, catalogVersion: catalog?.version ?? null });
 }
+var headHealth = getHealth;
+
+// ../../worker/src/handlers/subscriptions.js
+var subscriptions_exports = {};
+__export(subscriptions_exports, {
+  getSubscription: () => getSubscription,
+  putSubscription: () => putSubscription
+});
 
 // ../../worker/src/body.js
 var MAX_BODY_BYTES = 4096;
@@ -659,6 +688,10 @@ async function putSubscription(request, c, { userId }) {
 }
 
 // ../../worker/src/handlers/tiers.js
+var tiers_exports = {};
+__export(tiers_exports, {
+  getTiers: () => getTiers
+});
 function getTiers(_request, c) {
   const { tiers } = readCatalog(c.env);
   c.log.outcome = "tiers_get";
@@ -666,6 +699,10 @@ function getTiers(_request, c) {
 }
 
 // ../../worker/src/handlers/usage.js
+var usage_exports = {};
+__export(usage_exports, {
+  postUsage: () => postUsage
+});
 async function postUsage(_request, c, { userId }) {
   const catalog = readCatalog(c.env);
   if (!await underBurstLimit(userId, c)) {
@@ -716,24 +753,23 @@ async function underBurstLimit(userId, c) {
 }
 
 // ../../worker/src/routes.js
-var HANDLERS = {
-  "GET /health": health,
-  "HEAD /health": health,
-  "GET /tiers": getTiers,
-  "GET /subscriptions/{userId}": getSubscription,
-  "PUT /subscriptions/{userId}": putSubscription,
-  "POST /usage/{userId}": postUsage,
-  "GET /entitlements/{userId}": getEntitlements
-};
-function handlerMismatch(routes, handlers) {
-  const routed = Object.entries(routes).flatMap(([template, methods]) => Object.keys(methods).map((m) => `${m} ${template}`));
-  const served = Object.keys(handlers);
-  return { unserved: routed.filter((key) => !served.includes(key)), unrouted: served.filter((key) => !routed.includes(key)) };
+var BY_OPERATION_ID = { ...entitlements_exports, ...health_exports, ...subscriptions_exports, ...tiers_exports, ...usage_exports };
+function handlerMismatch(operations, handlers) {
+  const named = Object.values(operations);
+  return {
+    unserved: Object.entries(operations).filter(([, id]) => typeof handlers[id] !== "function").map(([key, id]) => `${key} (${id})`),
+    unrouted: Object.keys(handlers).filter((id) => !named.includes(id))
+  };
 }
-var mismatch = handlerMismatch(ROUTES, HANDLERS);
+var mismatch = handlerMismatch(OPERATION_IDS, BY_OPERATION_ID);
 if (mismatch.unserved.length || mismatch.unrouted.length) {
-  throw new Error(`HANDLERS does not match ROUTES: no handler for ${mismatch.unserved.join(", ") || "-"}; not a route: ${mismatch.unrouted.join(", ") || "-"}`);
+  throw new Error(
+    `the handlers do not match worker/openapi.yaml: no handler for ${mismatch.unserved.join(", ") || "-"}; no operation for ${mismatch.unrouted.join(", ") || "-"}`
+  );
 }
+var HANDLERS = Object.fromEntries(
+  Object.entries(OPERATION_IDS).map(([key, id]) => [key, BY_OPERATION_ID[id]])
+);
 var ROUTE_TABLE = Object.entries(ROUTES).map(([template, methods]) => {
   const scopes = methods;
   return {

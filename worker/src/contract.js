@@ -25,4 +25,6 @@ export const MAX_INDEX_BYTES = /** @type {const} */ (96);
 
 export const ROUTES = /** @type {const} */ ({"/health": {"GET": null, "HEAD": null}, "/tiers": {"GET": "read"}, "/subscriptions/{userId}": {"GET": "read", "PUT": "write"}, "/entitlements/{userId}": {"GET": "read"}, "/usage/{userId}": {"POST": "usage"}});
 
+export const OPERATION_IDS = /** @type {const} */ ({"GET /health": "getHealth", "HEAD /health": "headHealth", "GET /tiers": "getTiers", "GET /subscriptions/{userId}": "getSubscription", "PUT /subscriptions/{userId}": "putSubscription", "GET /entitlements/{userId}": "getEntitlements", "POST /usage/{userId}": "postUsage"});
+
 export const VAR_DEFAULTS = /** @type {const} */ ({"SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60});

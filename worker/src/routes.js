@@ -1,48 +1,49 @@
 // @ts-check
-// Routing: ROUTES (the contract: path template -> method -> the scope it needs) matched on a
-// table split once per isolate, then authentication, the method, the scope and the user id
-// checked, then the route's handler from HANDLERS, whose keys are exactly ROUTES' pairs.
+// Routing: ROUTES (path template -> method -> the scope it needs) matched on a table split once
+// per isolate, then authentication, the method, the scope and the user id checked, then the
+// route's handler: the function its operationId names (OPERATION_IDS; both generated from
+// worker/openapi.yaml) among the handler modules' exports.
 
 import { authenticate, checkUserId, requireScope } from "./auth.js";
-import { ROUTES } from "./contract.js";
-import { getEntitlements } from "./handlers/entitlements.js";
-import { health } from "./handlers/health.js";
-import { getSubscription, putSubscription } from "./handlers/subscriptions.js";
-import { getTiers } from "./handlers/tiers.js";
-import { postUsage } from "./handlers/usage.js";
+import { OPERATION_IDS, ROUTES } from "./contract.js";
+import * as entitlements from "./handlers/entitlements.js";
+import * as health from "./handlers/health.js";
+import * as subscriptions from "./handlers/subscriptions.js";
+import * as tiers from "./handlers/tiers.js";
+import * as usage from "./handlers/usage.js";
 import { HttpError } from "./http.js";
 
-/**
- * One handler per route and method, keyed "METHOD /template" as ROUTES lists them.
- * @type {Record<string, import("./types.js").Handler>}
- */
-export const HANDLERS = {
-  "GET /health": health,
-  "HEAD /health": health,
-  "GET /tiers": getTiers,
-  "GET /subscriptions/{userId}": getSubscription,
-  "PUT /subscriptions/{userId}": putSubscription,
-  "POST /usage/{userId}": postUsage,
-  "GET /entitlements/{userId}": getEntitlements,
-};
+/** Every handler, by the operationId it serves. @type {Record<string, import("./types.js").Handler>} */
+const BY_OPERATION_ID = { ...entitlements, ...health, ...subscriptions, ...tiers, ...usage };
 
 /**
- * The "METHOD /template" pairs ROUTES has and HANDLERS lacks, and those HANDLERS has and ROUTES
- * lacks: both empty, or the module refuses to load (a deploy fails at upload, `wrangler dev` at
- * start, and tests/test_worker_build.py says which).
- * @param {Record<string, Record<string, string | null>>} routes
- * @param {Record<string, unknown>} handlers
+ * The operations the contract lists that no handler serves, and the handlers no operation names:
+ * both empty, or the module refuses to load (a deploy fails at upload, `wrangler dev` at start).
+ * @param {Record<string, string>} operations "METHOD /template" -> operationId
+ * @param {Record<string, unknown>} handlers operationId -> handler
  */
-export function handlerMismatch(routes, handlers) {
-  const routed = Object.entries(routes).flatMap(([template, methods]) => Object.keys(methods).map((m) => `${m} ${template}`));
-  const served = Object.keys(handlers);
-  return { unserved: routed.filter((key) => !served.includes(key)), unrouted: served.filter((key) => !routed.includes(key)) };
+export function handlerMismatch(operations, handlers) {
+  const named = Object.values(operations);
+  return {
+    unserved: Object.entries(operations)
+      .filter(([, id]) => typeof handlers[id] !== "function")
+      .map(([key, id]) => `${key} (${id})`),
+    unrouted: Object.keys(handlers).filter((id) => !named.includes(id)),
+  };
 }
 
-const mismatch = handlerMismatch(ROUTES, HANDLERS);
+const mismatch = handlerMismatch(OPERATION_IDS, BY_OPERATION_ID);
 if (mismatch.unserved.length || mismatch.unrouted.length) {
-  throw new Error(`HANDLERS does not match ROUTES: no handler for ${mismatch.unserved.join(", ") || "-"}; not a route: ${mismatch.unrouted.join(", ") || "-"}`);
+  throw new Error(
+    `the handlers do not match worker/openapi.yaml: no handler for ${mismatch.unserved.join(", ") || "-"}; ` +
+      `no operation for ${mismatch.unrouted.join(", ") || "-"}`,
+  );
 }
+
+/** "METHOD /template" -> its handler. */
+export const HANDLERS = Object.fromEntries(
+  Object.entries(OPERATION_IDS).map(([key, id]) => [key, BY_OPERATION_ID[id]]),
+);
 
 /**
  * @typedef {{ param: string }} Param
