@@ -101,3 +101,12 @@ def test_the_docs_route_table_lists_every_operation_with_its_scope_and_error_cod
     usage = next(line for line in table.splitlines() if line.startswith("| `POST /usage/{userId}` |"))
     assert "429 `daily_limit_exceeded`, `burst_limited`" in usage
     assert "`internal_error`" not in usage  # a response's own codes, not every code the contract has
+
+
+def test_the_tier_schema_has_every_field_the_settings_tier_has():
+    """GET /tiers answers with the catalog's tiers as the settings define them: a field added to
+    the settings' Tier must be described (it reaches callers whether or not they know it)."""
+    from infra.settings.catalog import Tier
+
+    described = set(SPEC["components"]["schemas"]["Tier"]["properties"])
+    assert {field.alias or name for name, field in Tier.model_fields.items()} == described
