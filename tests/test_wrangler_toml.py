@@ -189,10 +189,12 @@ def test_the_metrics_dataset_is_bound_per_stack_unless_metrics_are_off():
 def test_local_only_rerenders_the_local_part_and_keeps_the_env_sections(rendered, tmp_path):
     """What a developer runs after a dev settings change, and what scripts/test.sh checks the committed file with."""
     target = tmp_path / "wrangler.toml"
-    target.write_text(rendered.read_text().replace('SUBSCRIPTION_TTL = "300"', 'SUBSCRIPTION_TTL = "301"', 1))
+    line = f'SUBSCRIPTION_TTL = "{stack_file_settings("dev").ttls.subscription}"'
+    assert line in rendered.read_text()
+    target.write_text(rendered.read_text().replace(line, 'SUBSCRIPTION_TTL = "1"', 1))
     check = ["wrangler", "render", "--local-only", "--check", "--output", str(target)]
     stale = CliRunner().invoke(cli.app, check)
-    assert stale.exit_code == 1 and '+SUBSCRIPTION_TTL = "300"' in stale.output
+    assert stale.exit_code == 1 and f"+{line}" in stale.output
     written = CliRunner().invoke(cli.app, ["wrangler", "render", "--local-only", "--output", str(target)])
     assert written.exit_code == 0, written.output
     assert target.read_text() == rendered.read_text()  # the local part from the settings, [env.*] as they were

@@ -114,15 +114,17 @@ def test_a_busy_port_is_a_one_line_error(tmp_path):
 
 def test_a_stale_config_is_refused_with_the_command_that_renders_it(tmp_path):
     project = make_project(tmp_path / "project", tmp_path / "state")
-    current = wrangler_toml.render(stack_file_settings("dev"), {})  # in process: the tests' dev stack
-    stale = current.replace('SUBSCRIPTION_TTL = "300"', 'SUBSCRIPTION_TTL = "301"', 1)
+    settings = stack_file_settings("dev")  # in process: the tests' dev stack
+    current = wrangler_toml.render(settings, {})
+    line = f'SUBSCRIPTION_TTL = "{settings.ttls.subscription}"'
+    stale = current.replace(line, 'SUBSCRIPTION_TTL = "1"', 1)
     project.config.write_text(stale)
     args = ["local", "--no-start", "--config", str(project.config), "--persist-to", str(project.persist_to)]
     result = CliRunner().invoke(cli.app, args)
     assert result.exit_code == 2, result.output
     assert "does not match the dev stack's settings" in result.output
     assert f"guruai-cache wrangler render --local-only --output {project.config}" in result.output
-    assert '+SUBSCRIPTION_TTL = "300"' in result.output  # what differs
+    assert f"+{line}" in result.output  # what differs
     assert project.config.read_text() == stale  # nothing but `wrangler render` writes it
     assert not project.dev_vars.exists()  # refused before any other step
 
