@@ -17,6 +17,7 @@ import re
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,19 @@ def start_worker(
         wrangler_dev.stop(process)
         raise AssertionError(f"wrangler dev did not start:\n{log_path.read_text()[-3000:]}") from None
     return worker
+
+
+@contextlib.contextmanager
+def own_worker(root: Path, settings: Settings) -> Iterator[RunningWorker]:
+    """A Worker of its own on `settings`, in `root` (project, state, log), prepared as
+    `guruai-cache local` prepares it; stopped on exit."""
+    project = make_project(root / "project", root / "state", settings)
+    running = start_worker(project, settings, local.prepare(settings, project), root / "wrangler-dev.log")
+    try:
+        yield running
+    finally:
+        running.close()
+        wrangler_dev.stop(running.process)
 
 
 def wrapped_config(project: local.LocalProject, directory: Path, main: str) -> local.LocalProject:

@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from local_worker import RunningWorker, e2e_settings, make_project, start_worker
+from local_worker import RunningWorker, e2e_settings, own_worker
 from test_worker_api import subscribe
 
 from infra.names import LOCAL
 from infra.plan.worker import worker_plan
 from infra.settings import Settings
-from infra.tools import local, wrangler_dev
 
 pytestmark = pytest.mark.e2e
 
@@ -36,13 +35,8 @@ def large_settings() -> Settings:
 
 @pytest.fixture(scope="module")
 def large_worker(tmp_path_factory) -> Iterator[RunningWorker]:
-    root = tmp_path_factory.mktemp("e2e-large-catalog")
-    settings = large_settings()
-    project = make_project(root / "project", root / "state", settings)
-    running = start_worker(project, settings, local.prepare(settings, project), root / "wrangler-dev.log")
-    yield running
-    running.close()
-    wrangler_dev.stop(running.process)
+    with own_worker(tmp_path_factory.mktemp("e2e-large-catalog"), large_settings()) as running:
+        yield running
 
 
 def test_the_catalog_is_bound_in_parts(large_worker):
