@@ -65,8 +65,8 @@ def main() -> None:
     args = parser.parse_args()
 
     imports = [float(measure(IMPORT_ONLY)) for _ in range(args.repeat)]
-    print(f"{'case':<34}{'median s':>10}{'min s':>9}{'resources':>11}{'vs the first case':>20}")
-    print(f"{'import pulumi_cloudflare':<34}{statistics.median(imports):>10.2f}{min(imports):>9.2f}{'-':>11}{'-':>20}")
+    print(f"{'case':<34}{'median s':>10}{'min s':>9}{'resources':>11}{'vs the first case':>24}")
+    print(f"{'import pulumi_cloudflare':<34}{statistics.median(imports):>10.2f}{min(imports):>9.2f}{'-':>11}{'-':>24}")
     base: tuple[float, int] | None = None
     for case in args.cases:
         label, flags, tiers, legacy = CASES[case]
@@ -76,7 +76,7 @@ def main() -> None:
         median, resources = statistics.median(run["seconds"] for run in runs), runs[0]["resources"]
         base = base or (median, resources)  # the first case is the reference
         versus = f"{median / base[0]:.2f}x, {resources - base[1]:+d} resources"
-        print(f"{label:<34}{median:>10.2f}{min(run['seconds'] for run in runs):>9.2f}{resources:>11}{versus:>20}")
+        print(f"{label:<34}{median:>10.2f}{min(run['seconds'] for run in runs):>9.2f}{resources:>11}{versus:>24}")
 
 
 if __name__ == "__main__":
