@@ -1,8 +1,8 @@
 // Benchmark only (bench/hit_path_steps.py): where a cache hit's time goes, in one Worker process.
 // Each /steps/<name> route below adds one thing the Worker's hit does to the step before it,
 // starting from the setup guide's own hit; every other path goes to the real Worker
-// (worker/worker.js, unchanged), so its GET /subscriptions/:id is measured beside them.
-import worker from "../worker/worker.js";
+// (worker/dist/worker.js, the bundle that deploys, unchanged), so its GET /subscriptions/:id is measured beside them.
+import worker from "../worker/dist/worker.js";
 
 const KEY = "subscription:hit"; // filled by the script's warm-up (a real GET through the Worker)
 const encoder = new TextEncoder();

@@ -1,4 +1,4 @@
-"""Is an edit of the Worker faster? worker/worker.js (A) and an edited copy (B), side by side.
+"""Is an edit of the Worker faster? Its bundle, worker/dist/worker.js (A), and an edited copy (B), side by side.
 
 Both are prepared from the same settings and seeds, each with its own local state, and served
 by two `wrangler dev` at once; wrk (one thread, 16 connections) runs each route on A and on B
@@ -7,7 +7,8 @@ and the median of B/A taken per round, with its range. Rounds on 2 cores spread 
 ±0.07 even for two identical Workers (run it with the file unchanged to see), so trust a
 difference only well outside that.
 
-  cp worker/worker.js /tmp/edited.js    # then edit /tmp/edited.js
+  cp worker/dist/worker.js /tmp/edited.js    # then edit /tmp/edited.js (or build another
+                                             # revision's worker/src and copy its bundle)
   .venv/bin/python bench/worker_ab.py /tmp/edited.js [--rounds 8] [--duration 3]
 """
 
@@ -31,13 +32,13 @@ ROUTES = ("/health", "/subscriptions/hit", "/entitlements/hit")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("edited", type=Path, help="the edited copy of worker/worker.js to compare")
+    parser.add_argument("edited", type=Path, help="the edited copy of worker/dist/worker.js to compare")
     parser.add_argument("--rounds", type=int, default=8, help="rounds of every route (default 8)")
     parser.add_argument("--duration", type=int, default=3, help="seconds per route, Worker and round (default 3)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     args = parser.parse_args()
     if not args.edited.is_file():
-        sys.exit(f"{args.edited}: no such file; give an edited copy of worker/worker.js")
+        sys.exit(f"{args.edited}: no such file; give an edited copy of worker/dist/worker.js")
     binary = require_wrk()
     before = load_average()
 
@@ -63,7 +64,7 @@ def main() -> None:
                     runs.setdefault((route, name), []).append(run.requests_per_s)
 
     print(
-        f"\nA: worker/worker.js, B: {args.edited}; wrk -t1 -c{args.connections}, {args.rounds} rounds x "
+        f"\nA: worker/dist/worker.js, B: {args.edited}; wrk -t1 -c{args.connections}, {args.rounds} rounds x "
         f"{args.duration} s per route and Worker, alternating; load average before {before}, after {load_average()}\n"
     )
     print(f"| {'route':<20} | {'A req/s':>8} | {'B req/s':>8} | {'B/A (median)':>12} | {'range':>9} |")

@@ -105,22 +105,23 @@ def fresh_local_worker(
 
     Prepared by the same code as `guruai-cache local`; stopped and deleted on exit. `main`: a
     module served in the Worker's place (a wrapper that imports it); `worker_source`: an edited
-    copy of worker/worker.js served instead of the repository's.
+    copy of the bundle (worker/dist/worker.js) served instead of the repository's.
     """
     folder = Path(tempfile.mkdtemp(prefix="worker-bench-"))
     process = None
     try:
         project = make_project(folder, folder / "state", settings)
-        if worker_source is not None:  # the project's own worker/: the repository's, with this worker.js
+        if worker_source is not None:  # the project's own worker/: the repository's, with this bundle
             (folder / "worker").unlink()
             shutil.copytree(paths.WORKER_DIR, folder / "worker")
-            shutil.copyfile(worker_source, folder / "worker" / paths.WORKER_SOURCE.name)
+            shutil.copyfile(worker_source, folder / paths.relative(paths.WORKER_BUNDLE))
         print("preparing a fresh local Worker (migrations, seeds)...", file=sys.stderr)
         local.prepare(settings, project)
         seed(project)
         if main is not None:
             document = tomlkit.parse(project.config.read_text())
             document["main"] = str(main.resolve())
+            document["no_bundle"] = False  # the wrapper imports the bundle: wrangler bundles the two
             project.config.write_text(tomlkit.dumps(document))
         port = free_port()
         url = f"http://127.0.0.1:{port}"

@@ -25,6 +25,12 @@ WORKER_NAME_MAX_CHARS = 63
 D1_NAME_MAX_CHARS = 64
 KV_TITLE_MAX_CHARS = 512
 
+# Workers environment variables (text and JSON vars and secrets, each a binding): at most 64 per
+# Worker on Workers Free (128 on Paid), each at most 5 KB (the limits page; an upload over it is
+# refused, API code 10054 "... exceeds the limit of 5.1 kB").
+WORKER_ENV_VARS_MAX = 64
+WORKER_ENV_VAR_MAX_BYTES = 5 * 1024
+
 # The `ratelimit` binding only supports these windows.
 RATELIMIT_PERIODS_S = (10, 60)
 

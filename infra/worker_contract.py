@@ -1,22 +1,28 @@
-"""What worker/worker.js and the Python side agree on: KV keys, the user-id rule, statuses,
+"""What the Worker and the Python side agree on: KV keys, the user-id rule, statuses,
 binding and variable names, the variables' defaults, the routes and the scopes they need, the
 Analytics Engine data point each request writes and the outcomes whose log line is sampled.
 
-The Worker is one ES module uploaded as is (no build step, no imports), so it keeps its own
-copy of the values in SHARED_WITH_WORKER under the same names; tests/test_worker_contract.py
-reads worker.js and holds each copy equal to this one.
+This module is their one home. The Worker reads the values in WORKER_EXPORTS from
+worker/src/contract.js, which `guruai-cache worker build` writes from here (its one writer;
+`--check` fails while it is stale, and the test suite runs the check).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
 
-# KV keys. The tier config and the flags are seeded by the stack; subscriptions are cached by the Worker.
+from infra import platform
+
+# KV keys. The stack seeds the tier config and the catalog (tiers, flags, fallback tier: the
+# CATALOG binding's JSON) for readers other than the Worker, and the per-flag keys only with
+# the deprecated `legacyFlagKeys`; subscriptions are cached by the Worker.
 TIERS_KEY = "config:tiers"
+CATALOG_KEY = "config:catalog"
 FLAG_KEY_PREFIX = "flags:"
 SUBSCRIPTION_KEY_PREFIX = "subscription:"
 
@@ -25,6 +31,8 @@ USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 SubscriptionStatus = Literal["active", "trialing", "past_due", "canceled"]
 SUBSCRIPTION_STATUSES: tuple[str, ...] = get_args(SubscriptionStatus)
+# The statuses that entitle a user; others are "no active subscription" (404, cached negatively).
+ACTIVE_STATUSES: tuple[str, ...] = ("active", "trialing")
 
 # How long the Worker caches "no active subscription" (KV's minimum expirationTtl).
 NEGATIVE_CACHE_TTL_S = 60
@@ -47,32 +55,6 @@ Scope = Literal["read", "usage", "write"]
 SCOPES: tuple[str, ...] = get_args(Scope)
 # The client the deprecated `serviceToken` (or its generated default) becomes: every scope.
 LEGACY_CLIENT = "service"
-
-# Every route the Worker serves: path (OpenAPI's template syntax) -> method -> the scope it
-# needs (None: no token). worker/openapi.yaml describes exactly these (tests/test_openapi.py).
-ROUTES: dict[str, dict[str, str | None]] = {
-    "/health": {"GET": None, "HEAD": None},
-    "/tiers": {"GET": "read"},
-    "/subscriptions/{userId}": {"GET": "read", "PUT": "write"},
-    "/usage/{userId}": {"POST": "usage"},
-    "/entitlements/{userId}": {"GET": "read"},
-}
-
-# The Worker's plain-text variables that come from settings, with the settings' defaults
-# (the Worker falls back to these when a variable is missing or malformed).
-VAR_DEFAULTS: dict[str, int | float] = {
-    "SUBSCRIPTION_TTL": 300,
-    "TIER_CONFIG_TTL": 3600,
-    "RATE_LIMIT_TTL": 86400,
-    "USAGE_RETENTION_DAYS": 35,
-    # The share of routine answers (ROUTINE_OUTCOMES) whose log line is written; every other
-    # outcome is always logged. docs/configuration.md says why 1 %.
-    "ROUTINE_LOG_SAMPLE_RATE": 0.01,
-    # Seconds GET /entitlements may serve today's count from the isolate's memory (0: always D1).
-    "ENTITLEMENTS_COUNT_MAX_AGE": 10,
-    # The burst limiter's period (settings' burstRateLimit.period): a burst 429's Retry-After.
-    "BURST_RATE_LIMIT_PERIOD": 60,
-}
 
 # Outcomes whose log line is sampled at ROUTINE_LOG_SAMPLE_RATE: answers from the cache or from
 # memory on the hot path. Every other outcome (a miss, an error, a denial, a write, any outcome
@@ -111,17 +93,22 @@ METRICS_DATA_POINT: dict[str, Any] = {
     ],
 }
 
-# The names above that worker.js declares as `const NAME = ...;` too.
-SHARED_WITH_WORKER = (
+# Analytics Engine takes an index of at most this many bytes (platform.AE_MAX_INDEX_BYTES).
+MAX_INDEX_BYTES = platform.AE_MAX_INDEX_BYTES
+
+# The values the Worker imports from worker/src/contract.js, generated from this module (with
+# ROUTES, from the API's contract, worker/openapi.yaml: infra/plan/api.py; and VAR_DEFAULTS, the
+# settings' defaults of its setting-backed variables: infra/plan/worker.py SETTING_VARS).
+WORKER_EXPORTS = (
     "SUBSCRIPTION_KEY_PREFIX",
     "USER_ID_PATTERN",
     "SUBSCRIPTION_STATUSES",
+    "ACTIVE_STATUSES",
     "NEGATIVE_CACHE_TTL_S",
-    "VAR_DEFAULTS",
     "SCOPES",
-    "ROUTES",
     "ROUTINE_OUTCOMES",
     "METRICS_DATA_POINT",
+    "MAX_INDEX_BYTES",
 )
 
 
@@ -162,3 +149,41 @@ def flag_document(flag: BaseModel) -> dict[str, Any]:
 
 def flag_value(flag: BaseModel) -> str:
     return canonical_json(flag_document(flag))
+
+
+# A catalog over one variable's size is bound in parts: CATALOG says {"version", "parts": n},
+# and CATALOG_PART_1..n hold its canonical JSON text, cut at most this many bytes each.
+CATALOG_PART_PREFIX = "CATALOG_PART_"
+CATALOG_PART_MAX_BYTES = 5_000
+# Variables the Worker's own settings and secrets may take (plain text, CLIENTS, CATALOG): the rest
+# of platform.WORKER_ENV_VARS_MAX is the most a catalog's parts may use (tests hold the plan to it).
+RESERVED_ENV_VARS = 16
+
+
+def catalog_parts(document: Mapping[str, Any]) -> list[str]:
+    """The catalog's canonical JSON text in pieces of at most CATALOG_PART_MAX_BYTES (never
+    splitting a character); one piece when it fits one variable."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in canonical_json(document):
+        width = len(char.encode())
+        if size + width > CATALOG_PART_MAX_BYTES:
+            parts.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += width
+    return [*parts, "".join(current)]
+
+
+def catalog_document(tiers: Iterable[BaseModel], flags: Mapping[str, BaseModel], fallback_tier: str) -> dict[str, Any]:
+    """The catalog as the Worker's CATALOG binding and the `config:catalog` seed hold it:
+    {"version", "tiers": name -> tier, "flags": name -> flag, "fallbackTier"}. `version` names
+    the content, so `GET /health` and a reader of `config:catalog` can tell which one they have."""
+    body = {
+        "tiers": tiers_document(tiers),
+        "flags": {name: flag_document(flag) for name, flag in sorted(flags.items())},
+        "fallbackTier": fallback_tier,
+    }
+    version = hashlib.sha256(canonical_json(body).encode()).hexdigest()[:12]
+    return {"version": version, **body}

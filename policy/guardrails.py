@@ -20,7 +20,7 @@ D1 = "cloudflare:index/d1Database:D1Database"
 SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 STATEFUL = (KV_NAMESPACE, D1)
 # What a production stack keeps whatever happens: its stores, and the keys it seeds into them
-# (config:tiers, flags:*; other readers than the Worker use them).
+# (config:tiers, config:catalog, and flags:* with legacyFlagKeys; readers other than the Worker use them).
 PRODUCTION_GUARDED = (*STATEFUL, KV_ENTRY)
 
 # Copies of infra/platform.py (checked equal by the tests).

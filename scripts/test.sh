@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The test suite, from a fresh clone: installs what is missing, then the linters and the
-# type check (ruff, mypy; configured in pyproject.toml), then pytest. Arguments go to
-# pytest, and with arguments the linters are skipped (a quick run of a few tests).
+# The test suite, from a fresh clone: installs what is missing, then the linters and the type
+# checks (ruff, mypy; configured in pyproject.toml; tsc for the Worker), then the team's files,
+# then pytest. Arguments go to pytest, and with arguments only pytest runs (a quick run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,5 +11,14 @@ if [ $# -eq 0 ]; then
   .venv/bin/ruff check --quiet .
   .venv/bin/ruff format --check --quiet .
   .venv/bin/mypy
+  echo "==> tsc: the Worker's JSDoc types (worker/tsconfig.json)"
+  bash scripts/worker-types.sh
+  node_modules/.bin/tsc -p worker
+  # The team's files: the committed Pulumi.<stack>.yaml and what is generated from them. The
+  # tests never read them (they have stack settings of their own, tests/stacks); these
+  # commands check them, so a settings change needs no test edit, only its re-render.
+  echo "==> the team's files: settings check, generated files up to date"
+  .venv/bin/guruai-cache settings check
+  .venv/bin/guruai-cache wrangler render --check --local-only
 fi
 exec .venv/bin/pytest "$@"

@@ -127,11 +127,11 @@ GUIDE_DB = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"  # a D1 database made by hand,
 
 @pytest.fixture
 def stack_files(tmp_path, monkeypatch):
-    """Copies of the committed stack files, with the account id set as `pulumi config set` writes it."""
-    for path in ROOT.glob("Pulumi.*.yaml"):
+    """Copies of the (tests' own) stack files, with the account id set as `pulumi config set` writes it."""
+    for path in paths.STACKS_DIR.glob("Pulumi.*.yaml"):
         text = path.read_text()
         (tmp_path / path.name).write_text(text + f"  guruai-cache:accountId: {ACCOUNT_ID}\n")
-    monkeypatch.setattr(paths, "stack_file", lambda stack: tmp_path / f"Pulumi.{stack}.yaml")
+    monkeypatch.setattr(paths, "STACKS_DIR", tmp_path)
     return tmp_path
 
 
@@ -258,9 +258,9 @@ def test_user_mistakes_are_one_line_without_traceback(stack_files, monkeypatch, 
 
 
 def test_a_stack_without_account_id_is_told_how_to_set_it(tmp_path, monkeypatch):
-    for path in ROOT.glob("Pulumi.*.yaml"):
+    for path in paths.STACKS_DIR.glob("Pulumi.*.yaml"):
         shutil.copy(path, tmp_path / path.name)
-    monkeypatch.setattr(paths, "stack_file", lambda stack: tmp_path / f"Pulumi.{stack}.yaml")
+    monkeypatch.setattr(paths, "STACKS_DIR", tmp_path)
     monkeypatch.delenv("CLOUDFLARE_ACCOUNT_ID", raising=False)
     with CloudflareStub(guide_account()) as stub:
         result = adopt_cli(stub, monkeypatch, "--stack", "prod")

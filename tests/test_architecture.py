@@ -91,5 +91,9 @@ def test_the_cli_starts_without_the_provider_sdks():
 
 
 def test_settings_check_needs_no_pulumi_nor_cloudflare():
-    loaded = heavy_modules_after("import infra.tools.cli, infra.settings; infra.settings.stack_file_settings('dev')")
+    fixtures = str(paths.STACKS_DIR)  # the tests' own stack files, in the subprocess too
+    loaded = heavy_modules_after(
+        f"import pathlib, infra.tools.cli, infra.settings; from infra import paths; paths.STACKS_DIR = pathlib.Path({fixtures!r}); "
+        "infra.settings.stack_file_settings('dev')"
+    )
     assert loaded == ["cronsim"]

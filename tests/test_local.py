@@ -9,6 +9,7 @@ import os
 import sqlite3
 import stat
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -26,17 +27,21 @@ def watch_private_files(monkeypatch):
     it was opened: the mode the first byte is written under, whichever API opens it."""
     seen = []
     real_os_open, real_open = os.open, builtins.open
-    private = (".dev.vars", local_clients.TOKENS_FILE)
+
+    def private(path) -> bool:  # the files, or the partial files they are replaced with
+        return isinstance(path, (str, os.PathLike)) and Path(path).name.startswith(
+            (".dev.vars", local_clients.TOKENS_FILE)
+        )
 
     def os_open(path, flags, mode=0o777, *args, **kwargs):
         descriptor = real_os_open(path, flags, mode, *args, **kwargs)
-        if str(path).endswith(private) and flags & (os.O_WRONLY | os.O_RDWR):
+        if private(path) and flags & (os.O_WRONLY | os.O_RDWR):
             seen.append(stat.S_IMODE(os.fstat(descriptor).st_mode))
         return descriptor
 
     def open_(file, mode="r", *args, **kwargs):
         handle = real_open(file, mode, *args, **kwargs)
-        if str(file).endswith(private) and set(mode) & set("wax+"):
+        if private(file) and set(mode) & set("wax+"):
             seen.append(stat.S_IMODE(os.fstat(handle.fileno()).st_mode))
         return handle
 

@@ -55,3 +55,19 @@ def test_a_removed_client_leaves_the_local_worker_at_the_next_prepare(tmp_path):
     prepare_clients(with_app, tmp_path / ".dev.tokens.json", dev_vars)
     prepare_clients(load_settings({}, stack="dev", require_account=False), tmp_path / ".dev.tokens.json", dev_vars)
     assert "app" not in json.loads(read_dev_var(dev_vars.read_text(), "CLIENTS"))
+
+
+def test_dev_vars_is_replaced_whole_never_truncated_under_a_reader(tmp_path):
+    """A running `wrangler dev` re-reads .dev.vars whenever wrangler.toml changes: a reload that
+    met the file truncated, mid-write, served every request without CLIENTS (503 clients_unset)
+    until the next reload. A reader that opened the file before sees it whole (the old text)."""
+    dev_vars = tmp_path / ".dev.vars"
+    settings = load_settings({}, stack="dev", require_account=False)
+    prepare_clients(settings, tmp_path / ".dev.tokens.json", dev_vars)
+    before = dev_vars.read_text()
+    with dev_vars.open() as reader:  # as wrangler dev's reload, reading while `guruai-cache local` writes
+        prepare_clients(load_settings({"clients": {"app": "d" * 64}}, stack="dev", require_account=False),
+                        tmp_path / ".dev.tokens.json", dev_vars)  # fmt: skip
+        assert reader.read() == before
+    assert "app" in json.loads(read_dev_var(dev_vars.read_text(), "CLIENTS"))
+    assert mode(dev_vars) == 0o600 and [path.name for path in tmp_path.iterdir() if ".tmp" in path.name] == []

@@ -18,8 +18,12 @@ from infra.settings import stack_file_settings
 from infra.tools import cli, metrics
 
 TOKEN = "test-analytics-token-" + "a" * 20
-DATASET = stack_file_settings("dev").names("dev").metrics_dataset
 S, U, E = "GET /subscriptions/{userId}", "POST /usage/{userId}", "GET /entitlements/{userId}"
+
+
+def dataset() -> str:
+    """The dev stack's dataset, as the command finds it from the (tests' own) stack file."""
+    return stack_file_settings("dev").names("dev").metrics_dataset
 
 
 def point(route: str, outcome: str, cache: str, status: int, client: str = "app") -> dict:
@@ -71,7 +75,7 @@ def figures(stub, monkeypatch, *args) -> dict:
 
 
 def test_each_routes_hit_ratio_misses_denials_and_errors_come_from_the_data_points(stub, monkeypatch):
-    stub.state.load_data_points(DATASET, TRAFFIC)
+    stub.state.load_data_points(dataset(), TRAFFIC)
     report = figures(stub, monkeypatch)
     assert report["stack"] == "dev" and report["dataset"] == "guruai_requests_dev"
     routes = report["routes"]
@@ -93,13 +97,13 @@ def test_each_routes_hit_ratio_misses_denials_and_errors_come_from_the_data_poin
 
 
 def test_the_sql_sent_is_analytics_engines_and_weights_each_point_by_its_sample_interval(stub, monkeypatch):
-    stub.state.load_data_points(DATASET, [point(S, "subscription_get_hit", "hit", 200)] * 3, sample_interval=100)
-    stub.state.load_data_points(DATASET, [point(S, "subscription_get_miss", "miss", 200)], sample_interval=1)
+    stub.state.load_data_points(dataset(), [point(S, "subscription_get_hit", "hit", 200)] * 3, sample_interval=100)
+    stub.state.load_data_points(dataset(), [point(S, "subscription_get_miss", "miss", 200)], sample_interval=1)
     route = figures(stub, monkeypatch)["routes"][S]
     assert (route["hits"], route["misses"], route["requests"]) == (300, 1, 301)  # sampled: each stands for 100
     [sql] = stub.state.analytics.queries
     assert sql.startswith("SELECT blob1 AS route, blob3 AS cache, blob4 AS status, SUM(_sample_interval) AS requests")
-    assert f"FROM {DATASET} WHERE timestamp >= toDateTime(" in sql and sql.endswith("FORMAT JSON")
+    assert f"FROM {dataset()} WHERE timestamp >= toDateTime(" in sql and sql.endswith("FORMAT JSON")
     assert [request[:2] for request in stub.state.requests] == [
         ("POST", f"/client/v4/accounts/{ACCOUNT_ID}/analytics_engine/sql")
     ]
@@ -107,8 +111,8 @@ def test_the_sql_sent_is_analytics_engines_and_weights_each_point_by_its_sample_
 
 def test_the_window_reaches_back_since_and_no_further(stub, monkeypatch):
     now = dt.datetime.now(dt.UTC)
-    stub.state.load_data_points(DATASET, [point(S, "subscription_get_hit", "hit", 200)], now - dt.timedelta(hours=1))
-    stub.state.load_data_points(DATASET, [point(S, "subscription_get_miss", "miss", 200)], now - dt.timedelta(days=2))
+    stub.state.load_data_points(dataset(), [point(S, "subscription_get_hit", "hit", 200)], now - dt.timedelta(hours=1))
+    stub.state.load_data_points(dataset(), [point(S, "subscription_get_miss", "miss", 200)], now - dt.timedelta(days=2))
     assert figures(stub, monkeypatch)["routes"][S]["requests"] == 1  # the default: 24h
     assert figures(stub, monkeypatch, "--since", "3d")["routes"][S]["requests"] == 2
     assert figures(stub, monkeypatch, "--since", "30m")["routes"] == {}
@@ -118,7 +122,7 @@ def test_the_window_reaches_back_since_and_no_further(stub, monkeypatch):
 
 
 def test_the_table_shows_each_route_and_the_total(stub, monkeypatch):
-    stub.state.load_data_points(DATASET, TRAFFIC)
+    stub.state.load_data_points(dataset(), TRAFFIC)
     result = invoke(stub, monkeypatch, "--stack", "dev")
     assert result.exit_code == 0, result.output
     rows = {line[:23].strip(): line[23:].split() for line in result.output.splitlines()}
@@ -130,9 +134,9 @@ def test_the_table_shows_each_route_and_the_total(stub, monkeypatch):
 
 
 def test_a_window_without_data_points_says_so(stub, monkeypatch):
-    stub.state.load_data_points(DATASET, [])
+    stub.state.load_data_points(dataset(), [])
     result = invoke(stub, monkeypatch, "--stack", "dev")
-    assert result.exit_code == 0 and "no data points from" in result.output and DATASET in result.output
+    assert result.exit_code == 0 and "no data points from" in result.output and dataset() in result.output
 
 
 @pytest.mark.parametrize(
@@ -148,7 +152,7 @@ def test_a_window_without_data_points_says_so(stub, monkeypatch):
     ],
 )
 def test_mistakes_are_one_line_and_exit_2(stub, monkeypatch, args, env, message):
-    stub.state.load_data_points(DATASET, TRAFFIC)
+    stub.state.load_data_points(dataset(), TRAFFIC)
     result = invoke(stub, monkeypatch, "--stack", "dev", *args, **env)
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
@@ -172,7 +176,7 @@ def test_an_unreachable_api_is_one_line(monkeypatch):
 
 def test_a_stack_without_metrics_is_told_so(monkeypatch, tmp_path, stub):
     (tmp_path / "Pulumi.quiet.yaml").write_text("config:\n  guruai-cache:metrics:\n    enabled: false\n")
-    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setattr(paths, "STACKS_DIR", tmp_path)
     result = invoke(stub, monkeypatch, "--stack", "quiet")
     assert result.exit_code == 2 and "metrics.enabled: false" in result.output
 

@@ -1,5 +1,6 @@
 """The whole Pulumi program under strict mocks: graph, wiring, seeds, protection, secrets."""
 
+import dataclasses
 import hashlib
 import json
 import typing
@@ -30,7 +31,10 @@ from pulumi_mocks import (
     unwrap,
 )
 
+from infra import paths
+from infra.plan.outputs import StackOutputs, output_name
 from infra.plan.seeds import seed_entries
+from infra.plan.worker import SETTING_VARS, var_defaults
 from infra.settings import load_settings, parse_config_values
 from infra.worker_contract import SCOPES
 
@@ -54,7 +58,8 @@ def test_committed_stacks_build_the_whole_graph(stack):
     counts = {}
     for resource in run.resources:
         counts[resource.type] = counts.get(resource.type, 0) + 1
-    seeds_per_namespace = 1 + len(settings.feature_flags)
+    # config:tiers and config:catalog, and a key per flag only with the deprecated legacyFlagKeys
+    seeds_per_namespace = 2 + (len(settings.feature_flags) if settings.legacy_flag_keys else 0)
     assert counts == {
         COMPONENT: 1,
         KV_NAMESPACE: 2,
@@ -98,30 +103,27 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
     kv = dev_run.one(KV_NAMESPACE, "kv")
     db = dev_run.one(D1, "db")
     items, _ = bindings(dev_run)
+    # The order the provider compares the list in: storage, the limiter, ENVIRONMENT and the
+    # setting-backed variables in their declared order, the catalog, the clients, the metrics.
     assert [(b["type"], b["name"]) for b in items] == [
         ("kv_namespace", "KV"),
         ("d1", "DB"),
         ("ratelimit", "RATE_LIMITER"),
         ("plain_text", "ENVIRONMENT"),
-        ("plain_text", "SUBSCRIPTION_TTL"),
-        ("plain_text", "TIER_CONFIG_TTL"),
-        ("plain_text", "RATE_LIMIT_TTL"),
-        ("plain_text", "USAGE_RETENTION_DAYS"),
-        ("plain_text", "ROUTINE_LOG_SAMPLE_RATE"),
-        ("plain_text", "ENTITLEMENTS_COUNT_MAX_AGE"),
-        ("plain_text", "BURST_RATE_LIMIT_PERIOD"),
+        *(("plain_text", name) for name in SETTING_VARS),
         ("json", "CATALOG"),
         ("secret_text", "CLIENTS"),
         ("analytics_engine", "METRICS"),
     ]
+    assert bindings(run_program("dev"))[0] == items  # the same order on every run
     by_name = {b["name"]: b for b in items}
     assert by_name["KV"]["namespaceId"] == kv.id != dev_run.one(KV_NAMESPACE, "kv-preview").id
     assert by_name["DB"]["id"] == db.id != dev_run.one(D1, "db-preview").id
     assert by_name["RATE_LIMITER"]["simple"] == {"limit": 100, "period": 60}
     assert by_name["ENVIRONMENT"]["text"] == "dev"
-    assert by_name["SUBSCRIPTION_TTL"]["text"] == "300"
-    assert by_name["ROUTINE_LOG_SAMPLE_RATE"]["text"] == "0.01"
-    assert by_name["ENTITLEMENTS_COUNT_MAX_AGE"]["text"] == "10"
+    # Each setting-backed variable carries its setting, here its default (the fixture sets none).
+    for name, value in var_defaults().items():
+        assert by_name[name]["text"] == str(value)
     # The burst 429's Retry-After: the limiter's own period, which the binding does not tell the script.
     assert by_name["BURST_RATE_LIMIT_PERIOD"]["text"] == str(int(by_name["RATE_LIMITER"]["simple"]["period"]))
     assert by_name["METRICS"]["dataset"] == "guruai_requests_dev"  # one dataset per stack
@@ -138,17 +140,24 @@ def test_the_request_log_rate_count_age_and_metrics_are_settings():
 
 
 def test_ttl_settings_reach_the_worker_vars():
-    run = run_program("dev", {"ttls": {"subscription": 120, "tierConfig": 600}})
+    run = run_program("dev", {"ttls": {"subscription": 120}, "tiersMaxAge": 0, "usageWindowSeconds": 3600})
     items, _ = bindings(run)
     texts = {b["name"]: b.get("text") for b in items}
-    assert (texts["SUBSCRIPTION_TTL"], texts["TIER_CONFIG_TTL"]) == ("120", "600")
+    assert (texts["SUBSCRIPTION_TTL"], texts["TIERS_MAX_AGE"], texts["USAGE_WINDOW_SECONDS"]) == ("120", "0", "3600")
     assert "USAGE_TTL" not in texts  # ttls.usage is deprecated: nothing reads it
+
+
+def test_the_renamed_settings_old_names_still_reach_the_worker_vars():
+    run = run_program("dev", {"ttls": {"tierConfig": 600, "rateLimit": 7200}})
+    texts = {b["name"]: b.get("text") for b in bindings(run)[0]}
+    assert (texts["TIERS_MAX_AGE"], texts["USAGE_WINDOW_SECONDS"]) == ("600", "7200")
+    assert not {"TIER_CONFIG_TTL", "RATE_LIMIT_TTL"} & set(texts)
 
 
 def test_worker_script_module_compat_date_observability_and_cron(dev_run):
     script = dev_run.one(SCRIPT)
     assert script.plain("mainModule") == "worker.js"
-    assert "export default" in script.plain("content")
+    assert script.plain("content") == paths.WORKER_BUNDLE.read_text()  # the bundle wrangler dev runs too
     assert script.plain("compatibilityDate") == "2026-04-01"
     assert script.plain("observability") == {
         "enabled": True,
@@ -184,7 +193,8 @@ def test_seeds_equal_the_settings_in_both_namespaces(dev_run):
         )
     tiers = json.loads(expected["config:tiers"])
     assert tiers["pro"]["dailyRequestLimit"] == 1000
-    assert json.loads(expected["flags:ai-answers-v2"]) == {"enabled": True, "tiers": ["pro", "premium"]}
+    catalog = json.loads(expected["config:catalog"])
+    assert catalog["flags"]["ai-answers-v2"] == {"enabled": True, "tiers": ["pro", "premium"]}
     assert all("expirationTtl" not in r.inputs for r in dev_run.of_type(KV_ENTRY))
 
 
@@ -199,7 +209,7 @@ def test_prod_seed_keys_are_protected_and_retained(prod_run):
     """Without config:tiers every usage call, PUT and /tiers answers 503: in production neither
     `pulumi destroy --exclude-protected` nor a dropped setting may delete a seeded key."""
     seeds = prod_run.of_type(KV_ENTRY)
-    assert {r.plain("keyName") for r in seeds} >= {"config:tiers", "flags:new-dashboard"}
+    assert {r.plain("keyName") for r in seeds} >= {"config:tiers", "config:catalog"}
     assert all(r.protect and r.retain_on_delete for r in seeds)
 
 
@@ -389,6 +399,16 @@ def test_outputs_name_every_resource_and_carry_the_wrangler_section(dev_run):
     assert not dev_run.secret_outputs
 
 
+def test_the_exported_outputs_are_exactly_the_declared_ones_and_read_back_by_name(dev_run):
+    """One declaration (infra/plan/outputs.py): the program exports each field under its camelCase
+    name, and the tools read a saved `pulumi stack output --json` back through the same fields."""
+    declared = [output_name(field.name) for field in dataclasses.fields(StackOutputs)]
+    assert sorted(dev_run.outputs) == sorted(declared) and len(declared) == len(set(declared))
+    read = StackOutputs.from_exported(dev_run.outputs)
+    assert (read.worker_url, read.kv_namespace_id) == (dev_run.outputs["workerUrl"], dev_run.outputs["kvNamespaceId"])
+    assert StackOutputs.from_exported({"workerURL": "x"}).worker_url is None  # another spelling is not read
+
+
 def test_bad_settings_stop_the_run_before_any_resource(monkeypatch):
     registered = []
     original = StrictCloudflareMocks.new_resource
@@ -424,6 +444,12 @@ def test_missing_account_id_stops_the_run(monkeypatch):
             },
             "10 or 60",
         ),
+        (SCRIPT, {"bindings": [{"type": "json", "name": "J", "json": '"' + "x" * 5200 + '"'}]}, "10054"),
+        (
+            SCRIPT,
+            {"bindings": [{"type": "plain_text", "name": f"V{n}", "text": "v"} for n in range(65)]},
+            "at most 64",
+        ),
         (KV_ENTRY, {"namespaceId": "n", "keyName": "k" * 513, "value": "v"}, "1..512 bytes"),
         (KV_NAMESPACE, {"title": "same"}, "10014"),
         (CRON, {"scriptName": "w", "schedules": [{"cron": "* * *"}]}, "bad cron"),
@@ -455,3 +481,20 @@ def test_a_deprecated_setting_is_warned_about_and_changes_nothing(monkeypatch):
     ]
     items, _ = bindings(run)
     assert "USAGE_TTL" not in {b["name"] for b in items}
+
+
+def test_a_catalog_of_a_thousand_flags_is_bound_in_parts_the_api_accepts():
+    """1,000 flags and 50 tiers: over one variable's 5 KB, so CATALOG names its parts, each under
+    the limit, within the Worker's 64 variables (the mocks refuse either excess), and the parts
+    spell the catalog the settings give."""
+    tiers = [{"name": f"tier-{n}", "monthlyPrice": n, "dailyRequestLimit": 100 + n} for n in range(50)]
+    tiers += [{"name": "pro", "monthlyPrice": 9.99, "dailyRequestLimit": 1000}]
+    flags = {f"flag-{n:04d}": {"enabled": n % 2 == 0, "tiers": ["pro"], "description": "d" * 30} for n in range(1000)}
+    run = run_program("dev", {"tiers": tiers, "featureFlags": flags, "devSubscriptions": []})
+    items, _ = bindings(run)
+    header = json.loads(next(b["json"] for b in items if b["name"] == "CATALOG"))
+    parts = [b["text"] for b in items if b["name"].startswith("CATALOG_PART_")]
+    assert header["parts"] == len(parts) > 1 and all(len(p.encode()) <= 5000 for p in parts)
+    document = json.loads("".join(parts))
+    assert document["version"] == header["version"] and len(document["flags"]) == 1000
+    assert len(document["tiers"]) == 51

@@ -168,6 +168,15 @@ def test_a_malformed_success_is_an_error_not_a_wrong_value():
         script.client().entitlements("u1")
 
 
+def test_an_error_names_its_request_only_when_the_worker_gave_one():
+    with pytest.raises(SubscriptionNotFound) as answered:
+        Script(error(404, "subscription_not_found", {"X-Request-Id": "r-42"})).client().subscription("u1")
+    assert str(answered.value).endswith("(request r-42)")  # finds the Worker's log line
+    with pytest.raises(WorkerUnreachable) as unreachable:
+        Script(*[httpx.ConnectError("refused")] * 3).client().subscription("u1")
+    assert "request" not in str(unreachable.value) and str(unreachable.value).endswith("(ConnectError: refused)")
+
+
 def test_one_exception_class_per_documented_error_code():
     spec = yaml.safe_load((paths.WORKER_DIR / "openapi.yaml").read_text())
     assert set(ERRORS_BY_CODE) == set(spec["components"]["schemas"]["ErrorCode"]["enum"])

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from infra import paths
 from infra.plan.seeds import seed_entries
+from infra.plan.worker import var_defaults
 from infra.settings import SettingsError, load_settings, shared_limiter_issues
 from infra.settings.worker import derived_namespace_id
 from infra.tools import cli
@@ -27,9 +28,15 @@ def the_issue(raw, key):
     return issues[0]
 
 
-def test_defaults_are_the_guides_values():
+def test_defaults_are_the_workers_own_fallbacks():
+    """A stack that sets nothing gives the Worker what it falls back to without a variable."""
     settings = load_settings({"accountId": ACCOUNT_ID}, stack="dev", env={})
-    assert (settings.ttls.subscription, settings.ttls.tier_config, settings.ttls.rate_limit) == (300, 3600, 86400)
+    defaults = var_defaults()
+    assert (settings.ttls.subscription, settings.tiers_max_age, settings.usage_window_seconds) == (
+        defaults["SUBSCRIPTION_TTL"],
+        defaults["TIERS_MAX_AGE"],
+        defaults["USAGE_WINDOW_SECONDS"],
+    )
     assert settings.app_name == "guruai"
     assert settings.protect_stateful_resources is True  # safe unless a stack opts out
 
@@ -41,6 +48,62 @@ def test_a_deprecated_setting_still_loads_and_says_what_to_do():
         "remove it: `pulumi config rm --path ttls.usage`"
     ]
     assert load_settings({"accountId": ACCOUNT_ID}, stack="dev", env={}).deprecations() == []
+
+
+def test_renamed_settings_are_read_under_their_old_names_with_the_command_that_moves_them():
+    settings = load_settings(
+        {"accountId": ACCOUNT_ID, "ttls": {"tierConfig": 600, "rateLimit": 3600}}, stack="dev", env={}
+    )
+    assert (settings.tiers_max_age, settings.usage_window_seconds) == (600, 3600)
+    moves = settings.deprecations()
+    assert len(moves) == 2
+    assert moves[0].startswith("ttls.tierConfig: renamed tiersMaxAge: it is GET /tiers' Cache-Control max-age")
+    assert "`pulumi config set tiersMaxAge 600` then `pulumi config rm --path ttls.tierConfig`" in moves[0]
+    assert moves[1].startswith("ttls.rateLimit: renamed usageWindowSeconds: it is the length of the window")
+    assert "`pulumi config set usageWindowSeconds 3600` then `pulumi config rm --path ttls.rateLimit`" in moves[1]
+    renamed = load_settings(
+        {"accountId": ACCOUNT_ID, "tiersMaxAge": 600, "usageWindowSeconds": 3600}, stack="dev", env={}
+    )
+    assert (renamed.tiers_max_age, renamed.usage_window_seconds, renamed.deprecations()) == (600, 3600, [])
+
+
+def test_an_old_name_beside_its_new_one_must_agree():
+    both = {"ttls": {"tierConfig": 600}, "tiersMaxAge": 900}
+    assert str(the_issue(both, "ttls.tierConfig")) == (
+        "ttls.tierConfig: set beside tiersMaxAge (900), its new name, to another value (got 600); "
+        "fix: keep tiersMaxAge: `pulumi config rm --path ttls.tierConfig`"
+    )
+    assert "beside usageWindowSeconds (7200)" in str(
+        the_issue({"ttls": {"rateLimit": 3600}, "usageWindowSeconds": 7200}, "ttls.rateLimit")
+    )
+    agreeing = load_settings(
+        {"accountId": ACCOUNT_ID, "ttls": {"tierConfig": 900}, "tiersMaxAge": 900}, stack="dev", env={}
+    )
+    assert agreeing.tiers_max_age == 900 and len(agreeing.deprecations()) == 1
+
+
+@pytest.mark.parametrize("key", ["tiersMaxAge", "ttls.tierConfig"])
+def test_the_tiers_max_age_is_checked_as_a_max_age_under_either_name(key):
+    raw = {"ttls": {"tierConfig": -1}} if key == "ttls.tierConfig" else {"tiersMaxAge": -1}
+    line = str(the_issue(raw, key))
+    assert "Cache-Control max-age must be 0 to 31536000 seconds (a year) (got -1)" in line
+    assert "KV" not in line and "expirationTtl" not in line
+    assert "max-age must be 0 to" in str(the_issue({"tiersMaxAge": 31_536_001}, "tiersMaxAge"))
+    # 0 is a max-age (callers revalidate every time), not a KV lifetime under KV's minimum of 60.
+    assert load_settings({"accountId": ACCOUNT_ID, "tiersMaxAge": 0}, stack="dev", env={}).tiers_max_age == 0
+
+
+def test_the_usage_window_is_at_least_a_minute_and_within_the_retention():
+    short = str(the_issue({"usageWindowSeconds": 59}, "usageWindowSeconds"))
+    assert "under 60 s" in short and "burstRateLimit" in short and "(got 59)" in short
+    assert "under 60 s" in str(the_issue({"ttls": {"rateLimit": 30}}, "ttls.rateLimit"))
+    long = str(the_issue({"usageRetentionDays": 7, "usageWindowSeconds": 8 * 86_400}, "usageWindowSeconds"))
+    assert "longer than usageRetentionDays (7 days, 604800 s)" in long and "delete a window's counts" in long
+    assert "fix: use at most 604800, or raise usageRetentionDays" in long
+    week = load_settings(
+        {"accountId": ACCOUNT_ID, "usageRetentionDays": 7, "usageWindowSeconds": 604_800}, stack="dev", env={}
+    )
+    assert week.usage_window_seconds == 604_800
 
 
 def test_account_id_comes_from_the_environment_like_wranglers():
@@ -73,7 +136,7 @@ def test_missing_account_id_says_how_to_set_it():
             "(got 'platinum')",
         ),
         (
-            {"featureFlags": {"x" * 600: True}},
+            {"legacyFlagKeys": True, "featureFlags": {"x" * 600: True}},  # a key per flag: KV's key limit
             "featureFlags.xxxx",
             "KV key is 606 bytes, over KV's 512",
             "(got a value of 606 bytes, not shown)",
@@ -83,7 +146,7 @@ def test_missing_account_id_says_how_to_set_it():
         (
             {"tiers": [{"name": "free", "monthlyPrice": 0, "dailyRequestLimit": 0}]},
             "tiers[0].dailyRequestLimit",
-            "greater than or equal to 1",
+            "below the minimum, 1",
             "(got 0)",
         ),
     ],
@@ -132,14 +195,19 @@ def test_a_dotted_key_set_without_path_explains_path():
 
 def test_flag_shorthand_and_seed_values_are_canonical_json():
     settings = load_settings(
-        {"accountId": ACCOUNT_ID, "featureFlags": {"beta": True, "ai": {"enabled": False, "tiers": ["pro"]}}},
+        {
+            "accountId": ACCOUNT_ID,
+            "featureFlags": {"beta": True, "ai": {"enabled": False, "tiers": ["pro"]}},
+            "legacyFlagKeys": True,
+        },
         stack="dev",
         env={},
     )
     entries = seed_entries(settings)
-    assert list(entries) == ["config:tiers", "flags:ai", "flags:beta"]
+    assert list(entries) == ["config:tiers", "config:catalog", "flags:ai", "flags:beta"]
     assert entries["flags:beta"] == '{"enabled":true}'
     assert entries["flags:ai"] == '{"enabled":false,"tiers":["pro"]}'
+    assert '"flags":{"ai":{"enabled":false,"tiers":["pro"]},"beta":{"enabled":true}}' in entries["config:catalog"]
     tiers = entries["config:tiers"]
     assert tiers == canonical_json({t.name: t.model_dump(by_alias=True, mode="json") for t in settings.tiers})
     assert '"dailyRequestLimit":1000' in tiers and ", " not in tiers and ": " not in tiers
@@ -149,12 +217,11 @@ def test_seed_values_do_not_depend_on_config_order():
     """The provider compares strings: a reordered config must not show as a diff."""
     assert canonical_json({"b": 1, "a": {"d": [2, 1], "c": "é"}}) == '{"a":{"c":"é","d":[2,1]},"b":1}'
     flags = {"zeta": {"enabled": True, "tiers": ["pro"]}, "alpha": False}
-    forward = load_settings({"accountId": ACCOUNT_ID, "featureFlags": flags}, stack="dev", env={})
-    backward = load_settings(
-        {"accountId": ACCOUNT_ID, "featureFlags": dict(reversed(list(flags.items())))}, stack="dev", env={}
-    )
+    base = {"accountId": ACCOUNT_ID, "legacyFlagKeys": True}
+    forward = load_settings({**base, "featureFlags": flags}, stack="dev", env={})
+    backward = load_settings({**base, "featureFlags": dict(reversed(list(flags.items())))}, stack="dev", env={})
     assert seed_entries(forward) == seed_entries(backward)
-    assert list(seed_entries(forward)) == ["config:tiers", "flags:alpha", "flags:zeta"]
+    assert list(seed_entries(forward)) == ["config:tiers", "config:catalog", "flags:alpha", "flags:zeta"]
 
 
 # --- the rate limiter's namespace: one per stack in an account ------------------------------
@@ -199,10 +266,10 @@ def test_a_setting_that_equals_another_stacks_derived_namespace_is_refused():
 
 @pytest.fixture
 def checkout(tmp_path, monkeypatch):
-    """A copy of the committed stack files the settings read, to edit."""
-    for path in paths.ROOT.glob("Pulumi*.yaml"):
+    """A copy of the (tests' own) stack files the settings read, to edit."""
+    for path in paths.STACKS_DIR.glob("Pulumi.*.yaml"):
         shutil.copy(path, tmp_path / path.name)
-    monkeypatch.setattr(paths, "stack_file", lambda stack: tmp_path / f"Pulumi.{stack}.yaml")
+    monkeypatch.setattr(paths, "STACKS_DIR", tmp_path)
     return tmp_path
 
 
@@ -218,6 +285,16 @@ def test_settings_check_refuses_committed_stacks_that_share_a_limiter(checkout):
     assert "stack 'dev': 1 invalid setting" in result.output and "stack 'prod': 1 invalid setting" in result.output
     assert "burstRateLimit.namespaceId: stack 'prod' (Pulumi.prod.yaml) uses the same" in result.output
     assert "Traceback" not in result.output
+
+
+def test_settings_check_warns_of_an_old_name_with_the_command_that_moves_it(checkout):
+    dev = checkout / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text() + "  guruai-cache:ttls:\n    tierConfig: 600\n")
+    result = CliRunner().invoke(cli.app, ["settings", "check", "--stack", "dev"])
+    assert result.exit_code == 0 and "dev: settings valid" in result.output
+    warning = " ".join(result.output.split())
+    assert "warning: deprecated setting ttls.tierConfig: renamed tiersMaxAge" in warning
+    assert "`pulumi config set tiersMaxAge 600` then `pulumi config rm --path ttls.tierConfig`" in warning
 
 
 def test_preview_refuses_a_limiter_namespace_another_committed_stack_uses(checkout):
@@ -240,7 +317,7 @@ ZONE = "a" * 32
         ({"customDomain": {"hostname": "*.example.com", "zoneId": ZONE}}, "customDomain.hostname", "no wildcards"),
         ({"customDomain": {"hostname": "localhost", "zoneId": ZONE}}, "customDomain.hostname", "DNS hostname"),
         ({"customDomain": {"hostname": "cache.example.com", "zoneId": "example.com"}}, "customDomain.zoneId", "zone id"),
-        ({"customDomain": {"hostname": "cache.example.com"}}, "customDomain.zoneId", "Field required"),
+        ({"customDomain": {"hostname": "cache.example.com"}}, "customDomain.zoneId", "missing"),
         ({"route": {"pattern": "api.example.com/cache/*", "zoneId": ZONE}}, "route.pattern", "whole host"),
         ({"route": {"pattern": "https://api.example.com/*", "zoneId": ZONE}}, "route.pattern", "no scheme"),
         (
@@ -261,16 +338,16 @@ def test_bad_routing_settings_name_key_and_fix(raw, key, problem):
 
 def test_observability_sampling_rates_lie_between_0_and_1():
     issue = the_issue({"observability": {"logs": {"headSamplingRate": 5}}}, "observability.logs.headSamplingRate")
-    assert "less than or equal to 1" in issue.problem
+    assert "above the maximum, 1" in issue.problem
 
 
 @pytest.mark.parametrize(
     ("raw", "key", "problem"),
     [
-        ({"requestLog": {"routineSampleRate": 2}}, "requestLog.routineSampleRate", "less than or equal to 1"),
-        ({"requestLog": {"routineSampleRate": -0.1}}, "requestLog.routineSampleRate", "greater than or equal to 0"),
-        ({"entitlementsCountMaxAge": -1}, "entitlementsCountMaxAge", "greater than or equal to 0"),
-        ({"entitlementsCountMaxAge": 301}, "entitlementsCountMaxAge", "less than or equal to 300"),
+        ({"requestLog": {"routineSampleRate": 2}}, "requestLog.routineSampleRate", "above the maximum, 1"),
+        ({"requestLog": {"routineSampleRate": -0.1}}, "requestLog.routineSampleRate", "below the minimum, 0"),
+        ({"entitlementsCountMaxAge": -1}, "entitlementsCountMaxAge", "below the minimum, 0"),
+        ({"entitlementsCountMaxAge": 301}, "entitlementsCountMaxAge", "above the maximum, 300"),
         ({"metrics": {"enabeld": False}}, "metrics.enabeld", "unknown setting"),
     ],
 )

@@ -14,6 +14,16 @@ def test_the_test_command_lints_formats_and_type_checks():
         assert command in TEST_SCRIPT
 
 
+def test_the_test_command_checks_the_teams_files_before_pytest():
+    """The committed stack files are checked here, not read by the tests (they have tests/stacks)."""
+    pytest_at = TEST_SCRIPT.index(".venv/bin/pytest")
+    for command in (
+        ".venv/bin/guruai-cache settings check",
+        ".venv/bin/guruai-cache wrangler render --check --local-only",
+    ):
+        assert 0 <= TEST_SCRIPT.index(command) < pytest_at, command
+
+
 def test_mypy_is_strict_on_the_package():
     config = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
     assert config["strict"] is True and "infra" in config["files"]

@@ -29,9 +29,14 @@ def expected():
     return seed_entries(stack_file_settings("dev"))
 
 
-DEV_CATALOG_VERSION = catalog_document(stack_file_settings("dev"))["version"]
-# What the dev Worker's /health answers when its last deploy carried the dev settings.
-HEALTHY = (200, {"status": "ok", "environment": "dev", "catalogVersion": DEV_CATALOG_VERSION})
+def dev_catalog_version() -> str:
+    version: str = catalog_document(stack_file_settings("dev"))["version"]
+    return version
+
+
+def healthy() -> tuple[int, dict]:
+    """What the dev Worker's /health answers when its last deploy carried the dev settings."""
+    return (200, {"status": "ok", "environment": "dev", "catalogVersion": dev_catalog_version()})
 
 
 def seeded_state(outputs, expected, **overrides) -> StubState:
@@ -39,7 +44,7 @@ def seeded_state(outputs, expected, **overrides) -> StubState:
         outputs["kvNamespaceId"]: {key: value.encode() for key, value in expected.items()},
         outputs["kvPreviewNamespaceId"]: {key: value.encode() for key, value in expected.items()},
     }
-    overrides.setdefault("health", HEALTHY)
+    overrides.setdefault("health", healthy())
     return StubState(account_id=outputs["accountId"], token=TOKEN, namespaces=namespaces, **overrides)
 
 
@@ -75,7 +80,10 @@ def test_a_healthy_stack_passes_every_check(dev_outputs, expected, monkeypatch):
         assert table[f"seed {key} (preview)"][0] == "PASS"
     for step in ("put", "get", "list", "delete"):
         assert table[f"preview round trip: {step}"][0] == "PASS"
-    assert table[f"worker {stub.worker_url}/health"] == ("PASS", f"HTTP 200, status ok, catalog {DEV_CATALOG_VERSION}")
+    assert table[f"worker {stub.worker_url}/health"] == (
+        "PASS",
+        f"HTTP 200, status ok, catalog {dev_catalog_version()}",
+    )
     assert summary == f"{2 * len(expected) + 5} passed, 0 failed"
     assert TOKEN not in result.output
 
@@ -95,15 +103,14 @@ def test_a_drifted_or_missing_seed_fails_with_the_fix(dev_outputs, expected, mon
     outputs, path = dev_outputs
     state = seeded_state(outputs, expected)
     state.namespaces[outputs["kvNamespaceId"]]["config:tiers"] = b'{"free":{}}'
-    flag = next(key for key in expected if key.startswith("flags:"))
-    del state.namespaces[outputs["kvPreviewNamespaceId"]][flag]
+    del state.namespaces[outputs["kvPreviewNamespaceId"]]["config:catalog"]
     with CloudflareStub(state) as stub:
         result = run_cli(stub, path, monkeypatch)
     assert result.exit_code == 1
     table, summary = parse_table(result.output)
     status, detail = table["seed config:tiers (production)"]
     assert status == "FAIL" and detail.startswith("""holds '{"free":{}}', expected""") and "pulumi up" in detail
-    assert table[f"seed {flag} (preview)"] == ("FAIL", "key not found: run `pulumi up` to seed it again")
+    assert table["seed config:catalog (preview)"] == ("FAIL", "key not found: run `pulumi up` to seed it again")
     assert table["seed config:tiers (preview)"][0] == "PASS"
     assert summary.endswith("2 failed")
 
@@ -234,8 +241,8 @@ def health_with_catalog(version):
 
 def test_an_older_catalog_is_asked_again_until_the_deploy_reaches_the_url(dev_outputs, expected):
     outputs, _ = dev_outputs
-    target = verify.target_from_outputs("dev", outputs, expected, DEV_CATALOG_VERSION)
-    answers = [health_with_catalog("0123456789ab"), health_with_catalog("0123456789ab"), HEALTHY]
+    target = verify.target_from_outputs("dev", outputs, expected, dev_catalog_version())
+    answers = [health_with_catalog("0123456789ab"), health_with_catalog("0123456789ab"), healthy()]
     slept = []
     with CloudflareStub(seeded_state(outputs, expected, health=answers)) as stub, httpx.Client(timeout=2) as http:
         check = verify.health_check(http, stub.worker_url, target, sleep=slept.append)
@@ -246,20 +253,20 @@ def test_an_older_catalog_is_asked_again_until_the_deploy_reaches_the_url(dev_ou
 @pytest.mark.parametrize("served", ["0123456789ab", None])  # None: a Worker without its CATALOG binding
 def test_a_catalog_other_than_the_settings_fails_naming_both_versions_and_the_fix(dev_outputs, expected, served):
     outputs, _ = dev_outputs
-    target = verify.target_from_outputs("dev", outputs, expected, DEV_CATALOG_VERSION)
+    target = verify.target_from_outputs("dev", outputs, expected, dev_catalog_version())
     slept = []
     state = seeded_state(outputs, expected, health=health_with_catalog(served))
     with CloudflareStub(state) as stub, httpx.Client(timeout=2) as http:
         check = verify.health_check(http, stub.worker_url, target, sleep=slept.append)
     assert not check.ok
-    assert f"serves catalog {served!r}, the settings give {DEV_CATALOG_VERSION!r}" in check.detail
+    assert f"serves catalog {served!r}, the settings give {dev_catalog_version()!r}" in check.detail
     assert "`pulumi up --stack dev`" in check.detail
     assert len(slept) == verify.CATALOG_ATTEMPTS - 1  # asked CATALOG_ATTEMPTS times in all
 
 
 def test_other_failures_are_not_asked_again(dev_outputs, expected):
     outputs, _ = dev_outputs
-    target = verify.target_from_outputs("dev", outputs, expected, DEV_CATALOG_VERSION)
+    target = verify.target_from_outputs("dev", outputs, expected, dev_catalog_version())
     slept = []
     with CloudflareStub(seeded_state(outputs, expected, health=(500, "boom"))) as stub, httpx.Client(timeout=2) as http:
         assert not verify.health_check(http, stub.worker_url, target, sleep=slept.append).ok

@@ -1,15 +1,18 @@
+#!/usr/bin/env python3
 """The setup guide's step 8 smoke test, with the client: is the Worker up, and does it answer?
 
-Against the local Worker (`scripts/local.sh`; the per-scope tokens come from .dev.tokens.json):
+Run it in the project's virtualenv (`source .venv/bin/activate`, see the README). Against the
+local Worker (`scripts/local.sh` in another shell; the per-scope tokens come from .dev.tokens.json):
 
-    .venv/bin/python client/examples/smoke_test.py --url http://127.0.0.1:8787 --local-tokens .dev.tokens.json
+    client/examples/smoke_test.py --local-tokens .dev.tokens.json
 
 Against a deployed stack (a client token with the read and usage scopes):
 
-    GURUAI_CACHE_TOKEN=... python client/examples/smoke_test.py --url https://guruai-worker-dev.<subdomain>.workers.dev
+    GURUAI_CACHE_TOKEN=... client/examples/smoke_test.py --url https://guruai-worker-dev.<subdomain>.workers.dev
 
-It reads the health, the tiers and a user's entitlements, counts one use, and checks the count
-went up. Exit 1 on any failure.
+It waits until the Worker's /health answers (at most --wait seconds: the local Worker takes a
+while to start), then reads the tiers and a user's entitlements, counts one use, and checks the
+count went up. Exit 1 on any failure.
 """
 
 from __future__ import annotations
@@ -18,24 +21,71 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
-from guruai_cache_client import WorkerClient, WorkerError
+try:
+    from guruai_cache_client import RetryPolicy, WorkerClient, WorkerError
+except ModuleNotFoundError:  # run outside the virtualenv: say how, not a traceback
+    sys.exit("error: guruai_cache_client is not installed here: run `source .venv/bin/activate` first (README)")
+
+# Where `guruai-cache local` (scripts/local.sh) serves the Worker.
+DEFAULT_URL = "http://127.0.0.1:8787"
+DEFAULT_WAIT_S = 120.0
+
+
+def parser() -> argparse.ArgumentParser:
+    found = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    found.add_argument(
+        "--url", default=DEFAULT_URL, help=f"the Worker's base URL (default: the local one, {DEFAULT_URL})"
+    )
+    found.add_argument("--user", default="user-pro", help="a user with an active subscription (default user-pro)")
+    found.add_argument("--local-tokens", type=Path, help="the local environment's .dev.tokens.json")
+    found.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT_S,
+        metavar="SECONDS",
+        help=f"how long to wait for /health to answer before the checks (default {DEFAULT_WAIT_S:g})",
+    )
+    return found
+
+
+def wait_until_ready(url: str, seconds: float, sleep: float = 1.0) -> str | None:
+    """None once GET /health answers; else, after `seconds`, the last reason it did not."""
+    deadline = time.monotonic() + seconds
+    waiting = False
+    with WorkerClient(url, None, timeout=5, retry=RetryPolicy(retries=0)) as probe:
+        while True:
+            try:
+                probe.health()
+                return None
+            except WorkerError as error:
+                reason = str(error)
+            if time.monotonic() >= deadline:
+                return reason
+            if not waiting:
+                print(f"..  waiting for the Worker at {url} to answer /health (at most {seconds:g} s)", flush=True)
+                waiting = True
+            time.sleep(sleep)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", required=True, help="the Worker's base URL")
-    parser.add_argument("--user", default="user-pro", help="a user with an active subscription (default user-pro)")
-    parser.add_argument("--local-tokens", type=Path, help="the local environment's .dev.tokens.json")
-    args = parser.parse_args()
-    if args.local_tokens:
-        tokens = json.loads(args.local_tokens.read_text())
-        read, usage = tokens["read"], tokens["usage"]
-    else:
-        read = usage = os.environ.get("GURUAI_CACHE_TOKEN", "")
-        if not read:
-            parser.error("set GURUAI_CACHE_TOKEN (a token with the read and usage scopes), or pass --local-tokens")
+    args_parser = parser()
+    args = args_parser.parse_args()
+    read = usage = os.environ.get("GURUAI_CACHE_TOKEN", "")
+    if not args.local_tokens and not read:
+        args_parser.error("set GURUAI_CACHE_TOKEN (a token with the read and usage scopes), or pass --local-tokens")
+    not_ready = wait_until_ready(args.url, args.wait)
+    if not_ready is not None:
+        print(f"FAIL the Worker at {args.url} did not answer /health within {args.wait:g} s: {not_ready}")
+        return 1
+    if args.local_tokens:  # read once the Worker is up: `guruai-cache local` writes them before it starts it
+        try:
+            tokens = json.loads(args.local_tokens.read_text())
+            read, usage = tokens["read"], tokens["usage"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            args_parser.error(f"--local-tokens {args.local_tokens}: {error!r} (`scripts/local.sh` writes that file)")
     try:
         with WorkerClient(args.url, read) as reader, WorkerClient(args.url, usage) as counter:
             health = reader.health()
@@ -52,7 +102,7 @@ def main() -> int:
                 return 1
             print(f"ok  usage counted: {used.used} used, {after.remaining} left today")
     except WorkerError as error:
-        print(f"FAIL {type(error).__name__}: {error} (request {error.request_id})")
+        print(f"FAIL {type(error).__name__}: {error}")  # the error names its request, when there was one
         return 1
     return 0
 

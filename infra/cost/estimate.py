@@ -32,6 +32,7 @@ from infra.cost.operations import (
 from infra.plan.seeds import seed_entries
 from infra.settings import Settings, load_settings
 from infra.settings.traffic import Traffic
+from infra.settings.worker import Ttls
 
 SECONDS_PER_DAY = 86_400
 D1_KINDS = tuple(kind for kind in OPERATION_KINDS if kind.startswith("d1_"))
@@ -40,7 +41,7 @@ D1_KINDS = tuple(kind for kind in OPERATION_KINDS if kind.startswith("d1_"))
 # every limit at these sizes, so a rough figure is enough.
 CACHED_SUBSCRIPTION_BYTES = 256  # key + JSON record + KV's per-key metadata
 SUBSCRIPTION_ROW_BYTES = 200
-USAGE_ROW_BYTES = 100  # one row per user per day: user id, day, count, primary key
+USAGE_ROW_BYTES = 100  # one row per user per usage window: user id, window start, count, primary key
 
 UsageStore = Literal["d1", "kv-counter"]
 
@@ -71,9 +72,7 @@ def negative_hit_ratio(hit_ratio: float, subscription_ttl_s: int) -> float:
     return per_negative_ttl / (1 + per_negative_ttl)
 
 
-def requests_per_day(
-    traffic: Traffic, cron: str, subscription_ttl_s: int = int(worker_contract.VAR_DEFAULTS["SUBSCRIPTION_TTL"])
-) -> dict[str, float]:
+def requests_per_day(traffic: Traffic, cron: str, subscription_ttl_s: int = Ttls().subscription) -> dict[str, float]:
     """How many invocations a day end in each route outcome (and each case of it that costs differently)."""
     checks = traffic.active_users * traffic.subscription_checks_per_user_per_day
     subscribed = checks * (1 - traffic.unsubscribed_share)
@@ -131,9 +130,13 @@ def random_arrival_hit_ratio(traffic: Traffic, ttl_s: int, usage_store: UsageSto
     return per_ttl / (1 + per_ttl)
 
 
-def usage_rows_per_day(traffic: Traffic) -> float:
-    """Usage rows D1 gains a day: one per subscribed user who records any use that day (an upsert)."""
-    return traffic.active_users * (1 - traffic.unsubscribed_share) * min(1.0, traffic.usage_calls_per_user_per_day)
+def usage_rows_per_day(traffic: Traffic, window_s: int) -> float:
+    """Usage rows D1 gains a day: one per subscribed user and usage window (`usageWindowSeconds`)
+    in which they record any use (an upsert). At most one a call, and at most as many as the
+    windows a day holds: with the default window of a day, the users who record any use."""
+    windows_per_day = SECONDS_PER_DAY / window_s
+    calls = traffic.usage_calls_per_user_per_day
+    return traffic.active_users * (1 - traffic.unsubscribed_share) * min(windows_per_day, calls)
 
 
 def _over(amount: float, limit: float) -> bool:
@@ -405,9 +408,11 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
     subscribers = traffic.active_users * (1 - traffic.unsubscribed_share)
     d1_bytes = subscribers * SUBSCRIPTION_ROW_BYTES
     if usage_store == "d1":
-        d1_bytes += usage_rows_per_day(traffic) * settings.usage_retention_days * USAGE_ROW_BYTES
-    else:  # one counter key per user who used the API today, alive for the day
-        kv_bytes += usage_rows_per_day(traffic) * CACHED_SUBSCRIPTION_BYTES
+        d1_bytes += (
+            usage_rows_per_day(traffic, settings.usage_window_seconds) * settings.usage_retention_days * USAGE_ROW_BYTES
+        )
+    else:  # the guide's counter: one key per user who used the API today, alive for the day
+        kv_bytes += usage_rows_per_day(traffic, SECONDS_PER_DAY) * CACHED_SUBSCRIPTION_BYTES
     return {"kv_storage_bytes": kv_bytes, "d1_storage_bytes": d1_bytes}
 
 
@@ -459,7 +464,7 @@ def _estimate_now(settings: Settings, table: OperationsTable, usage_store: Usage
     totals.update(observability_totals(settings, requests, ops))
     if usage_store == "d1":
         # In steady state the cron deletes as many usage rows a day as are created.
-        expiring = usage_rows_per_day(settings.traffic)
+        expiring = usage_rows_per_day(settings.traffic, settings.usage_window_seconds)
         for kind in OPERATION_KINDS:
             totals[kind] += expiring * ops[PER_DELETED_ROW][kind]
     fallback = None

@@ -7,33 +7,48 @@ provider import here: the CLI reads this without paying for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from infra import paths
-from infra.plan.catalog import catalog_document
-from infra.settings import Settings
+from infra.names import LOCAL
+from infra.plan.bindings import (
+    D1,
+    AnalyticsEngine,
+    Binding,
+    KvNamespace,
+    PlainText,
+    RateLimit,
+    ScriptInputs,
+    Secret,
+)
+from infra.plan.catalog import catalog_bindings, catalog_document
+from infra.settings import Settings, load_settings
 from infra.worker_contract import (
-    CATALOG_BINDING,
     CLIENTS_SECRET,
     DB_BINDING,
     ENVIRONMENT_VAR,
     KV_BINDING,
     METRICS_BINDING,
     RATE_LIMITER_BINDING,
-    canonical_json,
 )
 
-MAIN_MODULE = paths.WORKER_SOURCE.name
+# The one module the provider uploads: what `guruai-cache worker build` bundles (worker/dist/).
+MAIN_MODULE = paths.WORKER_BUNDLE.name
 
-
-@dataclass(frozen=True)
-class RateLimit:
-    """The `ratelimit` binding: `limit` requests per `period` seconds, per key, in one account-wide namespace."""
-
-    namespace_id: str
-    limit: int
-    period: int
+# The Worker's setting-backed variables: name -> the setting it carries (as text, Workers vars
+# are text). The settings' defaults are the Worker's fallbacks too (var_defaults, generated into
+# worker/src/contract.js as VAR_DEFAULTS): one source for each default, the setting's.
+SETTING_VARS: dict[str, Callable[[Settings], object]] = {
+    "SUBSCRIPTION_TTL": lambda s: s.ttls.subscription,
+    "TIERS_MAX_AGE": lambda s: s.tiers_max_age,
+    "USAGE_WINDOW_SECONDS": lambda s: s.usage_window_seconds,
+    "USAGE_RETENTION_DAYS": lambda s: s.usage_retention_days,
+    "ROUTINE_LOG_SAMPLE_RATE": lambda s: s.request_log.routine_sample_rate,
+    "ENTITLEMENTS_COUNT_MAX_AGE": lambda s: s.entitlements_count_max_age,
+    "BURST_RATE_LIMIT_PERIOD": lambda s: s.burst_rate_limit.period,
+}
 
 
 @dataclass(frozen=True)
@@ -41,61 +56,60 @@ class WorkerPlan:
     script_name: str
     compatibility_date: str
     cron: str
-    vars: dict[str, str]  # plain-text variables, all strings as Workers vars are
-    rate_limit: RateLimit
     catalog: dict[str, Any]  # the `CATALOG` json binding (infra/plan/catalog.py)
-    metrics_dataset: str | None  # the Analytics Engine dataset; None: metrics off
+    # In the order the provider gets them: it compares the list in order, and an order that
+    # varied would show up as a diff in every `pulumi preview`.
+    bindings: tuple[Binding, ...]
+
+    @property
+    def vars(self) -> dict[str, str]:
+        """The plain-text variables, by name."""
+        return {b.name: b.text for b in self.bindings if isinstance(b, PlainText)}
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        return next(b for b in self.bindings if isinstance(b, RateLimit))
+
+    @property
+    def metrics_dataset(self) -> str | None:
+        """The Analytics Engine dataset; None: metrics off."""
+        return next((b.dataset for b in self.bindings if isinstance(b, AnalyticsEngine)), None)
+
+
+def var_defaults() -> dict[str, object]:
+    """Each setting-backed variable's value when the settings leave it at its default."""
+    defaults = load_settings({}, stack=LOCAL, require_account=False)
+    return {name: value(defaults) for name, value in SETTING_VARS.items()}
+
+
+def worker_vars(settings: Settings, stack: str) -> dict[str, str]:
+    """ENVIRONMENT (the stack, or names.LOCAL) and the setting-backed variables, as text."""
+    return {ENVIRONMENT_VAR: stack, **{name: str(value(settings)) for name, value in SETTING_VARS.items()}}
 
 
 def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
     """`stack` is a Pulumi stack name, or names.LOCAL for local development."""
-    ttls, limiter = settings.ttls, settings.burst_rate_limit
+    names, limiter = settings.names(stack), settings.burst_rate_limit
+    catalog = catalog_document(settings)
+    metrics = [AnalyticsEngine(METRICS_BINDING, names.metrics_dataset)] if settings.metrics.enabled else []
+    bindings: tuple[Binding, ...] = (
+        KvNamespace(KV_BINDING),
+        D1(DB_BINDING, database_name=names.database),
+        RateLimit(RATE_LIMITER_BINDING, settings.limiter_namespace_id(stack), limiter.limit, limiter.period),
+        *(PlainText(name, text) for name, text in worker_vars(settings, stack).items()),
+        *catalog_bindings(catalog),
+        Secret(CLIENTS_SECRET),
+        *metrics,
+    )
     return WorkerPlan(
-        script_name=settings.names(stack).worker_script,
+        script_name=names.worker_script,
         compatibility_date=settings.compatibility_date,
         cron=settings.cron,
-        vars={
-            ENVIRONMENT_VAR: stack,
-            "SUBSCRIPTION_TTL": str(ttls.subscription),
-            "TIER_CONFIG_TTL": str(ttls.tier_config),
-            "RATE_LIMIT_TTL": str(ttls.rate_limit),
-            "USAGE_RETENTION_DAYS": str(settings.usage_retention_days),
-            "ROUTINE_LOG_SAMPLE_RATE": str(settings.request_log.routine_sample_rate),
-            "ENTITLEMENTS_COUNT_MAX_AGE": str(settings.entitlements_count_max_age),
-            "BURST_RATE_LIMIT_PERIOD": str(limiter.period),
-        },
-        rate_limit=RateLimit(
-            namespace_id=settings.limiter_namespace_id(stack), limit=limiter.limit, period=limiter.period
-        ),
-        catalog=catalog_document(settings),
-        metrics_dataset=settings.names(stack).metrics_dataset if settings.metrics.enabled else None,
+        catalog=catalog,
+        bindings=bindings,
     )
 
 
-def script_bindings(
-    plan: WorkerPlan, kv_namespace_id: Any, database_id: Any, clients_value: Any
-) -> list[dict[str, Any]]:
-    """The script's bindings, with the provider's field names; ids and clients may be Pulumi Outputs.
-
-    The order is fixed (KV, DB, rate limiter, vars, catalog, clients, the Analytics Engine
-    dataset): the provider compares the list in order, and an order that varied would show up
-    as a diff in every `pulumi preview`.
-    """
-    limit = plan.rate_limit
-    metrics = [{"type": "analytics_engine", "name": METRICS_BINDING, "dataset": plan.metrics_dataset}]
-    return [
-        {"type": "kv_namespace", "name": KV_BINDING, "namespace_id": kv_namespace_id},
-        {"type": "d1", "name": DB_BINDING, "id": database_id},
-        {
-            "type": "ratelimit",
-            "name": RATE_LIMITER_BINDING,
-            "namespace_id": limit.namespace_id,
-            "simple": {"limit": limit.limit, "period": limit.period},
-        },
-        *({"type": "plain_text", "name": name, "text": value} for name, value in plan.vars.items()),
-        # The json binding's value as JSON text, the provider's type for it; the Worker also takes
-        # it as text, should a provider release deliver it to the script as a string.
-        {"type": "json", "name": CATALOG_BINDING, "json": canonical_json(plan.catalog)},
-        {"type": "secret_text", "name": CLIENTS_SECRET, "text": clients_value},
-        *(metrics if plan.metrics_dataset else []),
-    ]
+def script_bindings(plan: WorkerPlan, inputs: ScriptInputs) -> list[dict[str, Any]]:
+    """The script's bindings, with the provider's field names; ids and secrets may be Pulumi Outputs."""
+    return [binding.provider(inputs) for binding in plan.bindings]

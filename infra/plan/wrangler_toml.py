@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import tomlkit
@@ -19,28 +18,13 @@ from tomlkit.items import AoT, InlineTable, Table
 
 from infra import paths
 from infra.names import LOCAL, ResourceNames
+from infra.plan.bindings import StackIds
 from infra.plan.worker import WorkerPlan, worker_plan
 from infra.settings import Settings
-from infra.worker_contract import (
-    CATALOG_BINDING,
-    CLIENTS_SECRET,
-    DB_BINDING,
-    KV_BINDING,
-    METRICS_BINDING,
-    RATE_LIMITER_BINDING,
-)
+from infra.worker_contract import DB_BINDING, KV_BINDING
 
-MIGRATIONS_DIR = paths.relative(paths.MIGRATIONS_DIR)
 # Template tables the settings may leave out (metrics.enabled: false).
 OPTIONAL_TEMPLATE_KEYS = {"analytics_engine_datasets"}
-
-
-@dataclass(frozen=True)
-class StackIds:
-    kv_namespace_id: str
-    kv_preview_namespace_id: str | None
-    database_id: str
-    preview_database_id: str | None
 
 
 def local_ids(names: ResourceNames) -> StackIds:
@@ -49,51 +33,21 @@ def local_ids(names: ResourceNames) -> StackIds:
     No preview ids: locally wrangler reads `preview_id ?? id`, and with only `id`
     set, `wrangler kv key put --local --binding KV` writes where `wrangler dev` reads.
     """
-    return StackIds(
-        kv_namespace_id=names.kv_namespace,
-        kv_preview_namespace_id=None,
-        database_id=names.database,
-        preview_database_id=None,
-    )
+    return StackIds({KV_BINDING: names.kv_namespace, DB_BINDING: names.database})
 
 
-def env_section(worker: WorkerPlan, names: ResourceNames, ids: StackIds) -> dict[str, Any]:
-    """One stack's wrangler settings, as plain data (also the stack's `wrangler` output)."""
-    kv: dict[str, Any] = {"binding": KV_BINDING, "id": ids.kv_namespace_id}
-    if ids.kv_preview_namespace_id:
-        kv["preview_id"] = ids.kv_preview_namespace_id
-    d1: dict[str, Any] = {"binding": DB_BINDING, "database_name": names.database, "database_id": ids.database_id}
-    if ids.preview_database_id:
-        d1["preview_database_id"] = ids.preview_database_id
-    d1["migrations_dir"] = MIGRATIONS_DIR
-    limit = worker.rate_limit
-    section: dict[str, Any] = {
-        "name": worker.script_name,
-        "compatibility_date": worker.compatibility_date,
-        "kv_namespaces": [kv],
-        "d1_databases": [d1],
-        "ratelimits": [
-            {
-                "name": RATE_LIMITER_BINDING,
-                "namespace_id": limit.namespace_id,
-                "simple": {"limit": limit.limit, "period": limit.period},
-            }
-        ],
-        # A non-string var is a `json` binding to wrangler: the catalog, as `pulumi up` binds it.
-        "vars": {**worker.vars, CATALOG_BINDING: worker.catalog},
-        "triggers": {"crons": [worker.cron]},
-        # Declares the secret's name only; its value lives in Cloudflare or .dev.vars.
-        "secrets": {"required": [CLIENTS_SECRET]},
-    }
-    if worker.metrics_dataset:
-        # Locally wrangler binds a stand-in that records nothing (docs/observability.md).
-        section["analytics_engine_datasets"] = [{"binding": METRICS_BINDING, "dataset": worker.metrics_dataset}]
+def env_section(worker: WorkerPlan, ids: StackIds) -> dict[str, Any]:
+    """One stack's wrangler settings, as plain data (also the stack's `wrangler` output): each
+    binding renders its own part (infra/plan/bindings.py)."""
+    section: dict[str, Any] = {"name": worker.script_name, "compatibility_date": worker.compatibility_date}
+    for binding in worker.bindings:
+        binding.wrangler(section, ids)
+    section["triggers"] = {"crons": [worker.cron]}
     return section
 
 
 def local_section(settings: Settings) -> dict[str, Any]:
-    names = settings.names(LOCAL)
-    return env_section(worker_plan(settings, LOCAL), names, local_ids(names))
+    return env_section(worker_plan(settings, LOCAL), local_ids(settings.names(LOCAL)))
 
 
 def env_sections_of(text: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from infra.settings.sources import (
     committed_stack_settings,
     load_settings,
     parse_config_values,
+    stack_file_deprecations,
     stack_file_settings,
 )
 
@@ -26,5 +27,6 @@ __all__ = [
     "load_settings",
     "parse_config_values",
     "shared_limiter_issues",
+    "stack_file_deprecations",
     "stack_file_settings",
 ]

@@ -51,23 +51,39 @@ class SettingsError(Exception):
         super().__init__("\n".join(lines))
 
 
-_GENERIC_FIXES = {
-    "extra_forbidden": "remove it, or check its spelling",
-    "missing": "set it",
-    "int_parsing": "use a whole number",
-    "int_from_float": "use a whole number",
-    "float_parsing": "use a number",
-    "finite_number": "use a finite number",
-    "model_type": "use an object (`pulumi config set --path`)",
-    "bool_parsing": "use true or false",
-    "greater_than_equal": "raise it to at least {ge}",
-    "less_than_equal": "lower it to at most {le}",
-    "string_pattern_mismatch": "match the pattern {pattern}",
-    "literal_error": "use one of {expected}",
-    "string_type": "use a string",
-    "dict_type": "use an object (`pulumi config set --path`)",
-    "tuple_type": "use a list (`pulumi config set --path 'key[0]' ...`)",
+# pydantic's own error types, in the project's words: (problem, fix), formatted with the error's
+# context. pydantic's wording ("Input should be ...") never reaches a user; a type missing here
+# gets FALLBACK. tests/test_user_messages.py feeds every setting bad values of every kind and
+# fails on a type that reaches users without its words.
+WORDS = {
+    "missing": ("missing", "set it"),
+    "extra_forbidden": ("unknown setting", "remove it, or check its spelling"),
+    "int_parsing": ("not a whole number", "use a whole number"),
+    "int_from_float": ("not a whole number", "use a whole number"),
+    "int_type": ("not a whole number", "use a whole number"),
+    "int_parsing_size": ("a whole number too large to use", "use a smaller number"),
+    "float_parsing": ("not a number", "use a number"),
+    "float_type": ("not a number", "use a number"),
+    "finite_number": ("not a finite number", "use a finite number"),
+    "bool_parsing": ("not true or false", "use true or false"),
+    "bool_type": ("not true or false", "use true or false"),
+    "string_type": ("not a string", "write it as a string (in a stack file, in quotes)"),
+    "model_type": ("not an object of settings", "use an object (`pulumi config set --path`)"),
+    "dict_type": ("not an object of settings", "use an object (`pulumi config set --path`)"),
+    "tuple_type": ("not a list", "use a list (`pulumi config set --path 'key[0]' ...`)"),
+    "list_type": ("not a list", "use a list (`pulumi config set --path 'key[0]' ...`)"),
+    "greater_than_equal": ("below the minimum, {ge}", "raise it to at least {ge}"),
+    "greater_than": ("not above {gt}", "raise it above {gt}"),
+    "less_than_equal": ("above the maximum, {le}", "lower it to at most {le}"),
+    "less_than": ("not below {lt}", "lower it below {lt}"),
+    "literal_error": ("not one of the accepted values", "use one of {expected}"),
+    "string_pattern_mismatch": ("not in the accepted form", "match the pattern {pattern}"),
+    "string_too_short": ("shorter than {min_length} characters", "lengthen it"),
+    "string_too_long": ("longer than {max_length} characters", "shorten it"),
+    "too_short": ("fewer than {min_length} items", "add items"),
+    "too_long": ("more than {max_length} items", "remove items"),
 }
+FALLBACK = ("not a value this setting takes", "see its row in docs/configuration.md")
 
 
 def _show(value: Any, key: str = "", secret: bool = False) -> str:
@@ -151,13 +167,15 @@ def issues_from(error: ValidationError, root: type[BaseModel], secret_keys: Coll
         if loc and loc[0] in root.model_fields:  # a validated default reports its field name, not its key
             loc = (root.model_fields[str(loc[0])].alias or str(loc[0]), *loc[1:])
         ctx = err.get("ctx") or {}
-        if err["type"] == "setting":
-            fix = ctx["fix"]
+        if err["type"] == "setting":  # the project's own validators: their words and fix
+            problem, fix = err["msg"], ctx["fix"]
         else:
-            fix = _GENERIC_FIXES.get(err["type"], "see docs/configuration.md").format(**ctx)
-        problem = err["msg"]
+            problem, fix = (text.format(**ctx) for text in WORDS.get(err["type"], FALLBACK))
+        if loc[-1:] == ("[key]",):  # a mapping's key, e.g. a flag named 1: name the entry, not "[key]"
+            loc = (*loc[:-2], str(loc[-2]))
+            problem = f"its name is {problem}"
+            fix = "write the name as a string (in a stack file, in quotes)"
         if err["type"] == "extra_forbidden":
-            problem = "unknown setting"
             known = _known_keys(root, loc)
             head = str(loc[-1]).split(".")[0]
             suggestion = difflib.get_close_matches(str(loc[-1]), known, n=1)

@@ -2,7 +2,7 @@
 
 Each field's own rules live with its model (catalog, worker, traffic, adopt, local_data);
 this model adds what spans fields: tiers named by flags and dev data, names Cloudflare
-accepts, seeded values within KV's limits.
+accepts, seeded values within KV's limits, renamed settings read under their old names.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from cronsim import CronSim, CronSimError
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AliasChoices, AliasPath, Field, ValidationInfo, field_validator, model_validator
 
 from infra import platform, worker_contract
 from infra.names import LOCAL, NAME_PATTERN, ResourceNames, resource_names
@@ -25,7 +25,13 @@ from infra.settings.local_data import DEFAULT_DEV_SUBSCRIPTIONS, DevSubscription
 from infra.settings.observability import Metrics, Observability, RequestLog
 from infra.settings.routing import CustomDomain, Route
 from infra.settings.traffic import Traffic
-from infra.settings.worker import BurstRateLimit, Ttls, derived_namespace_id
+from infra.settings.worker import (
+    BurstRateLimit,
+    Ttls,
+    derived_namespace_id,
+    tiers_max_age_problem,
+    usage_window_problem,
+)
 
 ACCOUNT_ID_ENV = "CLOUDFLARE_ACCOUNT_ID"
 # The longest GET /entitlements may serve a count from memory: past a few minutes the count
@@ -35,13 +41,28 @@ ENTITLEMENTS_COUNT_MAX_AGE_S = 300
 # default `productionStacks` names the same).
 PRODUCTION_STACKS = ("prod",)
 
-# Settings still accepted but no longer used: config key -> what to do instead.
+# Settings still accepted but deprecated: config key -> what to do instead ({value}: the stack's).
 DEPRECATED = {
     "ttls.usage": (
         "no route caches usage data (usage is counted in D1), so the Worker no longer gets USAGE_TTL; "
         "remove it: `pulumi config rm --path ttls.usage`"
     ),
+    "ttls.tierConfig": (
+        "renamed tiersMaxAge: it is GET /tiers' Cache-Control max-age, not a KV lifetime; move it: "
+        "`pulumi config set tiersMaxAge {value}` then `pulumi config rm --path ttls.tierConfig`"
+    ),
+    "ttls.rateLimit": (
+        "renamed usageWindowSeconds: it is the length of the window POST /usage counts in; move it: "
+        "`pulumi config set usageWindowSeconds {value}` then `pulumi config rm --path ttls.rateLimit`"
+    ),
+    "legacyFlagKeys": (
+        "a flags:<name> KV key per flag is written beside config:catalog, two resources per flag; once "
+        "their readers read config:catalog, `pulumi config rm legacyFlagKeys` "
+        "(docs/deploying.md, 'Retiring the per-flag keys')"
+    ),
 }
+# Renamed settings: new key -> old key, still read (AliasPath) when the new one is unset.
+RENAMED = {"tiersMaxAge": "ttls.tierConfig", "usageWindowSeconds": "ttls.rateLimit"}
 
 
 class Settings(SettingModel):
@@ -49,14 +70,29 @@ class Settings(SettingModel):
     # Validated even when unset: a missing account id is reported with the rest.
     account_id: str | None = Field(default=None, validate_default=True)
     ttls: Ttls = Ttls()
+    # GET /tiers' `Cache-Control: private, max-age`, in seconds; read from `ttls.tierConfig`, its
+    # deprecated name, when unset.
+    tiers_max_age: int = Field(
+        default=3600,
+        validation_alias=AliasChoices("tiersMaxAge", AliasPath("ttls", "tierConfig")),
+    )
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
     # What a subscription whose tier is no longer configured gets; None: the first tier.
     fallback_tier: str | None = None
+    # Deprecated: also seed a `flags:<name>` key per flag (two resources a flag), for readers
+    # that have not moved to `config:catalog` yet. Before featureFlags: its checks depend on it.
+    legacy_flag_keys: bool = False
     feature_flags: dict[str, FeatureFlag] = Field(default_factory=dict)
     cron: str = "0 3 * * *"
     compatibility_date: str = "2026-04-01"
     burst_rate_limit: BurstRateLimit = BurstRateLimit()
-    usage_retention_days: int = Field(default=int(worker_contract.VAR_DEFAULTS["USAGE_RETENTION_DAYS"]), ge=1, le=3650)
+    usage_retention_days: int = Field(default=35, ge=1, le=3650)
+    # The length of the window POST /usage counts in (D1), in seconds; read from `ttls.rateLimit`,
+    # its deprecated name, when unset. After usageRetentionDays, which bounds it.
+    usage_window_seconds: int = Field(
+        default=86400,  # a UTC day
+        validation_alias=AliasChoices("usageWindowSeconds", AliasPath("ttls", "rateLimit")),
+    )
     # Protect and retain KV namespaces and D1 databases: no replace, no delete drops data.
     protect_stateful_resources: bool = True
     # A production stack retains its namespaces and databases whatever the setting above
@@ -69,9 +105,7 @@ class Settings(SettingModel):
     metrics: Metrics = Metrics()
     # Seconds GET /entitlements may serve today's count from the isolate's memory (0: read D1
     # every time); its answer says how old the count is (`usageAsOf`).
-    entitlements_count_max_age: int = Field(
-        default=int(worker_contract.VAR_DEFAULTS["ENTITLEMENTS_COUNT_MAX_AGE"]), ge=0, le=ENTITLEMENTS_COUNT_MAX_AGE_S
-    )
+    entitlements_count_max_age: int = Field(default=10, ge=0, le=ENTITLEMENTS_COUNT_MAX_AGE_S)
     # Where the Worker answers: <script>.<account subdomain>.workers.dev, and optionally the
     # app's own domain (one of customDomain or route).
     workers_dev: bool = True
@@ -104,9 +138,10 @@ class Settings(SettingModel):
     def _account_id(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             if (info.context or {}).get("require_account", True):
+                stack = (info.context or {}).get("stack", "<stack>")
                 raise problem(
                     "missing",
-                    f"run `pulumi config set accountId <32-hex id>` or export {ACCOUNT_ID_ENV}",
+                    f"run `pulumi config set accountId <32-hex id> --stack {stack}` or export {ACCOUNT_ID_ENV}",
                 )
             return None
         if not re.fullmatch(r"[0-9a-f]{32}", value):
@@ -157,6 +192,66 @@ class Settings(SettingModel):
         raise_if(_kv_size_issues(("tiers",), worker_contract.TIERS_KEY, worker_contract.tiers_value(value)))
         return value
 
+    @field_validator("tiers_max_age")
+    @classmethod
+    def _tiers_max_age(cls, value: int) -> int:
+        found = tiers_max_age_problem(value)
+        if found:
+            raise problem(*found)
+        return value
+
+    @field_validator("usage_window_seconds")
+    @classmethod
+    def _usage_window(cls, value: int, info: ValidationInfo) -> int:
+        found = usage_window_problem(value, info.data.get("usage_retention_days"))
+        if found:
+            raise problem(*found)
+        return value
+
+    @model_validator(mode="after")
+    def _renamed_set_once(self) -> Settings:
+        """An old name beside its new one is fine only when both say the same."""
+        issues: list[Issue] = []
+        for new_key, new_value, old_value in (
+            ("tiersMaxAge", self.tiers_max_age, self.ttls.tier_config),
+            ("usageWindowSeconds", self.usage_window_seconds, self.ttls.rate_limit),
+        ):
+            old_key = RENAMED[new_key]
+            if old_value is not None and old_value != new_value:
+                issues.append(
+                    (
+                        tuple(old_key.split(".")),
+                        f"set beside {new_key} ({new_value}), its new name, to another value",
+                        old_value,
+                        f"keep {new_key}: `pulumi config rm --path {old_key}`",
+                    )
+                )
+        raise_if(issues)
+        return self
+
+    @model_validator(mode="after")
+    def _catalog_fits(self) -> Settings:
+        """The catalog (every tier and flag) is the Worker's CATALOG variables, in parts of at most
+        5 KB within the Worker's variable count: about 240 KB, far below the KV value it is seeded
+        as too (`config:catalog`, 25 MiB)."""
+        document = worker_contract.catalog_document(self.tiers, self.feature_flags, self.effective_fallback_tier)
+        size = len(worker_contract.canonical_json(document).encode())
+        parts = len(worker_contract.catalog_parts(document))
+        most = platform.WORKER_ENV_VARS_MAX - worker_contract.RESERVED_ENV_VARS
+        if parts > most:
+            raise_if(
+                [
+                    (
+                        ("featureFlags",),
+                        f"the catalog (every tier and flag) is {size} bytes: the Worker would need {parts} variables "
+                        f"of 5 KB to hold it, over the {most} a Worker's {platform.WORKER_ENV_VARS_MAX} leave it",
+                        f"{len(self.feature_flags)} flags and {len(self.tiers)} tiers",
+                        "remove retired flags, or shorten flag and tier descriptions",
+                    )
+                ]
+            )
+        return self
+
     @field_validator("fallback_tier")
     @classmethod
     def _fallback_tier(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -176,11 +271,13 @@ class Settings(SettingModel):
     def _flags(cls, value: dict[str, FeatureFlag], info: ValidationInfo) -> dict[str, FeatureFlag]:
         issues: list[Issue] = []
         tier_names = _valid_tier_names(info)
+        legacy_keys = info.data.get("legacy_flag_keys", False)
         for name, flag in value.items():
             where = ("featureFlags", name)
             if not FLAG_NAME.match(name):
                 issues.append((where, "not a plain flag name", name, "use letters, digits, '.', '_' or '-'"))
-            issues += _kv_size_issues(where, worker_contract.flag_key(name), worker_contract.flag_value(flag))
+            if legacy_keys:  # its own KV key only then; the catalog's size is checked as a whole
+                issues += _kv_size_issues(where, worker_contract.flag_key(name), worker_contract.flag_value(flag))
             for index, tier in enumerate(flag.tiers or ()):
                 if tier_names is not None and tier not in tier_names:
                     issues.append(((*where, "tiers", index), "names an unknown tier", tier, _one_of(tier_names)))
@@ -260,8 +357,15 @@ class Settings(SettingModel):
 
     def deprecations(self) -> list[str]:
         """`key: what to do` for each deprecated setting this stack still sets."""
-        used = {"ttls.usage": "usage" in self.ttls.model_fields_set}
-        return [f"{key}: {advice}" for key, advice in DEPRECATED.items() if used[key]]
+        used: dict[str, object] = {
+            "ttls.usage": self.ttls.usage,
+            "ttls.tierConfig": self.ttls.tier_config,
+            "ttls.rateLimit": self.ttls.rate_limit,
+            "legacyFlagKeys": self.legacy_flag_keys or None,
+        }
+        return [
+            f"{key}: {advice.format(value=used[key])}" for key, advice in DEPRECATED.items() if used[key] is not None
+        ]
 
 
 def _valid_tier_names(info: ValidationInfo) -> set[str] | None:

@@ -21,7 +21,6 @@ from typing import Any
 from pydantic import Field
 
 from infra.settings.base import SettingModel
-from infra.worker_contract import VAR_DEFAULTS
 
 
 def _rate(default: float = 1.0) -> Any:
@@ -56,7 +55,7 @@ class Issues(SettingModel):
 # past the 20 million events included), and still one a minute at 100 hits a minute. Misses,
 # errors, denials and writes are always logged whatever the rate. (Also the Worker's own
 # default, should the variable be missing.)
-ROUTINE_LOG_SAMPLE_RATE = float(VAR_DEFAULTS["ROUTINE_LOG_SAMPLE_RATE"])
+ROUTINE_LOG_SAMPLE_RATE = 0.01
 
 
 class RequestLog(SettingModel):

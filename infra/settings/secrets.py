@@ -40,9 +40,10 @@ IMPLICIT_TOKEN_DEPRECATION = (
 )
 
 
-def service_token_deprecations(token: str | None, clients: Mapping[str, object]) -> list[str]:
-    """Why the all-scope token is deprecated, when this stack still has one."""
-    if token is not None:
+def service_token_deprecations(token_set: bool, clients: Mapping[str, object]) -> list[str]:
+    """Why the all-scope token is deprecated, when this stack still has one (`serviceToken` set,
+    or generated for want of `clients`)."""
+    if token_set:
         return [SERVICE_TOKEN_DEPRECATION]
     return [] if clients else [IMPLICIT_TOKEN_DEPRECATION]
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from infra import paths
 from infra.settings.errors import SettingsError, issues_from
 from infra.settings.model import ACCOUNT_ID_ENV, Settings
-from infra.settings.secrets import SERVICE_TOKEN_KEY
+from infra.settings.secrets import SERVICE_TOKEN_KEY, service_token_deprecations
 
 PROJECT = "guruai-cache"
 
@@ -72,21 +72,54 @@ def _parsed(value: Any) -> Any:
     return value
 
 
-def stack_file_config(stack: str) -> dict[str, Any]:
-    """The project's plain (not encrypted) config in Pulumi.<stack>.yaml, keys without the project prefix."""
+def _stack_file_entries(stack: str) -> dict[str, Any]:
+    """Every entry of Pulumi.<stack>.yaml's `config` (encrypted ones as `{secure: ...}`)."""
     path = paths.stack_file(stack)
     if not path.exists():
         raise StackFileError(f"{path.name} not found: create the stack with `pulumi stack init {stack}`")
+    return stack_text_entries(path.read_text(), path.name)
+
+
+def stack_text_entries(text: str, name: str = "the stack file") -> dict[str, Any]:
+    """A stack file's `config` entries, read as Pulumi reads them: a plain value is its text
+    (`2026-04-01` and `0123` stay strings, as the engine hands them to the program), an object or
+    list is parsed."""
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        config = next(
+            (value for key, value in getattr(root, "value", ()) if getattr(key, "value", None) == "config"), None
+        )
+        entries = config.value if isinstance(config, yaml.MappingNode) else []
+        return {
+            key.value: value.value
+            if isinstance(value, yaml.ScalarNode)
+            else yaml.SafeLoader("").construct_document(value)
+            for key, value in entries
+        }
     except yaml.YAMLError as error:
-        raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
+        raise StackFileError(f"{name} is not valid YAML: {error}") from None
+
+
+def plain_config(entries: Mapping[str, Any]) -> dict[str, Any]:
+    """The project's plain (not encrypted) entries, keys without the project prefix."""
     config = {
         key: value
-        for key, value in (document.get("config") or {}).items()
+        for key, value in entries.items()
         if not (isinstance(value, dict) and "secure" in value)  # encrypted: only the engine can read it
     }
     return parse_config_values(config, PROJECT)
+
+
+def stack_file_config(stack: str) -> dict[str, Any]:
+    """The project's plain config in Pulumi.<stack>.yaml, keys without the project prefix."""
+    return plain_config(_stack_file_entries(stack))
+
+
+def stack_file_deprecations(stack: str, settings: Settings) -> list[str]:
+    """What `pulumi preview` warns this stack about, read from its file: deprecated settings, and
+    the all-scope service token (`serviceToken`, encrypted or not, or generated for want of `clients`)."""
+    token_set = f"{PROJECT}:{SERVICE_TOKEN_KEY}" in _stack_file_entries(stack)
+    return settings.deprecations() + service_token_deprecations(token_set, settings.clients)
 
 
 def stack_file_settings(stack: str, *, require_account: bool = False) -> Settings:
@@ -95,9 +128,10 @@ def stack_file_settings(stack: str, *, require_account: bool = False) -> Setting
 
 
 def committed_stacks() -> list[str]:
-    """The stacks with a committed Pulumi.<stack>.yaml, by name (in the folder paths.stack_file names)."""
-    folder = paths.stack_file("any").parent
-    return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in folder.glob("Pulumi.*.yaml"))
+    """The stacks with a committed Pulumi.<stack>.yaml (in paths.STACKS_DIR), by name."""
+    return sorted(
+        path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in paths.STACKS_DIR.glob("Pulumi.*.yaml")
+    )
 
 
 def committed_stack_settings(*, besides: str | None = None) -> dict[str, Settings]:

@@ -1,4 +1,4 @@
-"""The Worker's own settings: cache lifetimes and the burst rate limiter."""
+"""The Worker's own settings: cache lifetimes, GET /tiers' max-age, the usage window and the burst rate limiter."""
 
 from __future__ import annotations
 
@@ -8,20 +8,22 @@ from pydantic import Field, field_validator
 
 from infra import platform
 from infra.settings.base import SettingModel, problem
-from infra.worker_contract import VAR_DEFAULTS
 
 
 class Ttls(SettingModel):
-    """Cache lifetimes in seconds (the guide's values are the defaults)."""
+    """How long the Worker caches in KV, in seconds (the guide's value is the default)."""
 
-    subscription: int = int(VAR_DEFAULTS["SUBSCRIPTION_TTL"])
-    tier_config: int = int(VAR_DEFAULTS["TIER_CONFIG_TTL"])
-    rate_limit: int = int(VAR_DEFAULTS["RATE_LIMIT_TTL"])
+    subscription: int = 300
+    # Deprecated: neither is a KV lifetime. `tierConfig` is read as `tiersMaxAge` and
+    # `rateLimit` as `usageWindowSeconds` (AliasPath on those settings), and validated there
+    # with the new meaning; here they are only accepted, so existing stack files keep working.
+    tier_config: int | None = None
+    rate_limit: int | None = None
     # Deprecated: no route caches usage data (usage is counted in D1). Still accepted, and
     # checked like the others, so existing stack files keep working; see DEPRECATED.
     usage: int | None = None
 
-    @field_validator("*")
+    @field_validator("subscription", "usage")
     @classmethod
     def _at_least_kv_minimum(cls, value: int | None) -> int | None:
         if value is not None and value < platform.KV_MIN_EXPIRATION_TTL_S:
@@ -30,6 +32,47 @@ class Ttls(SettingModel):
                 f"use {platform.KV_MIN_EXPIRATION_TTL_S} or more",
             )
         return value
+
+
+# GET /tiers' max-age, in seconds: 0 (callers revalidate every time) up to a year, HTTP's
+# customary ceiling (RFC 9111 section 5.3: Expires was once capped at a year ahead, and far
+# larger lifetimes cause problems in caches); beyond it a caller keeps tiers across many deploys.
+TIERS_MAX_AGE_MAX_S = 365 * 86_400
+# The usage window, in seconds: at least a minute. A shorter window is a burst limit, which
+# the `ratelimit` binding (burstRateLimit) does per client without D1, and each window
+# starts a D1 row per user. At most usageRetentionDays: the daily cleanup deletes rows whose
+# window started before the retention cutoff, so a longer window would lose its counts
+# while it still counts, and its users would start over.
+USAGE_WINDOW_MIN_S = 60
+SECONDS_PER_DAY = 86_400
+
+
+def tiers_max_age_problem(value: int) -> tuple[str, str] | None:
+    """(problem, fix) when `value` cannot be GET /tiers' `Cache-Control: private, max-age`."""
+    if 0 <= value <= TIERS_MAX_AGE_MAX_S:
+        return None
+    return (
+        f"GET /tiers' Cache-Control max-age must be 0 to {TIERS_MAX_AGE_MAX_S} seconds (a year)",
+        "use e.g. 3600 (callers keep the tiers an hour), or 0 (they revalidate every time)",
+    )
+
+
+def usage_window_problem(value: int, retention_days: int | None) -> tuple[str, str] | None:
+    """(problem, fix) when `value` cannot be the window POST /usage counts in; `retention_days`:
+    usageRetentionDays, None when it is itself invalid (then only the minimum is checked)."""
+    if value < USAGE_WINDOW_MIN_S:
+        return (
+            f"the usage window is under {USAGE_WINDOW_MIN_S} s: a limit that short is the burst limiter's "
+            "job (burstRateLimit), and every window starts a D1 row per user",
+            f"use {USAGE_WINDOW_MIN_S} or more, e.g. {SECONDS_PER_DAY} (a UTC day)",
+        )
+    if retention_days is not None and value > retention_days * SECONDS_PER_DAY:
+        return (
+            f"longer than usageRetentionDays ({retention_days} days, {retention_days * SECONDS_PER_DAY} s): "
+            "the daily cleanup would delete a window's counts while it still counts",
+            f"use at most {retention_days * SECONDS_PER_DAY}, or raise usageRetentionDays",
+        )
+    return None
 
 
 # Derived limiter namespaces fall in [FIRST, FIRST + SPAN): clear of small hand-picked ids
@@ -56,7 +99,7 @@ class BurstRateLimit(SettingModel):
     """
 
     limit: int = Field(default=100, ge=1)
-    period: int = int(VAR_DEFAULTS["BURST_RATE_LIMIT_PERIOD"])
+    period: int = 60
     namespace_id: str | None = None
 
     @field_validator("period")

@@ -20,6 +20,7 @@ import pulumi
 import pulumi_random as random
 
 from infra.names import ResourceNames
+from infra.plan.bindings import StackIds
 from infra.plan.clients import (
     ClientEntries,
     client_entries,
@@ -30,9 +31,11 @@ from infra.plan.clients import (
 )
 from infra.plan.imports import ImportIds, import_ids
 from infra.plan.observability import observability_block
+from infra.plan.outputs import StackOutputs
 from infra.plan.routing import RoutingPlan, routing_plan
 from infra.plan.seeds import seed_entries
 from infra.plan.worker import WorkerPlan, worker_plan
+from infra.plan.wrangler_toml import env_section
 from infra.settings import Settings
 from infra.settings.observability import Observability
 from infra.stack import migrations, routing, seed_keys, storage, worker
@@ -93,17 +96,8 @@ class CacheStackArgs:
 
 
 class CacheStack(pulumi.ComponentResource):
-    kv_namespace_id: pulumi.Output[str]
-    kv_namespace_title: pulumi.Output[str]
-    kv_preview_namespace_id: pulumi.Output[str]
-    kv_preview_namespace_title: pulumi.Output[str]
-    d1_database_id: pulumi.Output[str]
-    d1_database_name: pulumi.Output[str]
-    d1_preview_database_id: pulumi.Output[str]
-    d1_preview_database_name: pulumi.Output[str]
-    worker_script_name: pulumi.Output[str]
-    worker_url: pulumi.Output[str]
-    clients: dict[str, list[str]]
+    # Every output, declared once (infra/plan/outputs.py): registered here, exported by __main__.
+    outputs: StackOutputs[Any]
 
     def __init__(self, name: str, args: CacheStackArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
@@ -133,42 +127,37 @@ class CacheStack(pulumi.ComponentResource):
         self.worker = worker.create_worker(
             args.account_id,
             args.worker,
-            kv_namespace_id=self.storage.kv_namespace.id,
-            database_id=self.storage.database.id,
+            resource_ids=self.storage.binding_ids(),
             observability=args.observability,
             clients_value=self._clients_value(legacy_token),
             parent=self,
             depends_on=self.migrations,
         )
         self.exposure = routing.expose(args.account_id, self.worker.script, args.routing, self)
+        self.outputs = self._outputs(legacy_token)
+        self.register_outputs(self.outputs.exports())
 
-        self.kv_namespace_id = self.storage.kv_namespace.id
-        self.kv_namespace_title = self.storage.kv_namespace.title
-        self.kv_preview_namespace_id = self.storage.kv_preview_namespace.id
-        self.kv_preview_namespace_title = self.storage.kv_preview_namespace.title
-        self.d1_database_id = self.storage.database.id
-        self.d1_database_name = self.storage.database.name
-        self.d1_preview_database_id = self.storage.preview_database.id
-        self.d1_preview_database_name = self.storage.preview_database.name
-        self.worker_script_name = self.worker.script.script_name
-        self.worker_url = self.exposure.url
-        # Names and scopes, never digests: a plain output, so `pulumi preview` shows who may call.
-        # (the legacy token's digest is not known here, and not shown: any text stands in for it)
-        self.clients = client_scopes(args.clients if legacy_token is None else with_legacy_client(args.clients, ""))
-        self.register_outputs(
-            {
-                "kvNamespaceId": self.kv_namespace_id,
-                "kvNamespaceTitle": self.kv_namespace_title,
-                "kvPreviewNamespaceId": self.kv_preview_namespace_id,
-                "kvPreviewNamespaceTitle": self.kv_preview_namespace_title,
-                "d1DatabaseId": self.d1_database_id,
-                "d1DatabaseName": self.d1_database_name,
-                "d1PreviewDatabaseId": self.d1_preview_database_id,
-                "d1PreviewDatabaseName": self.d1_preview_database_name,
-                "workerScriptName": self.worker_script_name,
-                "workerUrl": self.worker_url,
-                "clients": self.clients,
-            }
+    def _outputs(self, legacy_token: pulumi.Input[str] | None) -> StackOutputs[Any]:
+        storage, args = self.storage, self.args
+        ids = pulumi.Output.all(storage.binding_ids(), storage.preview_binding_ids())
+        return StackOutputs(
+            account_id=args.account_id,
+            kv_namespace_id=storage.kv_namespace.id,
+            kv_namespace_title=storage.kv_namespace.title,
+            kv_preview_namespace_id=storage.kv_preview_namespace.id,
+            kv_preview_namespace_title=storage.kv_preview_namespace.title,
+            d1_database_id=storage.database.id,
+            d1_database_name=storage.database.name,
+            d1_preview_database_id=storage.preview_database.id,
+            d1_preview_database_name=storage.preview_database.name,
+            worker_script_name=self.worker.script.script_name,
+            worker_url=self.exposure.url,
+            cron_schedules=[args.worker.cron],
+            seeded_keys=list(args.seeds),
+            # Names and scopes, never digests: a plain output, so `pulumi preview` shows who may call.
+            # (the legacy token's digest is not known here, and not shown: any text stands in for it)
+            clients=client_scopes(args.clients if legacy_token is None else with_legacy_client(args.clients, "")),
+            wrangler=ids.apply(lambda found: env_section(args.worker, StackIds(found[0], found[1]))),
         )
 
     def _clients_value(self, token: pulumi.Input[str] | None) -> pulumi.Input[str]:

@@ -104,6 +104,6 @@ def load_stack_settings() -> StackSettings:
         issues += service_token_conflicts(token, settings.clients)
     if issues or settings is None:
         raise pulumi.RunError(str(SettingsError(stack, issues)))
-    for deprecation in settings.deprecations() + service_token_deprecations(token, settings.clients):
+    for deprecation in settings.deprecations() + service_token_deprecations(token is not None, settings.clients):
         pulumi.log.warn(f"deprecated setting {deprecation}")
     return StackSettings(stack, settings, pulumi.Config().get_secret(SERVICE_TOKEN_KEY), cloudflare_token)

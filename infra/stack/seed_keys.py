@@ -19,9 +19,9 @@ def seed_namespace(
 ) -> list[cloudflare.WorkersKv]:
     """No expiration: configuration keys live until the stack changes them.
 
-    In production they are protected and retained: without `config:tiers` every usage call,
-    PUT and /tiers answers 503, so neither `pulumi destroy --exclude-protected` nor a setting
-    dropped by mistake may delete one (docs/deploying.md says how to retire a flag).
+    In production they are protected and retained: other readers (the app, dashboards,
+    scripts) rely on them, so neither `pulumi destroy --exclude-protected` nor a setting
+    dropped by mistake may delete one (docs/deploying.md says how to retire the per-flag keys).
     """
     opts = pulumi.ResourceOptions(parent=parent, protect=production, retain_on_delete=production)
     return [

@@ -9,6 +9,7 @@ import pulumi_cloudflare as cloudflare
 
 from infra.names import ResourceNames
 from infra.plan.imports import ImportIds
+from infra.worker_contract import DB_BINDING, KV_BINDING
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,14 @@ class Storage:
     kv_preview_namespace: cloudflare.WorkersKvNamespace
     database: cloudflare.D1Database
     preview_database: cloudflare.D1Database
+
+    def binding_ids(self) -> dict[str, pulumi.Output[str]]:
+        """Each resource's id under the name of the Worker binding that uses it (infra/plan/bindings.py)."""
+        return {KV_BINDING: self.kv_namespace.id, DB_BINDING: self.database.id}
+
+    def preview_binding_ids(self) -> dict[str, pulumi.Output[str]]:
+        """The preview resources' ids, by the same binding names (`wrangler dev --remote` uses them)."""
+        return {KV_BINDING: self.kv_preview_namespace.id, DB_BINDING: self.preview_database.id}
 
 
 def stateful_options(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from infra.paths import WORKER_SOURCE
+from infra.paths import WORKER_BUNDLE
+from infra.plan.bindings import ScriptInputs
 from infra.plan.worker import MAIN_MODULE, WorkerPlan, script_bindings
+from infra.worker_contract import CLIENTS_SECRET
 
 
 @dataclass(frozen=True)
@@ -39,19 +41,23 @@ def create_worker(
     account_id: str,
     plan: WorkerPlan,
     *,
-    kv_namespace_id: pulumi.Input[str],
-    database_id: pulumi.Input[str],
+    resource_ids: Mapping[str, pulumi.Input[str]],
     clients_value: pulumi.Input[str],
     observability: dict[str, Any],
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> Worker:
-    bindings = script_bindings(plan, kv_namespace_id, database_id, pulumi.Output.secret(clients_value))
+    """`resource_ids`: the id of each resource a binding names, by binding name (Storage.binding_ids)."""
+    inputs = ScriptInputs({**resource_ids, CLIENTS_SECRET: pulumi.Output.secret(clients_value)})
+    bindings = script_bindings(plan, inputs)
     script = cloudflare.WorkersScript(
         "worker",
         account_id=account_id,
         script_name=plan.script_name,
-        content=WORKER_SOURCE.read_text(),
+        # The bundle `guruai-cache worker build` made with the pinned wrangler: the same bytes
+        # `wrangler dev` runs locally (wrangler.toml: no_bundle). The provider uploads `content`
+        # as one multipart part named `main_module`, type application/javascript+module.
+        content=WORKER_BUNDLE.read_text(),
         main_module=MAIN_MODULE,
         compatibility_date=plan.compatibility_date,
         observability=observability_args(observability),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -31,8 +31,14 @@ wrangler_app = typer.Typer(
 settings_app = typer.Typer(
     help="Validate the committed stack settings without Pulumi.", no_args_is_help=True, rich_markup_mode=None
 )
+worker_app = typer.Typer(
+    help="Build the Worker: its generated sources and the bundle that deploys.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(wrangler_app, name="wrangler")
 app.add_typer(settings_app, name="settings")
+app.add_typer(worker_app, name="worker")
 
 DEFAULT_STACKS = ("dev", "prod")
 DEFAULT_PORT = 8787  # as infra.tools.wrangler_dev, which this module does not import up front
@@ -102,12 +108,40 @@ def render_command(
         diff = render.staleness(output, rendered)
         if diff is not None:
             typer.echo(diff)
-            typer.secho(f"{output} is stale: run `guruai-cache wrangler render`", err=True, fg=typer.colors.RED)
+            fix = render.fix_command(output, local_only)
+            typer.secho(f"{output} is stale: run `{fix}`", err=True, fg=typer.colors.RED)
             raise typer.Exit(code=1)
         typer.echo(f"{output} is up to date")
         return
     render.write_atomically(output, rendered.text)
     typer.echo(f"wrote {output} (local{''.join(f', env.{name}' for name in rendered.sections)})")
+
+
+@worker_app.command("build")
+def worker_build_command(
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 when a generated file is stale (for CI).")
+    ] = False,
+) -> None:
+    """Write the Worker's generated files (their one writer): worker/src/contract.js and
+    worker/src/env.d.ts from infra/, then worker/dist/worker.js, the modules of worker/src bundled
+    by the pinned wrangler: the one file `pulumi up` uploads and `wrangler dev` runs."""
+    from infra.tools import worker_build
+
+    echo = lambda message: typer.echo(message, err=True)  # noqa: E731 (progress, on stderr)
+    try:
+        if check:
+            found = worker_build.stale(echo)
+            if found:
+                names = ", ".join(paths.relative(path) for path in found)
+                typer.secho(f"stale: {names}: run `guruai-cache worker build`", err=True, fg=typer.colors.RED)
+                raise typer.Exit(code=1)
+            typer.echo("the Worker's generated files are up to date")
+            return
+        written = worker_build.build(echo)
+    except _user_errors() as error:
+        raise fail(str(error)) from None
+    typer.echo(f"wrote {', '.join(paths.relative(p) for p in written)}" if written else "nothing to write: up to date")
 
 
 @settings_app.command("check")
@@ -118,7 +152,13 @@ def settings_check(
 ) -> None:
     """Validate Pulumi.<stack>.yaml as the program would (the account id may come later), and
     across the committed stacks (no two share a rate-limiter namespace)."""
-    from infra.settings import SettingsError, committed_stack_settings, shared_limiter_issues, stack_file_settings
+    from infra.settings import (
+        SettingsError,
+        committed_stack_settings,
+        shared_limiter_issues,
+        stack_file_deprecations,
+        stack_file_settings,
+    )
 
     failed = False
     committed = committed_stack_settings()  # each file read once; a stack is never compared with itself
@@ -133,7 +173,7 @@ def settings_check(
             failed = True
             continue
         typer.echo(f"{name}: settings valid")
-        for deprecation in settings.deprecations():
+        for deprecation in stack_file_deprecations(name, settings):
             typer.secho(f"  warning: deprecated setting {deprecation}", err=True, fg=typer.colors.YELLOW)
     if failed:
         raise typer.Exit(code=2)
@@ -143,25 +183,29 @@ def settings_check(
 def local_command(
     port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port for the Worker.")] = DEFAULT_PORT,
     ip: Annotated[
-        str, typer.Option(help="Address to listen on; loopback by default, as the local token is no real secret.")
+        str, typer.Option(help="Address to listen on; loopback by default, as the local tokens are no real secrets.")
     ] = DEFAULT_IP,
     no_start: Annotated[
-        bool, typer.Option("--no-start", help="Prepare everything (token, migrations, seeds), then exit.")
+        bool, typer.Option("--no-start", help="Prepare everything (tokens, migrations, seeds), then exit.")
     ] = False,
     reset: Annotated[
-        bool, typer.Option("--reset", help="Delete the local KV and D1 data first (the token in .dev.vars stays).")
+        bool, typer.Option("--reset", help="Delete the local KV and D1 data first (the local tokens stay).")
     ] = False,
     persist_to: Annotated[
         Path | None, typer.Option(help="Where local KV and D1 live (default: .wrangler/state, wrangler's own).")
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option(help="The wrangler.toml to run (default: the project's); .dev.vars goes next to it."),
+        typer.Option(
+            help="The wrangler.toml to run (default: the project's); .dev.vars and .dev.tokens.json go next to it."
+        ),
     ] = None,
 ) -> None:
-    """Run the Worker locally on workerd: check wrangler.toml, write .dev.vars (a generated service
-    token), apply the D1 migrations, seed KV (config:tiers, flags:*) and D1 (devSubscriptions) from
-    the dev stack's settings, then `wrangler dev`. Safe to re-run; Ctrl-C stops everything."""
+    """Run the Worker locally on workerd: build the Worker (worker/dist); check wrangler.toml; keep one token per scope in
+    .dev.tokens.json (made when missing) and write their digests, with the dev stack's clients, as
+    the CLIENTS secret in .dev.vars; apply the D1 migrations; seed KV (config:tiers, config:catalog) and D1
+    (devSubscriptions) from the dev stack's settings; then `wrangler dev`. Safe to re-run; Ctrl-C
+    stops everything."""
     from infra.tools import local
     from infra.tools.render import LOCAL_SETTINGS_STACK
 
@@ -191,12 +235,16 @@ def estimate_command(
     """Estimate daily and monthly use, free-plan headroom and the Workers Paid bill from the stack's traffic."""
     from infra.cost.estimate import estimate, with_traffic
     from infra.cost.operations import OperationsTableError
-    from infra.settings import stack_file_settings
+    from infra.settings import SettingsError, stack_file_settings
+    from infra.tools import traffic_option
     from infra.tools.estimate_report import print_estimate
 
     try:
-        overrides = _parse_traffic_option(traffic or [])
-        settings = with_traffic(stack_file_settings(stack), overrides, stack)
+        settings = stack_file_settings(stack)
+        try:
+            settings = with_traffic(settings, traffic_option.parse(traffic or []), stack)
+        except SettingsError as error:
+            raise traffic_option.option_error(error, settings.traffic) from None
         result = estimate(settings, usage_store="kv-counter" if kv_counter else "d1")
     except _user_errors(OperationsTableError) as error:
         raise fail(str(error)) from None
@@ -204,17 +252,6 @@ def estimate_command(
         typer.echo(json.dumps({"stack": stack, **result.to_json()}, indent=2))
         return
     print_estimate(result, stack)
-
-
-def _parse_traffic_option(values: list[str]) -> dict[str, Any]:
-    parsed: dict[str, Any] = {}
-    example = "KEY=VALUE, e.g. --traffic usageCallsPerUserPerDay=10"
-    for key, text in _parse_pairs(values, "--traffic", example).items():
-        try:
-            parsed[key.removeprefix("traffic.")] = json.loads(text)
-        except json.JSONDecodeError:
-            parsed[key.removeprefix("traffic.")] = text  # a word, e.g. workersPlan=paid
-    return parsed
 
 
 @app.command("adopt")
@@ -253,7 +290,11 @@ def verify_command(
         typer.Option(help="The Worker's base URL; default: the stack's `workerUrl` output (where it answers)."),
     ] = None,
     outputs: Annotated[
-        Path | None, typer.Option(help="A saved `pulumi stack output --json` instead of asking Pulumi.")
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="A file holding the stack's `pulumi stack output --json` (its path), instead of asking Pulumi.",
+        ),
     ] = None,
 ) -> None:
     """Check a deployed stack: seeded keys, a KV round trip in the preview namespace, the Worker's /health
@@ -275,7 +316,10 @@ def verify_command(
         token = _api_token("export the token the stack was deployed with")
         settings = stack_file_settings(stack)
         target = verify.target_from_outputs(
-            stack, stack_outputs(stack, outputs), seed_entries(settings), catalog_document(settings)["version"]
+            stack,
+            stack_outputs(stack, outputs, per_stack_option=False),
+            seed_entries(settings),
+            catalog_document(settings)["version"],
         )
     except _user_errors(ValueError) as error:
         raise fail(str(error)) from None

@@ -30,7 +30,7 @@ from infra import paths
 from infra.plan import wrangler_toml
 from infra.plan.seeds import seed_entries
 from infra.settings import Settings, stack_file_settings
-from infra.tools import local_clients, wrangler_dev
+from infra.tools import local_clients, worker_build, wrangler_dev
 from infra.tools.errors import UserError
 from infra.tools.pinned_wrangler import wrangler_env, wrangler_path
 from infra.worker_contract import DB_BINDING, KV_BINDING, SUBSCRIPTION_KEY_PREFIX
@@ -203,9 +203,11 @@ def prepare(
     settings: Settings, project: LocalProject, progress: Progress = lambda message: None
 ) -> local_clients.LocalTokens:
     """Every step before `wrangler dev`, in order; returns the local tokens (scope -> token)."""
-    worker = project.directory / paths.relative(paths.WORKER_SOURCE)
+    worker = project.directory / paths.relative(paths.WORKER_BUNDLE)
     if not worker.exists():
-        raise LocalError(f"{worker} not found: the config's directory must hold the project's worker/")
+        raise LocalError(
+            f"{worker} not found: run `guruai-cache worker build` (the config's directory must hold the project's worker/)"
+        )
     progress(f"checking {project.config} against the dev stack's settings")
     problem = config_problem(settings, project)
     if problem:
@@ -229,15 +231,20 @@ def prepare(
 
 def run(project: LocalProject, ip: str, port: int, *, start: bool, reset: bool, settings_stack: str) -> None:
     """`guruai-cache local`: every step with its progress line, then `wrangler dev` in the foreground."""
-    steps = iter(range(1, PREPARE_STEPS + 2))
+    total = 1 + PREPARE_STEPS + (1 if start else 0)  # the build, the preparation, wrangler dev
+    steps = iter(range(1, total + 1))
 
     def progress(message: str) -> None:
-        typer.secho(f"==> [{next(steps)}/{PREPARE_STEPS + (1 if start else 0)}] {message}", bold=True)
+        typer.secho(f"==> [{next(steps)}/{total}] {message}", bold=True)
 
     if start and not wrangler_dev.port_is_free(ip, port):
         raise UserError(f"{ip}:{port} is already in use (another `wrangler dev`?): stop it or pass --port N")
     if reset:
         reset_local_state(project.persist_to)
+    progress("building the Worker from worker/src (`guruai-cache worker build`)")
+    written = worker_build.build()
+    if written:
+        typer.echo("    wrote " + ", ".join(paths.relative(path) for path in written))
     tokens = prepare(stack_file_settings(settings_stack), project, progress)
     url = f"http://{ip}:{port}"
     if not start:

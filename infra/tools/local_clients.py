@@ -45,11 +45,20 @@ def tighten(path: Path) -> None:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write `text` into a file readable by its owner only, from its first byte on."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through O_CREAT: make it private too
-    with os.fdopen(descriptor, "w") as file:
-        file.write(text)
+    """Replace `path` with `text` in one step, in a file readable by its owner only from its first byte on.
+
+    One step, because a running `wrangler dev` re-reads .dev.vars on each reload: one that met
+    the file truncated mid-write would run without CLIENTS until the next reload."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)  # a leftover of a killed run keeps its mode through O_CREAT
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def ensure_local_tokens(path: Path) -> tuple[LocalTokens, list[str]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra import paths
 from infra.plan import wrangler_toml
 from infra.settings import stack_file_settings
 from infra.tools.errors import UserError
@@ -59,6 +60,18 @@ def write_atomically(path: Path, text: str) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     partial.write_text(text)
     os.replace(partial, path)
+
+
+def fix_command(output: Path, local_only: bool) -> str:
+    """The command that brings `output` up to date, as `--check` was asked: with --local-only,
+    one that needs no Pulumi (the [env.*] sections are kept)."""
+    return " ".join(
+        [
+            "guruai-cache wrangler render",
+            *(["--local-only"] if local_only else []),
+            *([] if output == paths.WRANGLER_TOML else [f"--output {output}"]),
+        ]
+    )
 
 
 def staleness(output: Path, rendered: Rendered) -> str | None:

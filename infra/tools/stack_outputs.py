@@ -9,24 +9,28 @@ from pathlib import Path
 from typing import Any
 
 from infra.paths import ROOT
+from infra.plan.outputs import StackOutputs
 from infra.tools.errors import UserError
 
 
-def stack_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
+def stack_outputs(stack: str, outputs_file: Path | None, *, per_stack_option: bool = True) -> dict[str, Any]:
+    """`per_stack_option`: the command takes `--outputs STACK=FILE` (render), else `--outputs FILE` (verify);
+    the messages spell the option as it was given."""
+    prefix = f"{stack}=" if per_stack_option else ""
     if outputs_file is not None:
         try:
             loaded = json.loads(outputs_file.read_text())
         except (OSError, json.JSONDecodeError) as error:
-            raise UserError(f"--outputs {stack}={outputs_file}: not readable JSON ({error})") from None
+            raise UserError(f"--outputs {prefix}{outputs_file}: not readable JSON ({error})") from None
         if not isinstance(loaded, dict):
             raise UserError(
-                f"--outputs {stack}={outputs_file}: not the JSON object `pulumi stack output --json` prints"
+                f"--outputs {prefix}{outputs_file}: not the JSON object `pulumi stack output --json` prints"
             )
         return loaded
     if shutil.which("pulumi") is None:
         raise UserError(
             "the pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/), "
-            f"or pass --outputs {stack}=<file of `pulumi stack output --json --stack {stack}`>"
+            f"or pass --outputs {prefix}<file of `pulumi stack output --json --stack {stack}`>"
         )
     result = subprocess.run(
         ["pulumi", "stack", "output", "--json", "--stack", stack], cwd=ROOT, capture_output=True, text=True
@@ -39,7 +43,7 @@ def stack_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
 
 def wrangler_section(stack: str, outputs: dict[str, Any]) -> dict[str, Any]:
     """The stack's [env.<stack>] of wrangler.toml, as the program exported it."""
-    section = outputs.get("wrangler")
+    section = StackOutputs.from_exported(outputs).wrangler
     if not isinstance(section, dict):
         raise UserError(f"stack {stack!r} has no `wrangler` output: run `pulumi up --stack {stack}` first")
     return section

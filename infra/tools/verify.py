@@ -21,6 +21,7 @@ import cloudflare
 import httpx
 
 from infra.plan import routing
+from infra.plan.outputs import StackOutputs, output_name
 
 ROUND_TRIP_PREFIX = "verify:"
 # KV's minimum: if the delete step fails, the test key still expires by itself.
@@ -67,21 +68,19 @@ class Abort(Exception):
 def target_from_outputs(
     stack: str, outputs: Mapping[str, Any], expected_seeds: Mapping[str, str], catalog_version: str | None = None
 ) -> Target:
-    missing = [
-        key
-        for key in ("accountId", "kvNamespaceId", "kvPreviewNamespaceId", "workerScriptName")
-        if not outputs.get(key)
-    ]
+    found = StackOutputs.from_exported(outputs)
+    needed = ("account_id", "kv_namespace_id", "kv_preview_namespace_id", "worker_script_name")
+    missing = [output_name(field) for field in needed if not getattr(found, field)]
     if missing:
         raise ValueError(f"stack {stack!r} outputs lack {', '.join(missing)}: run `pulumi up --stack {stack}` first")
     return Target(
         stack=stack,
-        account_id=outputs["accountId"],
-        kv_namespace_id=outputs["kvNamespaceId"],
-        kv_preview_namespace_id=outputs["kvPreviewNamespaceId"],
-        worker_script_name=outputs["workerScriptName"],
+        account_id=found.account_id,
+        kv_namespace_id=found.kv_namespace_id,
+        kv_preview_namespace_id=found.kv_preview_namespace_id,
+        worker_script_name=found.worker_script_name,
         expected_seeds=dict(expected_seeds),
-        worker_url=outputs.get("workerUrl") or None,
+        worker_url=found.worker_url or None,
         catalog_version=catalog_version,
     )
 

@@ -1,8 +1,8 @@
-// Test only: the real Worker (worker/worker.js, unchanged) with one binding made to fail,
+// Test only: the real Worker (worker/dist/worker.js, the bundle that deploys, unchanged) with one binding made to fail,
 // chosen per request by the X-Test-Fault header: the e2e tests check graceful degradation
 // on workerd without any fault switch in the shipped Worker. Its data points are recorded as
 // recording_worker.js does.
-import worker from "../../worker/worker.js";
+import worker from "../../worker/dist/worker.js";
 import { recording } from "./recording_worker.js";
 
 const fail = (what) => async () => {

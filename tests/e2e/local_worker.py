@@ -3,7 +3,7 @@
 The local environment is prepared by the same code as `guruai-cache local`
 (infra.tools.local), in a temporary folder with its own config rendered from the
 test's settings: the developer's wrangler.toml, .dev.vars and .wrangler/ state are
-never touched. The tests run worker/worker.js behind tests/e2e/recording_worker.js, which
+never touched. The tests run the Worker's bundle (worker/dist/worker.js) behind tests/e2e/recording_worker.js, which
 records its Analytics Engine data points (wrangler's local binding keeps none). The load
 benchmarks (bench/) use this module too, on the Worker alone.
 """
@@ -17,6 +17,7 @@ import re
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,8 @@ def sha256(token: str) -> str:
 
 
 def e2e_settings() -> Settings:
-    """The dev stack's settings (as `guruai-cache local` uses them), plus the small tier, burst limit and clients."""
+    """The tests' dev stack (tests/stacks, as `guruai-cache local` uses the team's), plus the small tier,
+    burst limit and clients."""
     base = stack_file_settings(LOCAL_SETTINGS_STACK).model_dump(by_alias=True, mode="json")
     base["tiers"] = [*base["tiers"], SMALL_TIER]
     base["burstRateLimit"] = {**base["burstRateLimit"], "limit": BURST_LIMIT, "period": 60}
@@ -228,11 +230,25 @@ def start_worker(
     return worker
 
 
+@contextlib.contextmanager
+def own_worker(root: Path, settings: Settings) -> Iterator[RunningWorker]:
+    """A Worker of its own on `settings`, in `root` (project, state, log), prepared as
+    `guruai-cache local` prepares it; stopped on exit."""
+    project = make_project(root / "project", root / "state", settings)
+    running = start_worker(project, settings, local.prepare(settings, project), root / "wrangler-dev.log")
+    try:
+        yield running
+    finally:
+        running.close()
+        wrangler_dev.stop(running.process)
+
+
 def wrapped_config(project: local.LocalProject, directory: Path, main: str) -> local.LocalProject:
     """The same config and local stores, with a test wrapper of tests/e2e (around the real Worker) as main."""
     directory.mkdir(parents=True, exist_ok=True)
     document = tomlkit.parse(project.config.read_text())
     document["main"] = str(ROOT / "tests" / "e2e" / main)
+    document["no_bundle"] = False  # the wrapper imports the Worker's bundle: wrangler bundles the two
     wrapped = local.LocalProject(config=directory / "wrangler.toml", persist_to=project.persist_to)
     wrapped.config.write_text(tomlkit.dumps(document))
     wrapped.dev_vars.write_text(project.dev_vars.read_text())

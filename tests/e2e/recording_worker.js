@@ -1,4 +1,4 @@
-// Test only: the real Worker (worker/worker.js, unchanged) with its Analytics Engine data points
+// Test only: the real Worker (worker/dist/worker.js, the bundle that deploys, unchanged) with its Analytics Engine data points
 // recorded. Locally wrangler binds Analytics Engine (`analytics_engine_datasets`) to a stand-in
 // whose writeDataPoint keeps nothing (miniflare's analytics-engine.worker.js), so this wrapper
 // hands the Worker a recorder in its place: each data point is kept, passed on to the local
@@ -7,7 +7,7 @@
 // X-Test-Env (a JSON object of variables) overrides the Worker's plain-text variables for one
 // request: ROUTINE_LOG_SAMPLE_RATE 0 or 1 makes its sampled log lines deterministic,
 // ENTITLEMENTS_COUNT_MAX_AGE 0 makes it read today's count from D1.
-import worker from "../../worker/worker.js";
+import worker from "../../worker/dist/worker.js";
 
 export function recording(inner) {
   return {

@@ -1,12 +1,18 @@
 """The Python client against the real Worker on workerd: every route, sync and async, the errors
-by code, retries on a real 503, the fallback when the Worker is unreachable, and the docs' smoke test."""
+by code, retries on a real 503, the fallback when the Worker is unreachable, and the docs' smoke test
+and example, run as the docs give them."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import socket
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from local_worker import ROOT, SMALL_TIER, free_port
@@ -26,6 +32,7 @@ from guruai_cache_client import (
     WorkerClient,
     WorkerUnreachable,
 )
+from infra.tools import wrangler_dev
 
 pytestmark = pytest.mark.e2e
 
@@ -119,11 +126,85 @@ def test_the_fallback_answers_when_the_worker_is_unreachable():
     assert answer.tier == "free" and isinstance(fallback.error, WorkerUnreachable)
 
 
+SMOKE_TEST = ROOT / "client" / "examples" / "smoke_test.py"
+# As in a shell where the README's `source .venv/bin/activate` ran: the virtualenv's python first.
+ACTIVATED = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def smoke_test(*args: str, **options) -> subprocess.Popen:
+    """The smoke test run as the docs give it: the file itself, executable, its shebang's python."""
+    return subprocess.Popen([str(SMOKE_TEST), *args], env=ACTIVATED, stdout=subprocess.PIPE, text=True, **options)
+
+
 def test_the_docs_smoke_test_passes_against_the_local_worker(worker):
+    process = smoke_test("--url", worker.url, "--local-tokens", str(worker.project.tokens_file))
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, output
+    assert output.count("ok  ") == 4 and "usage counted" in output
+
+
+def test_the_smoke_test_defaults_to_the_local_worker():
+    process = smoke_test("--help")
+    assert f"http://{wrangler_dev.DEFAULT_IP}:{wrangler_dev.DEFAULT_PORT}" in process.communicate(timeout=30)[0]
+
+
+class LateWorker:
+    """The Worker appearing on `port` only now: each connection there is relayed to `target`."""
+
+    def __init__(self, port: int, target: int) -> None:
+        self.server = socket.create_server(("127.0.0.1", port))
+        self.target = target
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._relay, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _relay(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def test_the_smoke_test_waits_for_a_worker_still_starting(worker):
+    port = free_port()
+    process = smoke_test("--url", f"http://127.0.0.1:{port}", "--local-tokens", str(worker.project.tokens_file))
+    late = None
+    try:
+        assert "waiting for the Worker" in process.stdout.readline()  # nothing answers yet: it waits
+        late = LateWorker(port, int(worker.url.rsplit(":", 1)[1]))
+        output, _ = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        if late is not None:
+            late.close()
+    assert process.returncode == 0, output
+    assert output.count("ok  ") == 4
+
+
+def test_the_smoke_test_says_when_the_worker_never_answers():
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    output, _ = smoke_test("--url", url, "--local-tokens", "unused.json", "--wait", "1").communicate(timeout=60)
+    assert f"FAIL the Worker at {url} did not answer /health within 1 s" in output
+    assert "Connection refused" in output and "(request None)" not in output
+
+
+def test_the_docs_client_example_runs_against_the_local_worker(worker):
+    """docs/client.md's first example, as given, against the local Worker (its URL and tokens)."""
+    page = (ROOT / "docs" / "client.md").read_text()
+    example = page.split("```python\n", 1)[1].split("```", 1)[0].replace("http://127.0.0.1:8787", worker.url)
     result = subprocess.run(
-        [sys.executable, str(ROOT / "client" / "examples" / "smoke_test.py"), "--url", worker.url,
-         "--local-tokens", str(worker.project.tokens_file)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("ok  ") == 4 and "usage counted" in result.stdout
+        [sys.executable, "-c", example], cwd=worker.project.directory, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr  # each call with a token of its scope

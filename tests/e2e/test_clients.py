@@ -7,14 +7,15 @@ import pytest
 from local_worker import BURST_LIMIT, CLIENT_TOKENS
 from test_worker_api import assert_error, subscribe
 
-from infra.worker_contract import ROUTES, SCOPES
+from infra.plan.api import routes
+from infra.worker_contract import SCOPES
 
 pytestmark = pytest.mark.e2e
 
 # Every authenticated route, with the scope it needs (from the route table the Worker serves).
 CALLS = [
     (method, template, scope)
-    for template, methods in ROUTES.items()
+    for template, methods in routes().items()
     for method, scope in methods.items()
     if scope is not None
 ]
@@ -108,7 +109,7 @@ def test_every_answer_is_uncacheable_by_others_and_never_sniffed(worker, method,
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     # /tiers: the same for every client and changed only by a deploy, so the caller may keep it (privately).
     tiers = (method, path) == ("GET", "/tiers")
-    expected = f"private, max-age={worker.settings.ttls.tier_config}" if tiers else "no-store"
+    expected = f"private, max-age={worker.settings.tiers_max_age}" if tiers else "no-store"
     assert response.headers["Cache-Control"] == expected
     unauthenticated = worker.request(method, path, token=None)
     assert unauthenticated.headers["X-Content-Type-Options"] == "nosniff"

@@ -21,12 +21,11 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from local_worker import RunningWorker, e2e_settings, make_project, start_worker
+from local_worker import RunningWorker, e2e_settings, own_worker
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from infra import paths
-from infra.tools import local, wrangler_dev
-from infra.worker_contract import ROUTES
+from infra.plan.api import routes
 
 pytestmark = pytest.mark.e2e
 
@@ -38,19 +37,14 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 @pytest.fixture(scope="module")
 def contract_worker(tmp_path_factory) -> Iterator[RunningWorker]:
-    root = tmp_path_factory.mktemp("e2e-contract")
-    settings_ = e2e_settings()
-    project = make_project(root / "project", root / "state", settings_)
-    running = start_worker(project, settings_, local.prepare(settings_, project), root / "wrangler-dev.log")
-    yield running
-    running.close()
-    wrangler_dev.stop(running.process)
+    with own_worker(tmp_path_factory.mktemp("e2e-contract"), e2e_settings()) as running:
+        yield running
 
 
 def token_for(worker: RunningWorker, method: str, template: str) -> dict[str, str]:
     """The local client holding exactly the scope the route needs (none for /health); for a method
     the route does not serve, its first method's (so that the answer is the 405, not a 401)."""
-    methods = ROUTES[template]
+    methods = routes()[template]
     scope = methods.get(method, next(iter(methods.values())))
     return {} if scope is None else {"Authorization": f"Bearer {worker.local_tokens[scope]}"}
 

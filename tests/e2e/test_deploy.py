@@ -55,6 +55,8 @@ class Deployment:
         /health names it."""
         project = self.worker.project
         write_atomically(project.config, wrangler_toml.render(settings, {}))
+        # The reload this starts re-reads .dev.vars while `prepare` rewrites it: it gets the old
+        # file or the new one, whole (local_clients.write_private), never one cut short.
         local.prepare(settings, project)
         self.worker.settings = settings
         expected = worker_plan(settings, "local").catalog["version"]

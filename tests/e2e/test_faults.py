@@ -1,10 +1,11 @@
-"""Faults and recovery on real workerd: KV down, D1 down, the catalog or clients binding missing or corrupt.
+"""Faults and recovery on real workerd: KV down or refusing writes, D1 down, the rate limiter
+failing, the catalog or clients binding missing or corrupt, the cron cleanup on a failing D1.
 
-Each fault gives the documented degradation (docs/worker-api.md, "Degradation"), and when it clears
-the very next requests succeed on the same running Worker, with nothing left behind: no
-stale or negative cache entry written during the fault, no usage counted by a failed call.
-test_worker_api.py checks each fault's first answer; these check the whole episode.
-Bindings fail through tests/e2e/fault_worker.js (the X-Test-Fault header, per request).
+Each fault gives the documented degradation (docs/worker-api.md, "Degradation"), with its log
+line, and when it clears the very next requests succeed on the same running Worker, with
+nothing left behind: no stale or negative cache entry written during the fault, no usage
+counted by a failed call. Bindings fail through tests/e2e/fault_worker.js (the X-Test-Fault
+header, per request).
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ def test_kv_outage_serves_from_d1_then_recovers(faulty_worker, user_id):
     subscribe(w, user_id, tier="pro")
     during = w.get(f"/subscriptions/{user_id}", headers=KV_DOWN)
     assert during.status_code == 200 and during.json()["tier"] == "pro" and during.headers["X-Cache"] == "BYPASS"
-    assert w.get("/tiers", headers=KV_DOWN).status_code == 200  # the tiers are a binding, not KV
+    line = w.log_for(during)
+    assert line["cache"] == "bypass" and "injected KV failure" in line["kv_error"]
+    assert line["ops"]["d1_queries"] == 1 and line["ops"]["kv_writes"] == 0  # no write attempt to a failing KV
+    tiers = w.get("/tiers", headers=KV_DOWN)  # the tiers are a binding, not KV
+    assert tiers.status_code == 200 and set(tiers.json()) == {t.name for t in w.settings.tiers}
     # Usage reads the subscription from D1 and the limit from the catalog: served and counted.
     used = w.post(f"/usage/{user_id}", headers=KV_DOWN)
     assert used.status_code == 200 and used.json()["used"] == 1
@@ -64,9 +69,14 @@ def test_d1_outage_keeps_cached_reads_then_recovers(faulty_worker, user_id):
 
     hit = w.get(f"/subscriptions/{cached}", headers=D1_DOWN)  # KV answers: D1 is not asked
     assert hit.status_code == 200 and hit.headers["X-Cache"] == "HIT" and hit.json()["tier"] == "pro"
-    assert_error(w.get(f"/subscriptions/{uncached}", headers=D1_DOWN), 503, "database_unavailable")
-    assert_error(w.put(f"/subscriptions/{cached}", {"tier": "premium"}, headers=D1_DOWN), 503, "database_unavailable")
-    assert_error(w.post(f"/usage/{cached}", headers=D1_DOWN), 503, "database_unavailable")
+    refused = [
+        w.get(f"/subscriptions/{uncached}", headers=D1_DOWN),
+        w.put(f"/subscriptions/{cached}", {"tier": "premium"}, headers=D1_DOWN),
+        w.post(f"/usage/{cached}", headers=D1_DOWN),
+    ]
+    for response in refused:
+        assert_error(response, 503, "database_unavailable")
+        assert "injected D1 failure" in w.log_for(response)["d1_error"]
     # No count in this Worker's memory (no use counted here yet): it must ask D1.
     assert_error(w.get(f"/entitlements/{cached}", headers=D1_DOWN), 503, "database_unavailable")
     assert w.get("/tiers", headers=D1_DOWN).status_code == 200  # the binding only
@@ -108,7 +118,9 @@ def test_missing_or_corrupt_catalog_is_a_503_then_recovers(faulty_worker, user_i
             else {"X-Test-Fault": "catalog-invalid", "X-Test-Catalog": value}
         )
         code = "tier_config_missing" if value is None else "tier_config_invalid"
-        assert_error(w.get("/tiers", headers=fault), 503, code)
+        body = assert_error(w.get("/tiers", headers=fault), 503, code)
+        if value is None:  # the fix, for whoever deployed without it
+            assert "pulumi up" in body["error"]["message"] and "guruai-cache local" in body["error"]["message"]
         assert_error(w.put(f"/subscriptions/{user_id}", {"tier": "premium"}, headers=fault), 503, code)
         assert_error(w.post(f"/usage/{user_id}", headers=fault), 503, code)
         assert_error(w.get(f"/entitlements/{user_id}", headers=fault), 503, code)
@@ -126,3 +138,24 @@ def test_missing_or_corrupt_clients_is_a_503_for_every_authenticated_route(fault
     assert "clients" in body["error"]["message"]
     assert faulty_worker.get("/health", headers={"X-Test-Fault": fault}, token=None).status_code == 200
     assert faulty_worker.get("/tiers").status_code == 200
+
+
+def test_a_failed_invalidation_still_answers_with_the_written_record(faulty_worker, user_id):
+    response = faulty_worker.put(f"/subscriptions/{user_id}", {"tier": "pro"}, headers={"X-Test-Fault": "kv-write"})
+    assert response.status_code == 200 and response.json()["tier"] == "pro"
+    assert faulty_worker.log_for(response)["outcome"] == "subscription_put_new_degraded"
+
+
+def test_a_failing_rate_limiter_lets_usage_through(faulty_worker, user_id):
+    subscribe(faulty_worker, user_id)
+    response = faulty_worker.post(f"/usage/{user_id}", headers={"X-Test-Fault": "ratelimiter"})
+    assert response.status_code == 200 and response.json()["allowed"] is True
+
+
+def test_a_failing_cleanup_is_logged_and_reported_as_failed(faulty_worker):
+    """The fault wrapper's scheduled handler runs the real cleanup on a failing D1."""
+    before = len(faulty_worker.log_lines())
+    response = faulty_worker.get("/__scheduled?cron=0+3+*+*+*", token=None)
+    assert response.status_code >= 500  # the cron run counts as failed, not silently done
+    line = faulty_worker.wait_for_log(lambda line: line.get("event") == "scheduled", "the failed cleanup", after=before)
+    assert line["outcome"] == "scheduled_cleanup_failed" and "injected D1 failure" in line["error"]

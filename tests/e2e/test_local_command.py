@@ -18,6 +18,8 @@ import pytest
 from local_worker import ROOT, free_port, make_project
 from typer.testing import CliRunner
 
+from infra.plan import wrangler_toml
+from infra.settings import stack_file_settings
 from infra.tools import cli, local, wrangler_dev
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +52,9 @@ def _read_until(lines: list[str], process: subprocess.Popen, marker: str, timeou
 
 
 def test_local_command_prepares_serves_and_stops_on_ctrl_c(tmp_path):
+    """The README's command for real, in a process of its own: the team's dev settings and their
+    committed wrangler.toml (scripts/test.sh checks it is current). So it asserts nothing that a
+    team's new tiers, flags or clients change: `user-pro` is one of the default dev users."""
     project = make_project(tmp_path / "project", tmp_path / "state")
     shutil.copy(ROOT / "wrangler.toml", project.config)  # a rendered file with [env.*] sections
     config_before = project.config.read_text()
@@ -70,7 +75,9 @@ def test_local_command_prepares_serves_and_stops_on_ctrl_c(tmp_path):
         token = re.search(r"read token:\s+(\S+)", output).group(1)
         assert token == json.loads(project.tokens_file.read_text())["read"]
         assert token not in project.dev_vars.read_text()  # the Worker gets digests only
-        assert re.findall(r"==> \[(\d)/6\]", output) == [str(step) for step in range(1, 7)]  # progress per step
+        assert re.findall(r"==> \[(\d)/7\]", output) == [
+            str(step) for step in range(1, 8)
+        ]  # progress per step (the build first)
 
         response = httpx.get(
             f"http://127.0.0.1:{port}/subscriptions/user-pro", headers={"Authorization": f"Bearer {token}"}
@@ -107,14 +114,17 @@ def test_a_busy_port_is_a_one_line_error(tmp_path):
 
 def test_a_stale_config_is_refused_with_the_command_that_renders_it(tmp_path):
     project = make_project(tmp_path / "project", tmp_path / "state")
-    stale = (ROOT / "wrangler.toml").read_text().replace('SUBSCRIPTION_TTL = "300"', 'SUBSCRIPTION_TTL = "301"', 1)
+    settings = stack_file_settings("dev")  # in process: the tests' dev stack
+    current = wrangler_toml.render(settings, {})
+    line = f'SUBSCRIPTION_TTL = "{settings.ttls.subscription}"'
+    stale = current.replace(line, 'SUBSCRIPTION_TTL = "1"', 1)
     project.config.write_text(stale)
     args = ["local", "--no-start", "--config", str(project.config), "--persist-to", str(project.persist_to)]
     result = CliRunner().invoke(cli.app, args)
     assert result.exit_code == 2, result.output
     assert "does not match the dev stack's settings" in result.output
     assert f"guruai-cache wrangler render --local-only --output {project.config}" in result.output
-    assert '+SUBSCRIPTION_TTL = "300"' in result.output  # what differs
+    assert f"+{line}" in result.output  # what differs
     assert project.config.read_text() == stale  # nothing but `wrangler render` writes it
     assert not project.dev_vars.exists()  # refused before any other step
 

@@ -49,7 +49,7 @@ def lapse(worker: RunningWorker, user_id: str, status: str = "canceled") -> None
 
 def counted_elsewhere(worker: RunningWorker, user_id: str) -> None:
     """A use counted today by another isolate (written straight into D1): this one has no count in memory."""
-    window = int(time.time()) // worker.settings.ttls.rate_limit * worker.settings.ttls.rate_limit
+    window = int(time.time()) // worker.settings.usage_window_seconds * worker.settings.usage_window_seconds
     worker.d1(f"INSERT INTO usage (window_start, user_id, count) VALUES ({window}, '{user_id}', 1)")
 
 

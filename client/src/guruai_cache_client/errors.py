@@ -26,6 +26,10 @@ class WorkerError(Exception):
         self.request_id = request_id
         self.body = body
 
+    def __str__(self) -> str:
+        # The request id finds the Worker's log line; an unreachable Worker gave none to name.
+        return f"{self.message} (request {self.request_id})" if self.request_id else self.message
+
 
 # --- the Worker could not answer ----------------------------------------------------------------
 

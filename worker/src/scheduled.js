@@ -1,0 +1,31 @@
+// @ts-check
+// The cron job: delete usage rows older than the retention window. KV expires its keys by itself
+// (every cached entry has a TTL); D1 keeps rows until something deletes them.
+
+import { newOps } from "./context.js";
+import { CountingDB, describe } from "./observe.js";
+import { DELETE_OLD_USAGE } from "./sql.js";
+import { numericVar } from "./vars.js";
+
+/**
+ * @param {ScheduledController} event
+ * @param {Env} env
+ */
+export async function cleanUp(event, env) {
+  const ops = newOps();
+  const db = new CountingDB(env.DB, ops);
+  const now = event.scheduledTime ?? Date.now();
+  const retentionDays = numericVar(env, "USAGE_RETENTION_DAYS");
+  const cutoff = Math.floor(now / 1000) - retentionDays * 86400;
+  /** @type {Record<string, unknown>} */
+  const log = { event: "scheduled", outcome: "scheduled_cleanup", cron: event.cron, cutoff: new Date(cutoff * 1000).toISOString() };
+  try {
+    const result = await db.prepare(DELETE_OLD_USAGE).bind(cutoff).run();
+    log.deleted = result.meta.changes ?? 0;
+  } catch (error) {
+    Object.assign(log, { outcome: "scheduled_cleanup_failed", error: describe(error), ops });
+    console.error(JSON.stringify(log));
+    throw error; // the cron run shows as failed in Cloudflare's dashboard
+  }
+  console.log(JSON.stringify({ ...log, ops }));
+}
