@@ -57,7 +57,7 @@ def routes(text: str | None = None) -> Routes:
 
 
 def operation_ids(text: str | None = None) -> dict[str, str]:
-    """"METHOD /path" -> its operationId: the name of the Worker's handler for it."""
+    """Each operation ("METHOD /path") -> its operationId: the name of the Worker's handler for it."""
     document = spec(text)
     found = {}
     for path, method, operation in _operations(document):
