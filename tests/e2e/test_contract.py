@@ -94,12 +94,16 @@ def test_every_response_matches_the_contract(case, contract_worker):
     # A schema-valid tier may still be one the deploy does not configure: 400 unknown_tier is the
     # documented answer, checked below, not a rejection of valid data.
     is_put = (case.method.upper(), case.path) == ("PUT", "/subscriptions/{userId}")
-    response = case.call_and_validate(
-        base_url=contract_worker.url,
-        headers=headers,
-        excluded_checks=[positive_data_acceptance] if is_put else [],
-        timeout=30,
-    )
+    try:
+        response = case.call_and_validate(
+            base_url=contract_worker.url,
+            headers=headers,
+            excluded_checks=[positive_data_acceptance] if is_put else [],
+            timeout=30,
+        )
+    except Exception as failure:  # schemathesis's report lacks the body: the Worker's log line has it
+        tail = "\n".join(contract_worker.log_path.read_text(errors="replace").splitlines()[-15:])
+        raise AssertionError(f"{failure}\n--- the Worker's last log lines:\n{tail}") from failure
     assert response.status_code < 500, response.text
     if response.status_code in (400, 403) and response.content:
         code = response.json()["error"]["code"]
