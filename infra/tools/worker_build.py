@@ -27,6 +27,7 @@ from infra.plan import api
 from infra.plan.worker_source import contract_module, env_declaration
 from infra.tools.errors import UserError
 from infra.tools.pinned_wrangler import wrangler_env, wrangler_path
+from infra.tools.render import write_atomically
 
 # The bundle does not depend on it (no nodejs_compat, no polyfills), but wrangler requires one.
 BUNDLE_COMPATIBILITY_DATE = "2026-04-01"
@@ -81,28 +82,28 @@ def bundle(root: Path = paths.ROOT) -> str:
     return "\n".join(kept) + "\n"
 
 
+def _bundled(echo: Echo) -> Generated:
+    echo("bundling worker/src with the pinned wrangler...")
+    return Generated(paths.WORKER_BUNDLE, bundle())
+
+
 def stale(echo: Echo = lambda message: None) -> list[Path]:
     """The generated files that differ from what `build` would write (nothing is written)."""
     found = [item.path for item in generated_sources() if not item.current]
     if found:
         return found  # the bundle is made from the sources: it is stale too, whatever its bytes
-    echo("bundling worker/src with the pinned wrangler...")
-    if not paths.WORKER_BUNDLE.exists() or paths.WORKER_BUNDLE.read_text() != bundle():
-        found.append(paths.WORKER_BUNDLE)
-    return found
+    return [] if _bundled(echo).current else [paths.WORKER_BUNDLE]
 
 
 def build(echo: Echo = lambda message: None) -> list[Path]:
-    """Write every generated file that changed; returns those written."""
-    written = []
-    for item in generated_sources():
-        if not item.current:
-            item.path.write_text(item.text)
-            written.append(item.path)
-    echo("bundling worker/src with the pinned wrangler...")
-    text = bundle()
-    if not paths.WORKER_BUNDLE.exists() or paths.WORKER_BUNDLE.read_text() != text:
-        paths.WORKER_BUNDLE.parent.mkdir(parents=True, exist_ok=True)
-        paths.WORKER_BUNDLE.write_text(text)
-        written.append(paths.WORKER_BUNDLE)
-    return written
+    """Write every generated file that changed; returns those written. Each is replaced in one
+    step: a running `wrangler dev` watches the bundle and must never read half of it."""
+    written = [_write(item) for item in generated_sources() if not item.current]
+    bundled = _bundled(echo)  # after the sources are written: it is made of them
+    return [*written, *([_write(bundled)] if not bundled.current else [])]
+
+
+def _write(item: Generated) -> Path:
+    item.path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(item.path, item.text)
+    return item.path
