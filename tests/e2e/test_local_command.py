@@ -86,7 +86,10 @@ def test_local_command_prepares_serves_and_stops_on_ctrl_c(tmp_path):
         assert project.config.read_text() == config_before  # read, never written: `wrangler render` writes it
 
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the foreground group
-        assert process.wait(timeout=60) == 0
+        try:
+            assert process.wait(timeout=60) == 0
+        except subprocess.TimeoutExpired:
+            raise AssertionError("Ctrl-C did not stop `guruai-cache local` in 60 s:\n" + "".join(lines)) from None
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
