@@ -844,6 +844,7 @@ async function cleanUp(event, env) {
 }
 
 // ../../worker/src/index.js
+var DRAIN_MAX_BYTES = 64 * 1024;
 var index_default = {
   async fetch(request, env) {
     const started = Date.now();
@@ -859,12 +860,27 @@ var index_default = {
     c.log.duration_ms = Date.now() - started;
     writeDataPoint(env, c.log, c.ops);
     emit(env, c.log, response.status);
+    if (request.body !== null && !request.bodyUsed) await drainUnreadBody(request.body);
     return response;
   },
   async scheduled(event, env) {
     await cleanUp(event, env);
   }
 };
+async function drainUnreadBody(body) {
+  try {
+    const reader = body.getReader();
+    let read = 0;
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      read += chunk.value.byteLength;
+      if (read > DRAIN_MAX_BYTES) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+  }
+}
 export {
   index_default as default
 };
