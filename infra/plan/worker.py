@@ -61,20 +61,6 @@ class WorkerPlan:
     # varied would show up as a diff in every `pulumi preview`.
     bindings: tuple[Binding, ...]
 
-    @property
-    def vars(self) -> dict[str, str]:
-        """The plain-text variables, by name."""
-        return {b.name: b.text for b in self.bindings if isinstance(b, PlainText)}
-
-    @property
-    def rate_limit(self) -> RateLimit:
-        return next(b for b in self.bindings if isinstance(b, RateLimit))
-
-    @property
-    def metrics_dataset(self) -> str | None:
-        """The Analytics Engine dataset; None: metrics off."""
-        return next((b.dataset for b in self.bindings if isinstance(b, AnalyticsEngine)), None)
-
 
 def var_defaults() -> dict[str, object]:
     """Each setting-backed variable's value when the settings leave it at its default."""

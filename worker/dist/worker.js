@@ -767,16 +767,18 @@ if (mismatch.unserved.length || mismatch.unrouted.length) {
     `the handlers do not match worker/openapi.yaml: no handler for ${mismatch.unserved.join(", ") || "-"}; no operation for ${mismatch.unrouted.join(", ") || "-"}`
   );
 }
-var HANDLERS = Object.fromEntries(
-  Object.entries(OPERATION_IDS).map(([key, id]) => [key, BY_OPERATION_ID[id]])
-);
 var ROUTE_TABLE = Object.entries(ROUTES).map(([template, methods]) => {
   const scopes = methods;
   return {
     template,
     methods: scopes,
     methodNames: Object.keys(scopes),
-    handlers: Object.fromEntries(Object.keys(scopes).map((method) => [method, HANDLERS[`${method} ${template}`]])),
+    handlers: Object.fromEntries(
+      Object.keys(scopes).map((method) => [method, BY_OPERATION_ID[OPERATION_IDS[
+        /** @type {keyof typeof OPERATION_IDS} */
+        `${method} ${template}`
+      ]]])
+    ),
     open: Object.values(scopes).every((scope) => scope === null),
     parts: template.split("/").map((part) => part.startsWith("{") ? { param: part.slice(1, -1) } : part)
   };

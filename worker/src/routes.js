@@ -22,7 +22,7 @@ const BY_OPERATION_ID = { ...entitlements, ...health, ...subscriptions, ...tiers
  * @param {Record<string, string>} operations "METHOD /template" -> operationId
  * @param {Record<string, unknown>} handlers operationId -> handler
  */
-export function handlerMismatch(operations, handlers) {
+function handlerMismatch(operations, handlers) {
   const named = Object.values(operations);
   return {
     unserved: Object.entries(operations)
@@ -39,11 +39,6 @@ if (mismatch.unserved.length || mismatch.unrouted.length) {
       `no operation for ${mismatch.unrouted.join(", ") || "-"}`,
   );
 }
-
-/** "METHOD /template" -> its handler. */
-export const HANDLERS = Object.fromEntries(
-  Object.entries(OPERATION_IDS).map(([key, id]) => [key, BY_OPERATION_ID[id]]),
-);
 
 /**
  * @typedef {{ param: string }} Param
@@ -65,7 +60,9 @@ const ROUTE_TABLE = Object.entries(ROUTES).map(([template, methods]) => {
     template,
     methods: scopes,
     methodNames: Object.keys(scopes),
-    handlers: Object.fromEntries(Object.keys(scopes).map((method) => [method, HANDLERS[`${method} ${template}`]])),
+    handlers: Object.fromEntries(
+      Object.keys(scopes).map((method) => [method, BY_OPERATION_ID[OPERATION_IDS[/** @type {keyof typeof OPERATION_IDS} */ (`${method} ${template}`)]]]),
+    ),
     open: Object.values(scopes).every((scope) => scope === null),
     parts: template.split("/").map((part) => (part.startsWith("{") ? { param: part.slice(1, -1) } : part)),
   };
