@@ -21,6 +21,7 @@ from guruai_cache_client import (
     DatabaseUnavailable,
     Entitlements,
     Fallback,
+    InsecureURL,
     InvalidUserId,
     RetryPolicy,
     SubscriptionNotFound,
@@ -73,7 +74,7 @@ class Script:
 
     def client(self, **options):
         return WorkerClient(
-            "http://worker.test", "tok", transport=httpx.MockTransport(self), sleep=self.sleeps.append, **options
+            "https://worker.test", "tok", transport=httpx.MockTransport(self), sleep=self.sleeps.append, **options
         )
 
 
@@ -214,17 +215,75 @@ def test_the_async_client_retries_and_falls_back_the_same_way():
         async def sleep(seconds):
             sleeps.append(seconds)
 
-        async with AsyncWorkerClient("http://w.test", "t", transport=httpx.MockTransport(script), sleep=sleep) as c:
+        async with AsyncWorkerClient("https://w.test", "t", transport=httpx.MockTransport(script), sleep=sleep) as c:
             first = await c.entitlements("u1")
         down = Script(*[httpx.ConnectError("refused")] * 3)
         async with AsyncWorkerClient(
-            "http://w.test", "t", transport=httpx.MockTransport(down), sleep=sleep, fallback=AsyncFromOwnDatabase()
+            "https://w.test", "t", transport=httpx.MockTransport(down), sleep=sleep, fallback=AsyncFromOwnDatabase()
         ) as c:
             second = await c.entitlements("u1")
         return first, second, sleeps
 
     first, second, sleeps = run(scenario())
     assert first.tier == "pro" and second.tier == "free" and sleeps[0] == 0.0
+
+
+LOOPBACK_URLS = ["http://127.0.0.1:8787", "http://localhost:8787/", "http://[::1]:8787", "http://127.0.0.2"]
+REMOTE_HTTP_URLS = [
+    "http://guruai-worker-prod.acme.workers.dev",
+    "http://10.0.0.5:8787",
+    "http://localhost.example.com",
+]
+
+
+class Recorder:
+    """A transport that answers /entitlements and records what it was sent."""
+
+    def __init__(self):
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request):
+        self.requests.append(request)
+        return httpx.Response(200, json=ENTITLEMENTS)
+
+
+@pytest.mark.parametrize("url", REMOTE_HTTP_URLS)
+def test_plain_http_to_another_host_is_refused_before_a_token_is_sent(url):
+    recorder = Recorder()
+    with pytest.raises(InsecureURL) as sync_refusal:
+        WorkerClient(url, "secret-token", transport=httpx.MockTransport(recorder))
+
+    async def open_async():
+        AsyncWorkerClient(url, "secret-token", transport=httpx.MockTransport(recorder))
+
+    with pytest.raises(InsecureURL) as async_refusal:
+        run(open_async())
+    assert recorder.requests == []
+    for refusal in (sync_refusal, async_refusal):
+        message = str(refusal.value)
+        assert repr(url) in message and "https://" in message and "secret-token" not in message
+    assert isinstance(sync_refusal.value, ValueError)
+
+
+@pytest.mark.parametrize("url", ["ftp://worker.test", "worker.test:8787", "127.0.0.1:8787"])
+def test_a_url_without_http_or_https_is_refused(url):
+    with pytest.raises(InsecureURL, match="https://"):
+        WorkerClient(url, "t")
+
+
+@pytest.mark.parametrize("url", [*LOOPBACK_URLS, "https://guruai-worker-prod.acme.workers.dev"])
+def test_https_and_plain_http_to_this_machine_are_allowed(url):
+    recorder = Recorder()
+    with WorkerClient(url, "t", transport=httpx.MockTransport(recorder)) as worker:
+        assert worker.entitlements("u1").tier == "pro"
+
+    async def scenario():
+        async with AsyncWorkerClient(url, "t", transport=httpx.MockTransport(recorder)) as worker:
+            return await worker.entitlements("u1")
+
+    assert run(scenario()).tier == "pro"
+    assert [str(r.url) for r in recorder.requests] == [url.rstrip("/") + "/entitlements/u1"] * 2
+    assert {r.headers["Authorization"] for r in recorder.requests} == {"Bearer t"}
 
 
 def test_new_token_prints_a_token_and_the_config_with_its_digest_only(capsys):

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 try:
-    from guruai_cache_client import RetryPolicy, WorkerClient, WorkerError
+    from guruai_cache_client import InsecureURL, RetryPolicy, WorkerClient, WorkerError
+    from guruai_cache_client.urls import checked_base_url
 except ModuleNotFoundError:  # run outside the virtualenv: say how, not a traceback
     sys.exit("error: guruai_cache_client is not installed here: run `source .venv/bin/activate` first (README)")
 
@@ -76,6 +77,10 @@ def main() -> int:
     read = usage = os.environ.get("GURUAI_CACHE_TOKEN", "")
     if not args.local_tokens and not read:
         args_parser.error("set GURUAI_CACHE_TOKEN (a token with the read and usage scopes), or pass --local-tokens")
+    try:
+        checked_base_url(args.url)
+    except InsecureURL as error:
+        args_parser.error(f"--url: {error}")
     not_ready = wait_until_ready(args.url, args.wait)
     if not_ready is not None:
         print(f"FAIL the Worker at {args.url} did not answer /health within {args.wait:g} s: {not_ready}")

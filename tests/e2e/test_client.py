@@ -148,6 +148,14 @@ def test_the_smoke_test_defaults_to_the_local_worker():
     assert f"http://{wrangler_dev.DEFAULT_IP}:{wrangler_dev.DEFAULT_PORT}" in process.communicate(timeout=30)[0]
 
 
+def test_the_smoke_test_refuses_plain_http_to_a_deployed_worker_in_one_line():
+    url = "http://guruai-worker-dev.acme.workers.dev"
+    process = smoke_test("--url", url, "--local-tokens", "unused.json", stderr=subprocess.PIPE)
+    _, errors = process.communicate(timeout=30)
+    assert process.returncode == 2 and "Traceback" not in errors
+    assert "use 'https://guruai-worker-dev.acme.workers.dev'" in errors
+
+
 class LateWorker:
     """The Worker appearing on `port` only now: each connection there is relayed to `target`."""
 

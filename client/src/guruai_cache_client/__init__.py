@@ -35,6 +35,7 @@ from guruai_cache_client.errors import (
 )
 from guruai_cache_client.models import Entitlements, Health, Subscription, SubscriptionStatus, Tier, Usage
 from guruai_cache_client.tokens import new_token, token_sha256
+from guruai_cache_client.urls import InsecureURL
 
 __all__ = [
     "ERRORS_BY_CODE",
@@ -49,6 +50,7 @@ __all__ = [
     "Entitlements",
     "Fallback",
     "Health",
+    "InsecureURL",
     "InsufficientScope",
     "InternalError",
     "InvalidBody",

@@ -38,6 +38,7 @@ from guruai_cache_client.models import (
     Usage,
     tiers_from_json,
 )
+from guruai_cache_client.urls import checked_base_url
 
 T = TypeVar("T")
 USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # worker/openapi.yaml's UserId
@@ -149,7 +150,7 @@ def _unreachable(call: _Call[Any], error: httpx.TransportError) -> WorkerUnreach
 
 class _Base:
     def __init__(self, base_url: str, token: str | None, retry: RetryPolicy, headers: Mapping[str, str]) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = checked_base_url(base_url)  # before any token is sent
         self.token = token
         self.retry = retry
         self.headers = dict(headers)
