@@ -1,5 +1,5 @@
 """A local HTTP stand-in for the Cloudflare API endpoints `guruai-cache verify`, `guruai-cache
-adopt` and `guruai-cache metrics` call, and a Worker's /health.
+adopt`, `guruai-cache metrics` and `guruai-cache preflight` call, and a Worker's /health.
 
 It answers as the real API does (envelopes, status codes, error codes): 401/10000 for an
 unknown token, 403/10000 for a token without KV permission or for another account,
@@ -7,6 +7,12 @@ unknown token, 403/10000 for a token without KV permission or for another accoun
 TTL under 60 s; the KV namespace and D1 database lists page by `page`/`per_page` with a
 `result_info`, as the SDK's V4PagePaginationArray expects (it asks for the next page until
 one comes back empty). It binds a free port on 127.0.0.1 and records every request.
+
+For `preflight`: a token verifies at `/user/tokens/verify` (a user token) or only at
+`/accounts/<id>/tokens/verify` (an account-owned one; the user endpoint answers it 401/1000, as it
+does an unknown token); `StubState.denied` names the families the token may not read (403/10000);
+an account without a workers.dev subdomain answers 404/10007 (wrangler's "not found"); and the
+Analytics Engine SQL API answers 403 on an account where Analytics Engine is not enabled.
 
 Analytics Engine's SQL API (`POST /accounts/<id>/analytics_engine/sql`) really runs the SQL it
 is sent, in SQLite, over the data points loaded with `StubState.load_data_points` (the Worker's
@@ -111,13 +117,19 @@ class StubState:
     account_id: str
     token: str
     namespaces: dict[str, dict[str, bytes]]
-    subdomain: str = "acme"
+    subdomain: str | None = "acme"  # None: the account never made one
     titles: dict[str, str] = field(default_factory=dict)  # namespace id -> title (the list endpoint)
     databases: dict[str, str] = field(default_factory=dict)  # D1 uuid -> name
     read_only_token: str | None = None  # valid, but without Workers KV Storage permission
     # The Worker's /health answer; a list is answered in turn, its last answer repeated.
     health: tuple[int, dict | str] | list[tuple[int, dict | str]] = (200, {"status": "ok", "environment": "dev"})
     list_lag: int = 0  # how many list calls miss a fresh key (KV lists are eventually consistent)
+    # preflight: the token's kind and status, what it may not read (of "account", "kv", "d1",
+    # "scripts", "subdomain", "analytics", "zone:<id>"), Analytics Engine on the account.
+    account_owned_token: bool = False
+    token_status: str = "active"
+    denied: set[str] = field(default_factory=set)
+    analytics_engine_enabled: bool = True
     requests: list[tuple[str, str, dict]] = field(default_factory=list)
     analytics: AnalyticsEngine = field(default_factory=AnalyticsEngine)
     _unlisted: dict[str, int] = field(default_factory=dict)
@@ -174,13 +186,36 @@ class _Handler(BaseHTTPRequestHandler):
         token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
         if token not in (self.state.token, self.state.read_only_token):
             return self._error(401, 10000, "Authentication error")
+        if segments == ["user", "tokens", "verify"] and method == "GET":
+            if self.state.account_owned_token:
+                return self._error(401, 1000, "Invalid API Token")
+            return self._verified()
+        if segments[:1] == ["zones"] and segments[2:] == ["workers", "routes"] and method == "GET":
+            if f"zone:{segments[1]}" in self.state.denied:
+                return self._error(403, 10000, "Authentication error")
+            return self._ok([])
         if segments[:2] != ["accounts", self.state.account_id]:
             return self._error(403, 10000, "Authentication error")
         rest = segments[2:]
+        family = self._family(rest)
+        if family in self.state.denied:
+            return self._error(403, 10000, "Authentication error")
+        if rest == [] and method == "GET":
+            return self._ok({"id": self.state.account_id, "name": "Acme", "settings": {}})
+        if rest == ["tokens", "verify"] and method == "GET":
+            if not self.state.account_owned_token:
+                return self._error(401, 1000, "Invalid API Token")
+            return self._verified()
+        if rest == ["workers", "scripts"] and method == "GET":
+            return self._ok([])
         if rest == ["analytics_engine", "sql"] and method == "POST":
+            if not self.state.analytics_engine_enabled:
+                return self._error(403, 10000, "Authentication error")
             status, payload, content_type = self.state.analytics.run(body.decode())
             return self._send(status, payload, content_type)
         if rest == ["workers", "subdomain"] and method == "GET":
+            if self.state.subdomain is None:
+                return self._error(404, 10007, "workers.api.error.not_found")
             return self._ok({"subdomain": self.state.subdomain})
         if rest == ["storage", "kv", "namespaces"] and method == "GET":
             if token == self.state.read_only_token:
@@ -198,6 +233,26 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(403, 10000, "Authentication error")
             return self._kv(method, rest[3], rest[4:], query, body)
         return self._error(404, 7003, "Could not route to the requested resource")
+
+    def _verified(self) -> None:
+        return self._ok({"id": "0" * 32, "status": self.state.token_status})
+
+    @staticmethod
+    def _family(rest: list[str]) -> str | None:
+        """Which permission family an account path belongs to (StubState.denied)."""
+        if not rest:
+            return "account"
+        if rest[:1] == ["storage"]:
+            return "kv"
+        if rest[:1] == ["d1"]:
+            return "d1"
+        if rest[:2] == ["workers", "scripts"]:
+            return "scripts"
+        if rest[:2] == ["workers", "subdomain"]:
+            return "subdomain"
+        if rest[:1] == ["analytics_engine"]:
+            return "analytics"
+        return None
 
     def _page(self, items: list[dict], query: dict, *, default_size: int, max_size: int) -> None:
         page, size = int(query.get("page", 1)), int(float(query.get("per_page", default_size)))

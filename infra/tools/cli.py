@@ -282,6 +282,44 @@ def adopt_command(
         raise fail(str(error)) from None
 
 
+@app.command("preflight")
+def preflight_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack about to be deployed.")],
+) -> None:
+    """Before a stack's first `pulumi up`: the token is valid and may read what the deploy manages,
+    the account has a workers.dev subdomain (when workersDev is on) and Analytics Engine enabled
+    (when metrics.enabled), each a line: ok, or FAIL with the fix.
+
+    Needs CLOUDFLARE_API_TOKEN in the environment (the token `pulumi up` will use) and the stack's
+    account id (its `accountId` setting or CLOUDFLARE_ACCOUNT_ID). Reads only. Exit 1 when a check
+    fails, 2 for a missing token, account id or invalid settings.
+    """
+    import cloudflare
+
+    from infra.settings import stack_file_settings
+    from infra.tools import preflight
+
+    try:
+        settings = stack_file_settings(stack)
+        token = _api_token("export the token `pulumi up` will use")
+        if settings.account_id is None:
+            raise UserError(
+                f"stack {stack!r} has no account id: `pulumi config set accountId <32-hex id> --stack {stack}`, "
+                "or export CLOUDFLARE_ACCOUNT_ID"
+            )
+        plan = preflight.Plan.from_settings(stack, settings, settings.account_id)
+    except _user_errors() as error:
+        raise fail(str(error)) from None
+    typer.echo(f"preflight of stack {stack} (account {plan.account_id})")
+    with cloudflare.Cloudflare(api_token=token, max_retries=1) as client:
+        checks = preflight.run(plan, client, progress=lambda check: typer.echo(preflight.line(check)))
+    failed = sum(not check.ok for check in checks)
+    if failed:
+        typer.secho(f"{failed} check(s) failed: fix them before `pulumi up --stack {stack}`", err=True, fg="red")
+        raise typer.Exit(code=1)
+    typer.echo(f"ready for `pulumi up --stack {stack}`")
+
+
 @app.command("verify")
 def verify_command(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Deployed stack to check.")] = "dev",

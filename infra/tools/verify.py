@@ -59,6 +59,7 @@ class Check:
     name: str
     ok: bool
     detail: str
+    skipped: bool = False  # not needed for this stack (preflight): neither passed nor failed
 
 
 class Abort(Exception):
