@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from infra import paths
-from infra.tools import adopt, local, metrics, verify
+from infra.tools import adopt, local, metrics, preflight, verify
 
 GENERATED = {"policy/venv"}  # made by a command the page gives, git-ignored
 PAGES = [paths.ROOT / "README.md", *sorted((paths.ROOT / "docs").glob("*.md"))]
@@ -114,6 +114,7 @@ def test_the_token_permissions_are_one_list_per_command_in_deploying():
     assert rows["`guruai-cache verify`"] == verify.PERMISSIONS  # what the command's own errors ask for
     assert rows["`guruai-cache adopt`"] == adopt.PERMISSIONS
     assert rows["`guruai-cache metrics`"] == metrics.TOKEN_PERMISSION
+    assert rows["`guruai-cache preflight`"] == preflight.PERMISSIONS
     for page in ("README.md", "docs/ci.md"):  # they link to it, and keep no list of their own
         text = (paths.ROOT / page).read_text()
         assert "deploying.md#the-cloudflare-api-token-what-each-command-needs" in text
