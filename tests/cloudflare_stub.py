@@ -124,6 +124,9 @@ class StubState:
     # The Worker's /health answer; a list is answered in turn, its last answer repeated.
     health: tuple[int, dict | str] | list[tuple[int, dict | str]] = (200, {"status": "ok", "environment": "dev"})
     list_lag: int = 0  # how many list calls miss a fresh key (KV lists are eventually consistent)
+    # KV reads are eventually consistent too: (namespace id, key) -> what the next reads answer, in
+    # turn, before the stored value (None: 404/10009, a key this location has not seen yet).
+    stale: dict[tuple[str, str], list[bytes | None]] = field(default_factory=dict)
     # preflight: the token's kind and status, what it may not read (of "account", "kv", "d1",
     # "scripts", "subdomain", "analytics", "zone:<id>"), Analytics Engine on the account.
     account_owned_token: bool = False
@@ -281,6 +284,12 @@ class _Handler(BaseHTTPRequestHandler):
         if len(key.encode()) > 512:
             return self._error(414, 10033, "key too long")
         if method == "GET":
+            lagging = self.state.stale.get((namespace_id, key))
+            if lagging:
+                answer = lagging.pop(0)
+                if answer is None:
+                    return self._error(404, 10009, "get: 'key not found'")
+                return self._send(200, answer, "application/octet-stream")
             if key not in store:
                 return self._error(404, 10009, "get: 'key not found'")
             return self._send(200, store[key], "application/octet-stream")

@@ -39,6 +39,29 @@ def healthy() -> tuple[int, dict]:
     return (200, {"status": "ok", "environment": "dev", "catalogVersion": dev_catalog_version()})
 
 
+class FakeClock:
+    """Time that passes only when verify waits: a deadline without waiting for it."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    """The clock the CLI's verify uses (verify.SystemClock is what it makes when given none)."""
+    fake = FakeClock()
+    monkeypatch.setattr(verify, "SystemClock", lambda: fake)
+    return fake
+
+
 def seeded_state(outputs, expected, **overrides) -> StubState:
     namespaces = {
         outputs["kvNamespaceId"]: {key: value.encode() for key, value in expected.items()},
@@ -99,7 +122,7 @@ def test_production_is_only_read_and_the_test_key_is_cleaned_up(dev_outputs, exp
     assert not [k for k in state.namespaces[outputs["kvPreviewNamespaceId"]] if k.startswith("verify:")]
 
 
-def test_a_drifted_or_missing_seed_fails_with_the_fix(dev_outputs, expected, monkeypatch):
+def test_a_drifted_or_missing_seed_fails_with_the_fix(dev_outputs, expected, monkeypatch, clock):
     outputs, path = dev_outputs
     state = seeded_state(outputs, expected)
     state.namespaces[outputs["kvNamespaceId"]]["config:tiers"] = b'{"free":{}}'
@@ -110,7 +133,11 @@ def test_a_drifted_or_missing_seed_fails_with_the_fix(dev_outputs, expected, mon
     table, summary = parse_table(result.output)
     status, detail = table["seed config:tiers (production)"]
     assert status == "FAIL" and detail.startswith("""holds '{"free":{}}', expected""") and "pulumi up" in detail
-    assert table["seed config:catalog (preview)"] == ("FAIL", "key not found: run `pulumi up` to seed it again")
+    assert detail.endswith("(read for 60 s)")
+    assert table["seed config:catalog (preview)"] == (
+        "FAIL",
+        "key not found: run `pulumi up` to seed it again (read for 60 s)",
+    )
     assert table["seed config:tiers (preview)"][0] == "PASS"
     assert summary.endswith("2 failed")
 
@@ -170,14 +197,80 @@ def test_an_unhealthy_worker_fails(dev_outputs, expected, monkeypatch, health, d
 def test_listing_waits_for_eventual_consistency_then_gives_up(dev_outputs, expected):
     outputs, _ = dev_outputs
     target = verify.target_from_outputs("dev", outputs, expected)
-    for lag, passes in ((2, True), (verify.LIST_ATTEMPTS, False)):
-        slept = []
+    never = int(verify.LIST_WITHIN_S / verify.ASK_AGAIN_EVERY_S) + 1  # more misses than reads in the window
+    for lag, passes in ((2, True), (never, False)):
+        clock = FakeClock()
         with CloudflareStub(seeded_state(outputs, expected, list_lag=lag)) as stub:
             client = cloudflare.Cloudflare(api_token=TOKEN, base_url=stub.base_url, max_retries=0)
-            checks = {c.name: c for c in verify.round_trip_checks(client, target, sleep=slept.append)}
+            checks = {c.name: c for c in verify.round_trip_checks(client, target, clock)}
         assert checks["preview round trip: list"].ok is passes
-        assert len(slept) == (lag if passes else verify.LIST_ATTEMPTS)
+        assert clock.t == (lag * verify.ASK_AGAIN_EVERY_S if passes else verify.LIST_WITHIN_S)
         assert checks["preview round trip: delete"].ok
+
+
+def seed_reads(state, key, namespace_id) -> int:
+    return sum(1 for method, p, _ in state.requests if method == "GET" and p.endswith(f"/{namespace_id}/values/{key}"))
+
+
+def test_a_seed_not_yet_replicated_is_read_again_until_it_turns(dev_outputs, expected):
+    outputs, _ = dev_outputs
+    target = verify.target_from_outputs("dev", outputs, expected)
+    production, preview = outputs["kvNamespaceId"], outputs["kvPreviewNamespaceId"]
+    stale = {
+        (production, "config:tiers"): [b'{"free":{}}', b'{"free":{}}'],  # the value before `pulumi up`
+        (preview, "config:catalog"): [None],  # a key this location has not seen yet
+    }
+    state = seeded_state(outputs, expected, stale=stale)
+    clock, notes = FakeClock(), []
+    with CloudflareStub(state) as stub:
+        client = cloudflare.Cloudflare(api_token=TOKEN, base_url=stub.base_url, max_retries=0)
+        checks = verify.seed_checks(client, target, clock, notes.append)
+    assert [c.name for c in checks if not c.ok] == []
+    assert clock.slept == [verify.ASK_AGAIN_EVERY_S] * 2  # the slowest turned at its third read
+    assert seed_reads(state, "config:tiers", production) == 3
+    assert seed_reads(state, "config:catalog", preview) == 2
+    assert seed_reads(state, "config:tiers", preview) == 1  # what was right is not read again
+    assert len(notes) == 2 and "seed config:tiers (production)" in notes[0] and "at most 55 s more" in notes[0]
+    assert "eventually consistent" in notes[0]
+
+
+def test_a_seed_that_never_turns_fails_after_the_deadline(dev_outputs, expected):
+    outputs, _ = dev_outputs
+    target = verify.target_from_outputs("dev", outputs, expected)
+    state = seeded_state(outputs, expected)
+    state.namespaces[outputs["kvNamespaceId"]]["config:tiers"] = b'{"free":{}}'
+    clock, notes = FakeClock(), []
+    with CloudflareStub(state) as stub:
+        client = cloudflare.Cloudflare(api_token=TOKEN, base_url=stub.base_url, max_retries=0)
+        checks = {c.name: c for c in verify.seed_checks(client, target, clock, notes.append)}
+    failed = checks["seed config:tiers (production)"]
+    assert not failed.ok and failed.detail.endswith("run `pulumi up` to re-seed (read for 60 s)")
+    assert clock.t == verify.SEEDS_WITHIN_S  # asked until the deadline, not past it
+    reads = int(verify.SEEDS_WITHIN_S / verify.ASK_AGAIN_EVERY_S) + 1  # at 0, 5, ..., 60 s
+    assert seed_reads(state, "config:tiers", outputs["kvNamespaceId"]) == reads and len(notes) == reads - 1
+    assert all(c.ok for name, c in checks.items() if name != "seed config:tiers (production)")
+
+
+def test_a_missing_namespace_is_not_read_again(dev_outputs, expected):
+    outputs, _ = dev_outputs
+    target = verify.target_from_outputs("dev", outputs, expected)
+    state = seeded_state(outputs, expected)
+    del state.namespaces[outputs["kvNamespaceId"]]
+    clock = FakeClock()
+    with CloudflareStub(state) as stub:
+        client = cloudflare.Cloudflare(api_token=TOKEN, base_url=stub.base_url, max_retries=0)
+        checks = verify.seed_checks(client, target, clock)
+    assert clock.slept == [] and sum(not c.ok for c in checks) == len(expected)
+
+
+def test_the_cli_shows_its_progress_while_a_seed_replicates(dev_outputs, expected, monkeypatch, clock):
+    outputs, path = dev_outputs
+    state = seeded_state(outputs, expected, stale={(outputs["kvNamespaceId"], "config:tiers"): [None]})
+    with CloudflareStub(state) as stub:
+        result = run_cli(stub, path, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "  ..   1 seed(s) not as the settings give yet (seed config:tiers (production))" in result.output
+    assert clock.slept == [verify.ASK_AGAIN_EVERY_S]
 
 
 def test_the_default_url_is_the_scripts_workers_dev_address(dev_outputs, expected):
@@ -231,7 +324,7 @@ def test_a_stack_without_the_output_falls_back_to_its_workers_dev_address(dev_ou
     with CloudflareStub(seeded_state(outputs, expected, subdomain="acme-team")) as stub:
         client = cloudflare.Cloudflare(api_token=TOKEN, base_url=stub.base_url, max_retries=0)
         with httpx.Client(timeout=2) as http:
-            checks = verify.run(target, client, http, sleep=lambda s: None)
+            checks = verify.run(target, client, http, clock=FakeClock())
     assert checks[-1].name == "worker https://guruai-worker-dev.acme-team.workers.dev/health"
 
 
@@ -243,34 +336,35 @@ def test_an_older_catalog_is_asked_again_until_the_deploy_reaches_the_url(dev_ou
     outputs, _ = dev_outputs
     target = verify.target_from_outputs("dev", outputs, expected, dev_catalog_version())
     answers = [health_with_catalog("0123456789ab"), health_with_catalog("0123456789ab"), healthy()]
-    slept = []
+    clock, notes = FakeClock(), []
     with CloudflareStub(seeded_state(outputs, expected, health=answers)) as stub, httpx.Client(timeout=2) as http:
-        check = verify.health_check(http, stub.worker_url, target, sleep=slept.append)
+        check = verify.health_check(http, stub.worker_url, target, clock, notes.append)
     assert check.ok, check.detail
-    assert slept == [verify.CATALOG_WAIT_S] * 2
+    assert clock.slept == [verify.ASK_AGAIN_EVERY_S] * 2
+    assert "serves catalog '0123456789ab'" in notes[0] and "at most 25 s more" in notes[0]
 
 
 @pytest.mark.parametrize("served", ["0123456789ab", None])  # None: a Worker without its CATALOG binding
 def test_a_catalog_other_than_the_settings_fails_naming_both_versions_and_the_fix(dev_outputs, expected, served):
     outputs, _ = dev_outputs
     target = verify.target_from_outputs("dev", outputs, expected, dev_catalog_version())
-    slept = []
+    clock = FakeClock()
     state = seeded_state(outputs, expected, health=health_with_catalog(served))
     with CloudflareStub(state) as stub, httpx.Client(timeout=2) as http:
-        check = verify.health_check(http, stub.worker_url, target, sleep=slept.append)
+        check = verify.health_check(http, stub.worker_url, target, clock)
     assert not check.ok
     assert f"serves catalog {served!r}, the settings give {dev_catalog_version()!r}" in check.detail
     assert "`pulumi up --stack dev`" in check.detail
-    assert len(slept) == verify.CATALOG_ATTEMPTS - 1  # asked CATALOG_ATTEMPTS times in all
+    assert clock.t == verify.CATALOG_WITHIN_S  # asked until the deadline
 
 
 def test_other_failures_are_not_asked_again(dev_outputs, expected):
     outputs, _ = dev_outputs
     target = verify.target_from_outputs("dev", outputs, expected, dev_catalog_version())
-    slept = []
+    clock = FakeClock()
     with CloudflareStub(seeded_state(outputs, expected, health=(500, "boom"))) as stub, httpx.Client(timeout=2) as http:
-        assert not verify.health_check(http, stub.worker_url, target, sleep=slept.append).ok
-    assert slept == []
+        assert not verify.health_check(http, stub.worker_url, target, clock).ok
+    assert clock.slept == []
 
 
 def test_the_cli_expects_the_catalog_the_program_binds(dev_run, dev_outputs, expected, monkeypatch):

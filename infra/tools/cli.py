@@ -364,7 +364,12 @@ def verify_command(
     typer.echo(f"verifying stack {stack} (account {target.account_id})")
     with cloudflare.Cloudflare(api_token=token) as client, httpx.Client(timeout=15, follow_redirects=True) as http:
         checks = verify.run(
-            target, client, http, url, progress=lambda c: typer.echo(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}")
+            target,
+            client,
+            http,
+            url,
+            progress=lambda c: typer.echo(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}"),
+            note=lambda message: typer.echo(f"  ..   {message}"),
         )
     typer.echo("\n" + verify.table(checks))
     if not all(check.ok for check in checks):

@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import cloudflare
 import httpx
@@ -26,12 +26,16 @@ from infra.plan.outputs import StackOutputs, output_name
 ROUND_TRIP_PREFIX = "verify:"
 # KV's minimum: if the delete step fails, the test key still expires by itself.
 ROUND_TRIP_TTL_S = 60
-# KV's list is eventually consistent: a fresh key can take a moment to be listed.
-LIST_ATTEMPTS = 5
-# A new upload reaches every location within seconds, but the deploy workflow calls verify
-# right after `pulumi up`: an older catalog is asked again, every CATALOG_WAIT_S, this often.
-CATALOG_ATTEMPTS = 7
-CATALOG_WAIT_S = 5.0
+# What may lag behind a write is asked again (`ask_again`), every ASK_AGAIN_EVERY_S, for at most:
+# - the seeds: KV is eventually consistent, a change can take 60 s to reach every location (the
+#   provider's own tests do not read a value right after writing it, workers_kv/resource_test.go
+#   212-215), and the deploy workflow calls verify right after `pulumi up`;
+SEEDS_WITHIN_S = 60.0
+# - a fresh key in KV's list, eventually consistent too;
+LIST_WITHIN_S = 30.0
+# - the catalog /health serves: a new upload reaches every location within seconds.
+CATALOG_WITHIN_S = 30.0
+ASK_AGAIN_EVERY_S = 5.0
 PERMISSIONS = "Workers KV Storage: Edit and Workers Scripts: Read"
 # 1000 "Invalid API Token", 6003/6111 malformed Authorization header, 9109 "Invalid access token".
 BAD_TOKEN_CODES = {1000, 6003, 6111, 9109}
@@ -64,6 +68,44 @@ class Check:
 
 class Abort(Exception):
     """An error no later API check can get past (the token itself is refused)."""
+
+
+class NotYet(AssertionError):
+    """A check that failed on what may still change by itself (an eventually consistent read)."""
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def ask_again(
+    attempt: Callable[[], bool],
+    *,
+    within_s: float,
+    clock: Clock,
+    waiting: Callable[[float], None] = lambda left: None,
+    every_s: float = ASK_AGAIN_EVERY_S,
+) -> bool:
+    """Call `attempt` (True: settled) until it settles, again every `every_s` for at most `within_s`
+    (`waiting` hears, before each wait, how long it may still ask after it). Whether it settled."""
+    started = clock.now()
+    while not attempt():
+        left = within_s - (clock.now() - started)
+        if left < every_s:
+            return False
+        waiting(left - every_s)
+        clock.sleep(every_s)
+    return True
 
 
 def target_from_outputs(
@@ -133,41 +175,80 @@ def _fatal(error: Exception) -> bool:
 
 def _checked(name: str, target: Target, step: Callable[[], str]) -> Check:
     """Run one check; its exceptions become an explained failure (auth failures stop the rest)."""
+    return _attempt(name, target, step)[0]
+
+
+def _attempt(name: str, target: Target, step: Callable[[], str]) -> tuple[Check, bool]:
+    """The check, and whether it failed only on what may still change by itself (NotYet)."""
     try:
-        return Check(name, True, step())
+        return Check(name, True, step()), False
+    except NotYet as error:
+        return Check(name, False, str(error)), True
     except cloudflare.NotFoundError as error:
         if 10009 in error_codes(error):  # key not found (the namespace exists)
-            return Check(name, False, "key not found: run `pulumi up` to seed it again")
-        return Check(name, False, explain(error, target))
+            return Check(name, False, "key not found: run `pulumi up` to seed it again"), False
+        return Check(name, False, explain(error, target)), False
     except cloudflare.APIError as error:
         check = Check(name, False, explain(error, target))
         if _fatal(error):
             raise Abort(check.detail) from error
-        return check
+        return check, False
     except AssertionError as error:
-        return Check(name, False, str(error))
+        return Check(name, False, str(error)), False
     except Exception as error:  # noqa: BLE001 (a verification reports every failure as a row, never a traceback)
-        return Check(name, False, f"unexpected {type(error).__name__}: {error}")
+        return Check(name, False, f"unexpected {type(error).__name__}: {error}"), False
 
 
-def seed_checks(client: cloudflare.Cloudflare, target: Target) -> Iterator[Check]:
+def seed_checks(
+    client: cloudflare.Cloudflare,
+    target: Target,
+    clock: Clock | None = None,
+    note: Callable[[str], None] = lambda message: None,
+) -> list[Check]:
+    """Every seeded key, in both namespaces. KV is eventually consistent: a key `pulumi up` just
+    wrote may still read as before, or as missing, where this runs, so those are read again
+    (together, for at most SEEDS_WITHIN_S) before they fail."""
+    steps: dict[str, Callable[[], str]] = {}
     for label, namespace_id in (("production", target.kv_namespace_id), ("preview", target.kv_preview_namespace_id)):
         for key, expected in target.expected_seeds.items():
 
             def step(key: str = key, expected: str = expected, namespace_id: str = namespace_id) -> str:
-                got = client.kv.namespaces.values.get(key, account_id=target.account_id, namespace_id=namespace_id)
+                try:
+                    got = client.kv.namespaces.values.get(key, account_id=target.account_id, namespace_id=namespace_id)
+                except cloudflare.NotFoundError as error:
+                    if 10009 in error_codes(error):  # key not found (the namespace exists): maybe not yet
+                        raise NotYet("key not found: run `pulumi up` to seed it again") from error
+                    raise
                 text = got.read().decode()
-                assert text == expected, (
-                    f"holds {_short(text)}, expected {_short(expected)}: run `pulumi up` to re-seed"
-                )
+                if text != expected:
+                    raise NotYet(f"holds {_short(text)}, expected {_short(expected)}: run `pulumi up` to re-seed")
                 return f"{len(text.encode())} bytes as expected"
 
-            yield _checked(f"seed {key} ({label})", target, step)
+            steps[f"seed {key} ({label})"] = step
+    checks: dict[str, Check] = {}
+    pending = list(steps)
+
+    def attempt() -> bool:
+        for name in list(pending):
+            checks[name], not_yet = _attempt(name, target, steps[name])
+            if not not_yet:
+                pending.remove(name)
+        return not pending
+
+    def waiting(left: float) -> None:
+        note(
+            f"{len(pending)} seed(s) not as the settings give yet ({', '.join(pending)}): KV is eventually "
+            f"consistent, asking again in {ASK_AGAIN_EVERY_S:g} s (at most {left:.0f} s more)"
+        )
+
+    if not ask_again(attempt, within_s=SEEDS_WITHIN_S, clock=clock or SystemClock(), waiting=waiting):
+        for name in pending:
+            failed = checks[name]
+            checks[name] = Check(name, False, f"{failed.detail} (read for {SEEDS_WITHIN_S:g} s)")
+    return [checks[name] for name in steps]
 
 
-def round_trip_checks(
-    client: cloudflare.Cloudflare, target: Target, sleep: Callable[[float], None] = time.sleep
-) -> Iterator[Check]:
+def round_trip_checks(client: cloudflare.Cloudflare, target: Target, clock: Clock | None = None) -> Iterator[Check]:
     """put, get, list, delete on a fresh key in the preview namespace."""
     key = f"{ROUND_TRIP_PREFIX}{secrets.token_hex(8)}"
     value = secrets.token_hex(16)
@@ -185,17 +266,15 @@ def round_trip_checks(
         return "read back what was written"
 
     def listed() -> str:
-        for attempt in range(LIST_ATTEMPTS):
-            names = [
-                item.name
-                for item in client.kv.namespaces.keys.list(
-                    prefix=ROUND_TRIP_PREFIX, account_id=account_id, namespace_id=namespace_id
-                )
-            ]
-            if key in names:
-                return f"listed under prefix {ROUND_TRIP_PREFIX!r}"
-            sleep(2**attempt)
-        raise AssertionError(f"not listed after {LIST_ATTEMPTS} tries (KV lists are eventually consistent)")
+        def attempt() -> bool:
+            keys = client.kv.namespaces.keys.list(
+                prefix=ROUND_TRIP_PREFIX, account_id=account_id, namespace_id=namespace_id
+            )
+            return key in [item.name for item in keys]
+
+        if ask_again(attempt, within_s=LIST_WITHIN_S, clock=clock or SystemClock()):
+            return f"listed under prefix {ROUND_TRIP_PREFIX!r}"
+        raise AssertionError(f"not listed within {LIST_WITHIN_S:g} s (KV lists are eventually consistent)")
 
     def delete() -> str:
         client.kv.namespaces.values.delete(key, account_id=account_id, namespace_id=namespace_id)
@@ -215,16 +294,29 @@ def workers_dev_url(client: cloudflare.Cloudflare, target: Target) -> str:
     return routing.workers_dev_url(target.worker_script_name, subdomain)
 
 
-def health_check(http: httpx.Client, url: str, target: Target, sleep: Callable[[float], None] = time.sleep) -> Check:
+def health_check(
+    http: httpx.Client,
+    url: str,
+    target: Target,
+    clock: Clock | None = None,
+    note: Callable[[str], None] = lambda message: None,
+) -> Check:
     """/health answers for this stack with the settings' catalog; an older catalog is asked again
-    (CATALOG_ATTEMPTS times, CATALOG_WAIT_S apart) before it fails."""
-    check, older_catalog = _health_once(http, url, target)
-    for _ in range(CATALOG_ATTEMPTS - 1):
-        if not older_catalog:
-            break
-        sleep(CATALOG_WAIT_S)
+    (for at most CATALOG_WITHIN_S) before it fails."""
+    found: list[Check] = []
+
+    def attempt() -> bool:
         check, older_catalog = _health_once(http, url, target)
-    return check
+        found.append(check)
+        return not older_catalog
+
+    def waiting(left: float) -> None:
+        note(
+            f"{found[-1].name}: {found[-1].detail.split(' (')[0]}; asking again in {ASK_AGAIN_EVERY_S:g} s (at most {left:.0f} s more)"
+        )
+
+    ask_again(attempt, within_s=CATALOG_WITHIN_S, clock=clock or SystemClock(), waiting=waiting)
+    return found[-1]
 
 
 def _health_once(http: httpx.Client, url: str, target: Target) -> tuple[Check, bool]:
@@ -249,8 +341,8 @@ def _health_once(http: httpx.Client, url: str, target: Target) -> tuple[Check, b
     served = body.get("catalogVersion")
     if target.catalog_version is not None and served != target.catalog_version:
         detail = (
-            f"serves catalog {served!r}, the settings give {target.catalog_version!r} (asked {CATALOG_ATTEMPTS} "
-            f"times, {CATALOG_WAIT_S:g} s apart): the upload has not reached this URL, or the settings changed "
+            f"serves catalog {served!r}, the settings give {target.catalog_version!r} (asked for "
+            f"{CATALOG_WITHIN_S:g} s): the upload has not reached this URL, or the settings changed "
             f"since the last `pulumi up --stack {target.stack}`"
         )
         return Check(name, False, detail), True
@@ -262,8 +354,9 @@ def run(
     client: cloudflare.Cloudflare,
     http: httpx.Client,
     url: str | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Clock | None = None,
     progress: Callable[[Check], None] = lambda check: None,
+    note: Callable[[str], None] = lambda message: None,
 ) -> list[Check]:
     """Every check, in order; stops calling the API after a refused token.
 
@@ -278,9 +371,9 @@ def run(
         progress(check)
 
     try:
-        for check in seed_checks(client, target):
+        for check in seed_checks(client, target, clock, note):
             record(check)
-        for check in round_trip_checks(client, target, sleep):
+        for check in round_trip_checks(client, target, clock):
             record(check)
         if url is None:
             url = workers_dev_url(client, target)
@@ -289,7 +382,7 @@ def run(
     except cloudflare.APIError as error:  # only the subdomain lookup gets here
         record(Check("worker URL (workers.dev subdomain)", False, f"{explain(error, target)}; or pass --url"))
     if url is not None:
-        record(health_check(http, url, target, sleep))
+        record(health_check(http, url, target, clock, note))
     return checks
 
 
