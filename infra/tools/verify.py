@@ -6,7 +6,9 @@ PREVIEW namespace (production data is only read); and the Worker answers `/healt
 catalog (tiers and flags) the settings give, so a deploy that has not reached the URL yet, or
 settings changed since the last `pulumi up`, fail.
 Every check becomes a row of a pass/fail table; API errors are explained (bad token,
-missing permission, namespace not found) instead of dumped.
+missing permission, namespace not found) instead of dumped. What may lag behind the deploy
+(KV's eventually consistent reads and lists, the catalog an upload has not reached yet) is asked
+again for a while (`ask_again`) before it fails.
 """
 
 from __future__ import annotations
