@@ -133,6 +133,7 @@ class StubState:
     token_status: str = "active"
     denied: set[str] = field(default_factory=set)
     analytics_engine_enabled: bool = True
+    scripts: dict[str, list[dict]] = field(default_factory=dict)  # deployed Worker name -> its bindings
     requests: list[tuple[str, str, dict]] = field(default_factory=list)
     analytics: AnalyticsEngine = field(default_factory=AnalyticsEngine)
     _unlisted: dict[str, int] = field(default_factory=dict)
@@ -210,7 +211,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(401, 1000, "Invalid API Token")
             return self._verified()
         if rest == ["workers", "scripts"] and method == "GET":
-            return self._ok([])
+            return self._ok([{"id": name} for name in sorted(self.state.scripts)])
+        if rest[:2] == ["workers", "scripts"] and rest[3:] == ["settings"] and method == "GET":
+            if rest[2] not in self.state.scripts:
+                return self._error(404, 10007, "workers.api.error.script_not_found")
+            return self._ok({"bindings": self.state.scripts[rest[2]]})
         if rest == ["analytics_engine", "sql"] and method == "POST":
             if not self.state.analytics_engine_enabled:
                 return self._error(403, 10000, "Authentication error")

@@ -72,6 +72,18 @@ def test_analytics_engine_not_enabled_fails_with_the_fix(monkeypatch):
     assert "Traceback" not in result.output
 
 
+def test_a_worker_deployed_with_its_binding_proves_analytics_engine_to_a_token_without_analytics(monkeypatch):
+    """A later deploy's token may lack Account Analytics: Read; the last upload's binding is the proof."""
+    binding = {"type": "analytics_engine", "name": "METRICS", "dataset": "guruai_requests_dev"}
+    with CloudflareStub(state(denied={"analytics"}, scripts={"guruai-worker-dev": [binding]})) as stub:
+        result = invoke(stub, monkeypatch)
+    assert result.exit_code == 0, result.output
+    mark, detail = lines(result)["Analytics Engine"]
+    assert mark == "ok" and "guruai-worker-dev is deployed with its analytics_engine binding" in detail
+    with CloudflareStub(state(denied={"analytics"}, scripts={"guruai-worker-dev": []})) as stub:
+        assert lines(invoke(stub, monkeypatch))["Analytics Engine"][0] == "FAIL"  # uploaded without it
+
+
 def test_analytics_engine_is_not_asked_when_metrics_are_off(monkeypatch, tmp_path):
     stack = stack_file(monkeypatch, tmp_path, "quiet", "  guruai-cache:metrics:\n    enabled: false\n")
     with CloudflareStub(state(analytics_engine_enabled=False)) as stub:
