@@ -38,7 +38,7 @@ ANALYTICS = "Account Analytics: Read"
 # Its row of docs/deploying.md's per-command list (tests/test_docs.py keeps them equal).
 PERMISSIONS = (
     "Account Settings: Read, Workers KV Storage: Read, D1: Read, Workers Scripts: Read; Account Analytics: Read "
-    "with `metrics.enabled`; with `customDomain` or `route`, Workers Routes: Read on that zone"
+    "with `metrics.enabled` (before the first deploy); with `customDomain` or `route`, Workers Routes: Read on that zone"
 )
 NO_SUBDOMAIN = 10007  # wrangler's getWorkersDevSubdomain: "10007 error code: not found"
 # The query Cloudflare's SQL API page gives to try the API: it reads no dataset, so it runs on an
