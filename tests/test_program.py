@@ -67,9 +67,10 @@ def test_committed_stacks_build_the_whole_graph(stack):
         SCRIPT: 1,
         CRON: 1,
         KV_ENTRY: 2 * seeds_per_namespace,
-        RANDOM_PASSWORD: 1,
         COMMAND: 2,  # the D1 migrations, database and preview database
         SUBDOMAIN: 1,  # the workers.dev address, managed
+        # the generated every-scope token: only a stack without clients, never a production one
+        **({RANDOM_PASSWORD: 1} if not settings.clients else {}),
     }
     component = run.one(COMPONENT)
     assert component.name == f"guruai-{stack}-cache"
@@ -232,7 +233,8 @@ def test_prod_retains_its_storage_even_when_protection_is_turned_off():
         ("prod", {}, True),  # Pulumi.prod.yaml says `production: true`
         ("prod", {"production": False}, False),  # an explicit opt-out
         ("dev", {}, False),
-        ("dev", {"production": True}, True),
+        # a production stack names its clients
+        ("dev", {"production": True, "clients": {"app": {"scopes": ["read"], "tokenSha256": "ab" * 32}}}, True),
     ],
 )
 def test_the_production_setting_decides_seed_protection(stack, overrides, production):

@@ -55,7 +55,8 @@ class CacheStackArgs:
     api_token: pulumi.Input[str] | None
     # The clients the Worker accepts (name -> token digest and scopes; infra/plan/clients.py).
     clients: ClientEntries = field(default_factory=dict)
-    # Deprecated: one token with every scope, the client `service`. None with no clients: generated.
+    # Deprecated: one token with every scope, the client `service`. None with no clients: generated
+    # (never for a production stack).
     service_token: pulumi.Input[str] | None = None
     protect: bool = True  # protect and retain the namespaces and databases
     imports: ImportIds = field(default_factory=ImportIds)
@@ -171,8 +172,10 @@ class CacheStack(pulumi.ComponentResource):
         """The deprecated all-scope token: `serviceToken`, or, for a stack with no clients, a generated one."""
         if self.args.service_token is not None:
             return self.args.service_token
-        if self.args.clients:
-            return None  # clients only: no token with every scope exists
+        if self.args.clients or self.args.production:
+            # Clients only: no token with every scope exists. A production stack never gets one
+            # generated (its settings are refused without clients; this holds even if they were not).
+            return None
         # Kept encrypted in the stack's state, as before clients existed: the stacks that rely on it
         # keep working until they define `clients`.
         return random.RandomPassword(

@@ -150,14 +150,16 @@ def settings_check(
         list[str] | None, typer.Option("--stack", "-s", metavar="STACK", help="Stack to check (repeatable).")
     ] = None,
 ) -> None:
-    """Validate Pulumi.<stack>.yaml as the program would (the account id may come later), and
-    across the committed stacks (no two share a rate-limiter namespace)."""
+    """Validate Pulumi.<stack>.yaml as the program would (the account id may come later; a
+    production stack needs its clients), and across the committed stacks (no two share a
+    rate-limiter namespace)."""
     from infra.settings import (
         SettingsError,
         committed_stack_settings,
         shared_limiter_issues,
         stack_file_deprecations,
         stack_file_settings,
+        stack_file_token_issues,
     )
 
     failed = False
@@ -165,9 +167,9 @@ def settings_check(
     for name in stack or DEFAULT_STACKS:
         try:
             settings = committed[name] if name in committed else stack_file_settings(name)  # else: its error
-            shared = shared_limiter_issues(name, settings, committed)
-            if shared:
-                raise SettingsError(name, shared)
+            found = shared_limiter_issues(name, settings, committed) + stack_file_token_issues(name, settings)
+            if found:
+                raise SettingsError(name, found)
         except _user_errors() as error:
             typer.secho(str(error), err=True, fg=typer.colors.RED)
             failed = True
