@@ -98,6 +98,7 @@ class Registered:
     retain_on_delete: bool
     dependencies: list[str]
     import_id: str
+    delete_before_replace: bool = False
 
     def plain(self, key: str) -> Any:
         return unwrap(self.inputs.get(key))[0]
@@ -414,6 +415,7 @@ def run_program(
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=list(request.dependencies),
                 import_id=request.importId,
+                delete_before_replace=bool(request.deleteBeforeReplace),
             )
         )
     return run

@@ -335,11 +335,32 @@ def test_a_custom_domain_serves_the_worker_and_becomes_its_url():
     )
     assert run.outputs["workerUrl"] == "https://cache.example.com"
     assert not run.invokes  # the app's own domain needs no lookup
-    assert run.one(SUBDOMAIN).plain("enabled") is True  # workers.dev stays unless turned off
+    # workers.dev off unless asked: it would bypass the zone's WAF and rate-limiting rules
+    assert run.one(SUBDOMAIN).plain("enabled") is False
 
 
-def test_a_route_serves_the_worker_and_workers_dev_can_be_turned_off():
-    run = run_program("prod", {"route": {"pattern": "api.example.com/*", "zoneId": ZONE_ID}, "workersDev": False})
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_a_custom_domain_is_replaced_delete_first(stack):
+    """Its create is an upsert by hostname: created first, the old one's DELETE would detach the new."""
+    run = run_program(stack, {"customDomain": {"hostname": "cache.example.com", "zoneId": ZONE_ID}})
+    assert run.one(CUSTOM_DOMAIN).delete_before_replace
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        {"customDomain": {"hostname": "cache.example.com", "zoneId": ZONE_ID}},
+        {"route": {"pattern": "api.example.com/*", "zoneId": ZONE_ID}},
+    ],
+)
+def test_workers_dev_stays_beside_an_own_domain_only_when_asked(own):
+    run = run_program("dev", {**own, "workersDev": True})
+    assert run.one(SUBDOMAIN).plain("enabled") is True
+    assert run.outputs["workerUrl"].endswith(".example.com")  # verify calls the own domain still
+
+
+def test_a_route_serves_the_worker_and_turns_workers_dev_off():
+    run = run_program("prod", {"route": {"pattern": "api.example.com/*", "zoneId": ZONE_ID}})
     route = run.one(ROUTE)
     assert (route.plain("pattern"), route.plain("zoneId"), route.plain("script")) == (
         "api.example.com/*",
