@@ -30,8 +30,10 @@ from pulumi_mocks import (
     stack_config,
     unwrap,
 )
+from pydantic.alias_generators import to_camel
 
 from infra import paths
+from infra.plan import observability
 from infra.plan.outputs import StackOutputs, output_name
 from infra.plan.seeds import seed_entries
 from infra.plan.worker import SETTING_VARS, var_defaults
@@ -169,8 +171,7 @@ def test_worker_script_module_compat_date_observability_and_cron(dev_run):
             "headSamplingRate": 1.0,
             "persist": True,
             "destinations": [],
-            "propagationPolicy": "authenticated",
-        },
+        },  # no propagationPolicy: it needs a feature most accounts lack (below)
         "issues": {"enabled": False},
     }
     cron = dev_run.one(CRON)
@@ -271,9 +272,17 @@ def _fields(output_type: type) -> dict[str, type | None]:
     return found
 
 
+# Computed fields sent only when a setting asks (infra/plan/observability.py): as camelCase paths.
+SENT_ONLY_WHEN_SET = {
+    "observability." + ".".join(to_camel(part) for part in path.split(".")) for path in observability.SENT_ONLY_WHEN_SET
+}
+
+
 def _undeclared(output_type: type, declared: dict, where: str = "observability") -> list[str]:
     missing = []
     for name, nested in _fields(output_type).items():
+        if f"{where}.{name}" in SENT_ONLY_WHEN_SET:
+            continue
         if declared.get(name) is None:
             missing.append(f"{where}.{name}")
         elif nested is not None:
@@ -295,6 +304,13 @@ def test_every_observability_field_the_api_returns_is_declared(stack, dev_run, p
     assert {"headSamplingRate", "logs"} <= set(_fields(observability_type))  # the walk sees the nested parts
     assert "invocationLogs" in _fields(_fields(observability_type)["logs"])
     assert _undeclared(observability_type, run.one(SCRIPT).plain("observability")) == []
+
+
+def test_trace_propagation_is_sent_only_when_a_setting_asks(dev_run):
+    assert {"observability.traces.propagationPolicy"} == SENT_ONLY_WHEN_SET
+    assert "propagationPolicy" not in dev_run.one(SCRIPT).plain("observability")["traces"]
+    asked = run_program("dev", {"observability": {"traces": {"propagationPolicy": "accept"}}})
+    assert asked.one(SCRIPT).plain("observability")["traces"]["propagationPolicy"] == "accept"
 
 
 def test_observability_settings_reach_the_script():
