@@ -190,6 +190,8 @@ class StrictCloudflareMocks(pulumi.runtime.Mocks):
         name = inputs.get("name", "")
         if not SCRIPT_NAME.match(name):
             raise ProviderRejected(f"bad D1 name {name!r}")
+        if inputs.get("jurisdiction") not in (None, "eu", "fedramp", "us"):  # the SDK's "Available values"
+            raise ProviderRejected(f"bad D1 jurisdiction {inputs['jurisdiction']!r}")
         if name in self.database_names:
             raise ProviderRejected(f"a database named {name} already exists")
         self.database_names.add(name)

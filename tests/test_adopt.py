@@ -209,6 +209,51 @@ def test_after_destroy_the_retained_resources_are_adopted_under_their_own_names(
     assert written == ALL  # the program's names: no databaseName needed
 
 
+@pytest.mark.parametrize("jurisdiction", ["eu", "fedramp"])
+def test_a_database_in_a_jurisdiction_is_adopted_and_declared_with_it(stack_files, monkeypatch, jurisdiction):
+    """The provider reads `jurisdiction` back on import and replaces a database declared without it."""
+    state = guide_account(
+        databases={DB_PREVIEW_ID: "guruai-db-preview"}, jurisdictions={GUIDE_DB: jurisdiction, DB_PREVIEW_ID: "eu"}
+    )
+    with CloudflareStub(state) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod", "--write")
+    assert result.exit_code == 0, result.output
+    assert f"({GUIDE_DB}, jurisdiction {jurisdiction}, declared with it)" in result.output
+    assert f"pulumi config set --path adopt.jurisdiction {jurisdiction} --stack prod" in result.output
+    read = {path for method, path, _ in state.requests if method == "GET" and "/d1/database/" in path}
+    assert read == {f"/client/v4/accounts/{ACCOUNT_ID}/d1/database/{u}" for u in (GUIDE_DB, DB_PREVIEW_ID)}
+    written = yaml.safe_load((stack_files / "Pulumi.prod.yaml").read_text())["config"]["guruai-cache:adopt"]
+    assert (written["jurisdiction"], written["previewJurisdiction"]) == (jurisdiction, "eu")
+
+    run = run_program("prod", {"adopt": written})
+    assert run.one(D1, "db").plain("jurisdiction") == jurisdiction
+    assert run.one(D1, "db-preview").plain("jurisdiction") == "eu"
+
+
+def test_a_database_without_a_jurisdiction_is_declared_without_one(stack_files, monkeypatch):
+    with CloudflareStub(guide_account()) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod", "--write")
+    assert result.exit_code == 0, result.output
+    written = yaml.safe_load((stack_files / "Pulumi.prod.yaml").read_text())["config"]["guruai-cache:adopt"]
+    assert "jurisdiction" not in written
+    assert run_program("prod", {"adopt": written}).one(D1, "db").plain("jurisdiction") is None
+
+
+def test_a_database_in_a_jurisdiction_the_program_cannot_declare_is_refused_in_one_line(stack_files, monkeypatch):
+    with CloudflareStub(guide_account(jurisdictions={GUIDE_DB: "moon"})) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod", "--write")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "is in the jurisdiction 'moon', which this program cannot declare" in result.output
+    assert "guruai-cache:adopt" not in (stack_files / "Pulumi.prod.yaml").read_text()
+
+
+def test_a_bad_jurisdiction_setting_names_the_accepted_values():
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"accountId": ACCOUNT_ID, "adopt": {"jurisdiction": "EU!"}}, stack="dev", env={})
+    issue = caught.value.issues[0]
+    assert issue.key == "adopt.jurisdiction" and "'eu', 'fedramp' or 'us'" in issue.fix
+
+
 def test_a_resource_another_stack_adopted_is_not_offered_twice(stack_files, monkeypatch):
     dev = stack_files / "Pulumi.dev.yaml"
     dev.write_text(dev.read_text() + f"  guruai-cache:adopt:\n    kvNamespaceId: '{GUIDE_KV}'\n")

@@ -1,4 +1,5 @@
-"""Which stateful resources are adopted (imported) rather than created, by Pulumi import id.
+"""Which stateful resources are adopted (imported) rather than created, by Pulumi import id,
+and what an adopted database keeps: its jurisdiction.
 
 The ids are the ones `pulumi import` takes: `<account_id>/<namespace_id>` for a KV
 namespace, `<account_id>/<database_id>` for a D1 database.
@@ -31,3 +32,16 @@ def import_ids(adopt: Adopt, account_id: str) -> ImportIds:
         database=of(adopt.database_id),
         preview_database=of(adopt.preview_database_id),
     )
+
+
+@dataclass(frozen=True)
+class Jurisdictions:
+    """Per database: where Cloudflare keeps its data (`eu`, `fedramp`, `us`), or None for anywhere.
+    Fixed for its life: the provider replaces a database whose jurisdiction changes."""
+
+    database: str | None = None
+    preview_database: str | None = None
+
+
+def jurisdictions(adopt: Adopt) -> Jurisdictions:
+    return Jurisdictions(database=adopt.jurisdiction, preview_database=adopt.preview_jurisdiction)

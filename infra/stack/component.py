@@ -29,7 +29,7 @@ from infra.plan.clients import (
     token_sha256,
     with_legacy_client,
 )
-from infra.plan.imports import ImportIds, import_ids
+from infra.plan.imports import ImportIds, Jurisdictions, import_ids, jurisdictions
 from infra.plan.observability import observability_block
 from infra.plan.outputs import StackOutputs
 from infra.plan.routing import RoutingPlan, routing_plan
@@ -60,6 +60,7 @@ class CacheStackArgs:
     service_token: pulumi.Input[str] | None = None
     protect: bool = True  # protect and retain the namespaces and databases
     imports: ImportIds = field(default_factory=ImportIds)
+    jurisdictions: Jurisdictions = field(default_factory=Jurisdictions)
     production: bool = False  # retain storage always; protect and retain the seeded keys
     observability: dict[str, Any] = field(default_factory=lambda: observability_block(Observability()))
     routing: RoutingPlan = field(default_factory=lambda: RoutingPlan(workers_dev=True, previews=False, own_domain=None))
@@ -90,6 +91,7 @@ class CacheStackArgs:
             service_token=service_token,
             protect=settings.protect_stateful_resources,
             imports=import_ids(settings.adopt, settings.account_id),
+            jurisdictions=jurisdictions(settings.adopt),
             production=settings.is_production,
             observability=observability_block(settings.observability),
             routing=routing_plan(settings),
@@ -104,7 +106,13 @@ class CacheStack(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.args = args
         self.storage = storage.create_storage(
-            args.account_id, args.names, protect=args.protect, retain=args.retain, imports=args.imports, parent=self
+            args.account_id,
+            args.names,
+            protect=args.protect,
+            retain=args.retain,
+            imports=args.imports,
+            jurisdictions=args.jurisdictions,
+            parent=self,
         )
         self.seeds = seed_keys.seed_namespace(
             "seed", args.account_id, self.storage.kv_namespace, args.seeds, self, production=args.production
