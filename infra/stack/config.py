@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from infra.plan.imports import settle_reminder
 from infra.settings import (
     SettingIssue,
     Settings,
@@ -109,4 +110,7 @@ def load_stack_settings() -> StackSettings:
         raise pulumi.RunError(str(SettingsError(stack, issues)))
     for deprecation in settings.deprecations() + service_token_deprecations(token is not None, settings.clients):
         pulumi.log.warn(f"deprecated setting {deprecation}")
+    reminder = settle_reminder(settings.adopt, stack)
+    if reminder:
+        pulumi.log.warn(reminder)
     return StackSettings(stack, settings, pulumi.Config().get_secret(SERVICE_TOKEN_KEY), cloudflare_token)

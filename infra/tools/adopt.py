@@ -19,9 +19,11 @@ import yaml
 
 from infra import paths
 from infra.plan.adoption import Existing, Outcome, adopt_settings, match, slots, taken_ids
+from infra.plan.imports import settle
 from infra.settings import PROJECT, committed_stack_settings, stack_file_settings
 from infra.settings.adopt import JURISDICTIONS
 from infra.tools.errors import UserError
+from infra.tools.stack_outputs import stack_outputs
 from infra.tools.verify import explain
 
 ADOPT_KEY = f"{PROJECT}:adopt"
@@ -199,3 +201,22 @@ def run(
     elif adoption.settings:
         echo(f"\n(`guruai-cache adopt --stack {stack} --write` puts them into {paths.stack_file(stack).name})")
     return adoption
+
+
+def run_settle(stack: str, outputs_file: Path | None, *, echo: Callable[[str], None]) -> list[str]:
+    """`adopt --settle`: clear the adopt.* ids the stack now manages; refuse, writing nothing, when
+    one names another resource. Returns the keys cleared."""
+    settings = stack_file_settings(stack)
+    settled = settle(settings.adopt, stack_outputs(stack, outputs_file, per_stack_option=False))
+    if settled.conflicts:
+        raise UserError("\n".join(settled.conflicts))
+    for key, value in settled.cleared.items():
+        echo(f"adopt.{key}: {value} is the stack's now, the id goes")
+    for key in settled.waiting:
+        echo(f"adopt.{key}: not in the stack's outputs yet (no successful `pulumi up`?), kept")
+    if not settled.cleared:
+        echo("nothing to settle")
+        return []
+    written = write(Adoption(stack, settings.account_id or "", [], settled.remaining))
+    echo(f"wrote {written.name}: commit it (names and jurisdictions stay: they describe the resources)")
+    return list(settled.cleared)

@@ -269,15 +269,34 @@ def adopt_command(
     database: Annotated[
         str | None, typer.Option(help="Name of a hand-made D1 database to adopt (default: `<appName>-db`).")
     ] = None,
+    settle: Annotated[
+        bool,
+        typer.Option(
+            "--settle",
+            help="After the `pulumi up` that imported them: remove from Pulumi.<stack>.yaml the adopt.* ids the "
+            "stack's outputs show it manages (refused, nothing written, when one names another resource).",
+        ),
+    ] = False,
+    outputs: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="With --settle: a file holding the stack's `pulumi stack output --json`, instead of asking Pulumi.",
+        ),
+    ] = None,
 ) -> None:
     """Find the account's namespaces and databases this stack should take over (the setup guide's
     hand-made ones, or the stack's own left by `pulumi destroy`) and print or write adopt.*.
 
-    Needs CLOUDFLARE_API_TOKEN in the environment (Workers KV Storage: Read, D1: Read).
+    Needs CLOUDFLARE_API_TOKEN in the environment (Workers KV Storage: Read, D1: Read); `--settle`
+    needs none.
     """
     from infra.tools import adopt
 
     try:
+        if settle:
+            adopt.run_settle(stack, outputs, echo=typer.echo)
+            return
         token = _api_token("export a token that may read the account's KV and D1")
         adopt.run(stack, token, write_file=write, kv_title=kv_namespace, database=database, echo=typer.echo)
     except _user_errors() as error:
