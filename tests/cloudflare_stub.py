@@ -4,8 +4,8 @@ adopt`, `guruai-cache metrics` and `guruai-cache preflight` call, and a Worker's
 It answers as the real API does (envelopes, status codes, error codes): 401/10000 for an
 unknown token, 403/10000 for a token without KV permission or for another account,
 404/10013 for an unknown namespace, 404/10009 for a missing key, 400 for an expiration
-TTL under 60 s; the KV namespace and D1 database lists page by `page`/`per_page` with a
-`result_info`, as the SDK's V4PagePaginationArray expects (it asks for the next page until
+TTL under 60 s; a D1 database is read by its uuid (with its `jurisdiction` when it has one); the
+KV namespace and D1 database lists page by `page`/`per_page` with a `result_info`, as the SDK's V4PagePaginationArray expects (it asks for the next page until
 one comes back empty). It binds a free port on 127.0.0.1 and records every request.
 
 For `preflight`: a token verifies at `/user/tokens/verify` (a user token) or only at
@@ -120,6 +120,7 @@ class StubState:
     subdomain: str | None = "acme"  # None: the account never made one
     titles: dict[str, str] = field(default_factory=dict)  # namespace id -> title (the list endpoint)
     databases: dict[str, str] = field(default_factory=dict)  # D1 uuid -> name
+    jurisdictions: dict[str, str] = field(default_factory=dict)  # D1 uuid -> "eu", "fedramp" (else none)
     read_only_token: str | None = None  # valid, but without Workers KV Storage permission
     # The Worker's /health answer; a list is answered in turn, its last answer repeated.
     health: tuple[int, dict | str] | list[tuple[int, dict | str]] = (200, {"status": "ok", "environment": "dev"})
@@ -231,11 +232,12 @@ class _Handler(BaseHTTPRequestHandler):
             items = [{"id": i, "title": t, "supports_url_encoding": True} for i, t in sorted(self.state.titles.items())]
             return self._page(items, query, default_size=20, max_size=1000)
         if rest == ["d1", "database"] and method == "GET":
-            items = [
-                {"uuid": u, "name": n, "version": "production", "created_at": "2026-01-01T00:00:00Z"}
-                for u, n in sorted(self.state.databases.items())
-            ]
+            items = [self._database(u) for u in sorted(self.state.databases)]
             return self._page(items, query, default_size=1000, max_size=10000)
+        if rest[:2] == ["d1", "database"] and len(rest) == 3 and method == "GET":
+            if rest[2] not in self.state.databases:  # the code is this stub's guess; the status is what matters
+                return self._error(404, 7404, f"The database {rest[2]} could not be found")
+            return self._ok(self._database(rest[2]))
         if rest[:3] == ["storage", "kv", "namespaces"] and len(rest) >= 5:
             if token == self.state.read_only_token:
                 return self._error(403, 10000, "Authentication error")
@@ -261,6 +263,14 @@ class _Handler(BaseHTTPRequestHandler):
         if rest[:1] == ["analytics_engine"]:
             return "analytics"
         return None
+
+    def _database(self, uuid: str) -> dict:
+        """A D1 database object (the SDK's D1 / DatabaseListResponse); `jurisdiction` only when it has one."""
+        found = {"uuid": uuid, "name": self.state.databases[uuid], "version": "production"}
+        found["created_at"] = "2026-01-01T00:00:00Z"
+        if uuid in self.state.jurisdictions:
+            found["jurisdiction"] = self.state.jurisdictions[uuid]
+        return found
 
     def _page(self, items: list[dict], query: dict, *, default_size: int, max_size: int) -> None:
         page, size = int(query.get("page", 1)), int(float(query.get("per_page", default_size)))

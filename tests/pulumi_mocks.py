@@ -98,6 +98,7 @@ class Registered:
     retain_on_delete: bool
     dependencies: list[str]
     import_id: str
+    delete_before_replace: bool = False
 
     def plain(self, key: str) -> Any:
         return unwrap(self.inputs.get(key))[0]
@@ -189,6 +190,8 @@ class StrictCloudflareMocks(pulumi.runtime.Mocks):
         name = inputs.get("name", "")
         if not SCRIPT_NAME.match(name):
             raise ProviderRejected(f"bad D1 name {name!r}")
+        if inputs.get("jurisdiction") not in (None, "eu", "fedramp", "us"):  # the SDK's "Available values"
+            raise ProviderRejected(f"bad D1 jurisdiction {inputs['jurisdiction']!r}")
         if name in self.database_names:
             raise ProviderRejected(f"a database named {name} already exists")
         self.database_names.add(name)
@@ -414,6 +417,7 @@ def run_program(
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=list(request.dependencies),
                 import_id=request.importId,
+                delete_before_replace=bool(request.deleteBeforeReplace),
             )
         )
     return run

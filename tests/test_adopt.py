@@ -1,6 +1,7 @@
 """Adopting existing namespaces and databases: the settings under strict mocks (Pulumi's
 `import_`), and `guruai-cache adopt` with the official SDK against the local API stub."""
 
+import json
 import shutil
 
 import pulumi
@@ -209,6 +210,51 @@ def test_after_destroy_the_retained_resources_are_adopted_under_their_own_names(
     assert written == ALL  # the program's names: no databaseName needed
 
 
+@pytest.mark.parametrize("jurisdiction", ["eu", "fedramp"])
+def test_a_database_in_a_jurisdiction_is_adopted_and_declared_with_it(stack_files, monkeypatch, jurisdiction):
+    """The provider reads `jurisdiction` back on import and replaces a database declared without it."""
+    state = guide_account(
+        databases={DB_PREVIEW_ID: "guruai-db-preview"}, jurisdictions={GUIDE_DB: jurisdiction, DB_PREVIEW_ID: "eu"}
+    )
+    with CloudflareStub(state) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod", "--write")
+    assert result.exit_code == 0, result.output
+    assert f"({GUIDE_DB}, jurisdiction {jurisdiction}, declared with it)" in result.output
+    assert f"pulumi config set --path adopt.jurisdiction {jurisdiction} --stack prod" in result.output
+    read = {path for method, path, _ in state.requests if method == "GET" and "/d1/database/" in path}
+    assert read == {f"/client/v4/accounts/{ACCOUNT_ID}/d1/database/{u}" for u in (GUIDE_DB, DB_PREVIEW_ID)}
+    written = yaml.safe_load((stack_files / "Pulumi.prod.yaml").read_text())["config"]["guruai-cache:adopt"]
+    assert (written["jurisdiction"], written["previewJurisdiction"]) == (jurisdiction, "eu")
+
+    run = run_program("prod", {"adopt": written})
+    assert run.one(D1, "db").plain("jurisdiction") == jurisdiction
+    assert run.one(D1, "db-preview").plain("jurisdiction") == "eu"
+
+
+def test_a_database_without_a_jurisdiction_is_declared_without_one(stack_files, monkeypatch):
+    with CloudflareStub(guide_account()) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod", "--write")
+    assert result.exit_code == 0, result.output
+    written = yaml.safe_load((stack_files / "Pulumi.prod.yaml").read_text())["config"]["guruai-cache:adopt"]
+    assert "jurisdiction" not in written
+    assert run_program("prod", {"adopt": written}).one(D1, "db").plain("jurisdiction") is None
+
+
+def test_a_database_in_a_jurisdiction_the_program_cannot_declare_is_refused_in_one_line(stack_files, monkeypatch):
+    with CloudflareStub(guide_account(jurisdictions={GUIDE_DB: "moon"})) as stub:
+        result = adopt_cli(stub, monkeypatch, "--stack", "prod", "--write")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "is in the jurisdiction 'moon', which this program cannot declare" in result.output
+    assert "guruai-cache:adopt" not in (stack_files / "Pulumi.prod.yaml").read_text()
+
+
+def test_a_bad_jurisdiction_setting_names_the_accepted_values():
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"accountId": ACCOUNT_ID, "adopt": {"jurisdiction": "EU!"}}, stack="dev", env={})
+    issue = caught.value.issues[0]
+    assert issue.key == "adopt.jurisdiction" and "'eu', 'fedramp' or 'us'" in issue.fix
+
+
 def test_a_resource_another_stack_adopted_is_not_offered_twice(stack_files, monkeypatch):
     dev = stack_files / "Pulumi.dev.yaml"
     dev.write_text(dev.read_text() + f"  guruai-cache:adopt:\n    kvNamespaceId: '{GUIDE_KV}'\n")
@@ -274,3 +320,68 @@ def test_the_adopt_block_replaces_an_earlier_one_and_keeps_everything_else():
     updated = adopt.with_adopt_block(text, {"databaseId": DB_ID})
     assert yaml.safe_load(updated)["config"] == {"a:b": 1, "c:d": 2, "guruai-cache:adopt": {"databaseId": DB_ID}}
     assert updated.startswith("# header\n") and "  # a comment\n" in updated and updated.endswith("# trailer\n")
+
+
+# --- after the first `pulumi up`: `guruai-cache adopt --settle` -----------------------------------
+
+
+def settle_cli(stack, outputs_file):
+    return CliRunner().invoke(cli.app, ["adopt", "--stack", stack, "--settle", "--outputs", str(outputs_file)])
+
+
+def with_adopt(stack_files, adopt_block):
+    path = stack_files / "Pulumi.prod.yaml"
+    path.write_text(
+        path.read_text() + "  guruai-cache:adopt:\n" + "".join(f"    {k}: '{v}'\n" for k, v in adopt_block.items())
+    )
+    return path
+
+
+def test_settle_clears_the_ids_the_stack_now_manages_and_keeps_names_and_jurisdictions(stack_files, tmp_path):
+    adopted = {**ALL, "databaseName": "guruai-db", "jurisdiction": "eu"}
+    path = with_adopt(stack_files, adopted)
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(run_program("prod", {"adopt": adopted}).outputs))  # what `pulumi up` exported
+    result = settle_cli("prod", outputs)
+    assert result.exit_code == 0, result.output
+    assert f"adopt.databaseId: {DB_ID} is the stack's now, the id goes" in result.output
+    assert yaml.safe_load(path.read_text())["config"]["guruai-cache:adopt"] == {
+        "databaseName": "guruai-db",
+        "jurisdiction": "eu",
+    }
+    run = run_program("prod", {"adopt": stack_file_settings("prod").adopt.model_dump(by_alias=True, exclude_none=True)})
+    assert not any(r.import_id for r in run.resources)  # nothing left to import again
+    db = run.one(D1, "db")
+    assert (db.plain("name"), db.plain("jurisdiction")) == ("guruai-db", "eu")  # declared as before: no replace
+
+
+def test_settle_refuses_an_id_that_names_another_resource_and_writes_nothing(stack_files, tmp_path):
+    path = with_adopt(stack_files, {"databaseId": DB_PREVIEW_ID, "kvNamespaceId": KV_ID})
+    before = path.read_text()
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(run_program("prod", {"adopt": ALL}).outputs))  # the stack manages DB_ID
+    result = settle_cli("prod", outputs)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"adopt.databaseId is {DB_PREVIEW_ID}, but the stack manages {DB_ID}" in result.output
+    assert "pulumi config rm --path adopt.databaseId" in result.output
+    assert path.read_text() == before
+
+
+def test_settle_keeps_an_id_the_outputs_do_not_show_yet(stack_files, tmp_path):
+    path = with_adopt(stack_files, {"databaseId": DB_ID})
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"accountId": ACCOUNT_ID}))  # a stack whose first up failed early
+    result = settle_cli("prod", outputs)
+    assert result.exit_code == 0, result.output
+    assert "adopt.databaseId: not in the stack's outputs yet" in result.output and "nothing to settle" in result.output
+    assert yaml.safe_load(path.read_text())["config"]["guruai-cache:adopt"] == {"databaseId": DB_ID}
+
+
+def test_preview_reminds_to_settle_while_ids_are_set(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    run_program("prod", {"adopt": {"databaseId": DB_ID}})
+    assert any("adopt.databaseId set" in w and "guruai-cache adopt --stack prod --settle" in w for w in warnings)
+    warnings.clear()
+    run_program("prod")
+    assert not any("--settle" in w for w in warnings)

@@ -3,12 +3,24 @@ scopes), the `clients` output (names and scopes only), the deprecated service to
 
 import hashlib
 import json
+import re
 
 import pulumi
 import pytest
-from pulumi_mocks import RANDOM_PASSWORD, SCRIPT, run_program, unwrap
+from pulumi_mocks import (
+    ACCOUNT_ID,
+    PROJECT,
+    RANDOM_PASSWORD,
+    SCRIPT,
+    RecordingMonitor,
+    StrictCloudflareMocks,
+    run_program,
+    unwrap,
+)
 
 from infra.settings import SettingsError, load_settings
+from infra.settings.secrets import SERVICE_TOKEN_REMOVAL
+from infra.stack.component import CacheStack, CacheStackArgs
 from infra.worker_contract import SCOPES
 
 APP = hashlib.sha256(b"app-token").hexdigest()
@@ -95,7 +107,7 @@ def test_the_service_token_still_works_beside_clients_with_a_deprecation(monkeyp
     assert run.outputs["clients"]["service"] == list(SCOPES)
     assert [w for w in warnings if "serviceToken" in w] == [
         "deprecated setting serviceToken: one token with every scope, shared by every caller; it still works, as "
-        "the client `service`. Give each caller its own client with only the scopes it needs (`clients`, see "
+        f"the client `service`, until {SERVICE_TOKEN_REMOVAL} (then the setting is removed). Give each caller its own client with only the scopes it needs (`clients`, see "
         "docs/configuration.md), move the callers to their tokens, then `pulumi config rm serviceToken`"
     ]
 
@@ -106,6 +118,60 @@ def test_a_stack_without_clients_keeps_its_generated_token_and_is_told_to_define
     run = run_program("dev")
     assert run.outputs["clients"] == {"service": list(SCOPES)}
     assert any("no `clients` set" in w for w in warnings)
+
+
+def test_a_production_stack_without_clients_stops_before_any_resource_with_the_command_that_makes_one(
+    monkeypatch,
+):
+    registered = []
+    original = StrictCloudflareMocks.new_resource
+    monkeypatch.setattr(
+        StrictCloudflareMocks, "new_resource", lambda self, args: registered.append(args.typ) or original(self, args)
+    )
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("prod", {"clients": {}})
+    message = str(caught.value)
+    assert "clients: none in a production stack" in message
+    assert "python -m guruai_cache_client new-token --name <app> --scope read" in message
+    assert "`pulumi config set` lines it prints, with --stack prod" in message
+    assert registered == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "secrets", "expected"),
+    [
+        ({"clients": {"app": APP}}, {}, "clients.app: the every-scope shorthand `<name>: <digest>` is refused"),
+        ({}, {"serviceToken": "s" * 40}, "serviceToken: a token with every scope is refused in a production stack"),
+    ],
+)
+def test_a_production_stack_refuses_every_scope_tokens(overrides, secrets, expected):
+    with pytest.raises(pulumi.RunError, match=re.escape(expected)) as caught:
+        run_program("prod", overrides, secrets)
+    assert "s" * 40 not in str(caught.value)
+
+
+def test_every_scope_tokens_stay_allowed_outside_production():
+    """The shorthand and serviceToken: a dev stack's callers are the developers' own (deprecated:
+    serviceToken, with its removal date)."""
+    run = run_program("dev", {"clients": {"app": APP}}, secrets={"serviceToken": "s" * 40})
+    assert run.outputs["clients"] == {"app": list(SCOPES), "service": list(SCOPES)}
+
+
+def test_a_production_component_never_generates_a_token():
+    """Even given no clients (the program refuses that first), CacheStack makes no every-scope token."""
+    mocks = StrictCloudflareMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="prod", preview=False, monitor=monitor)
+    settings = load_settings({"accountId": ACCOUNT_ID}, stack="prod", env={})
+    assert settings.is_production and not settings.clients
+
+    @pulumi.runtime.test
+    def build():
+        return CacheStack("cache", CacheStackArgs.from_settings(settings, "prod", api_token="t")).outputs.clients
+
+    build()
+    assert not [urn for urn in monitor.resources if RANDOM_PASSWORD in urn]
+    assert any(SCRIPT in urn for urn in monitor.resources)
 
 
 def test_a_client_named_service_beside_the_service_token_is_refused():

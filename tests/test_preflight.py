@@ -176,3 +176,14 @@ def test_an_unreachable_api_is_one_line(monkeypatch):
     result = invoke(Closed, monkeypatch)
     assert result.exit_code == 1
     assert list(lines(result)) == ["cloudflare API"] and "could not reach the Cloudflare API" in result.output
+
+
+def test_a_production_stack_without_clients_stops_before_any_request(monkeypatch, tmp_path):
+    # Nothing could call its Worker (production gets no generated token): the deploy stops here.
+    name = stack_file(monkeypatch, tmp_path, "prod", "  guruai-cache:production: true\n")
+    with CloudflareStub(state()) as stub:
+        result = invoke(stub, monkeypatch, name)
+        assert stub.state.requests == []
+    assert result.exit_code == 2
+    assert "clients: none in a production stack" in result.output
+    assert "new-token --name <app> --scope read" in result.output

@@ -30,8 +30,10 @@ from pulumi_mocks import (
     stack_config,
     unwrap,
 )
+from pydantic.alias_generators import to_camel
 
 from infra import paths
+from infra.plan import observability
 from infra.plan.outputs import StackOutputs, output_name
 from infra.plan.seeds import seed_entries
 from infra.plan.worker import SETTING_VARS, var_defaults
@@ -67,9 +69,10 @@ def test_committed_stacks_build_the_whole_graph(stack):
         SCRIPT: 1,
         CRON: 1,
         KV_ENTRY: 2 * seeds_per_namespace,
-        RANDOM_PASSWORD: 1,
         COMMAND: 2,  # the D1 migrations, database and preview database
         SUBDOMAIN: 1,  # the workers.dev address, managed
+        # the generated every-scope token: only a stack without clients, never a production one
+        **({RANDOM_PASSWORD: 1} if not settings.clients else {}),
     }
     component = run.one(COMPONENT)
     assert component.name == f"guruai-{stack}-cache"
@@ -168,8 +171,7 @@ def test_worker_script_module_compat_date_observability_and_cron(dev_run):
             "headSamplingRate": 1.0,
             "persist": True,
             "destinations": [],
-            "propagationPolicy": "authenticated",
-        },
+        },  # no propagationPolicy: it needs a feature most accounts lack (below)
         "issues": {"enabled": False},
     }
     cron = dev_run.one(CRON)
@@ -232,7 +234,8 @@ def test_prod_retains_its_storage_even_when_protection_is_turned_off():
         ("prod", {}, True),  # Pulumi.prod.yaml says `production: true`
         ("prod", {"production": False}, False),  # an explicit opt-out
         ("dev", {}, False),
-        ("dev", {"production": True}, True),
+        # a production stack names its clients
+        ("dev", {"production": True, "clients": {"app": {"scopes": ["read"], "tokenSha256": "ab" * 32}}}, True),
     ],
 )
 def test_the_production_setting_decides_seed_protection(stack, overrides, production):
@@ -269,9 +272,17 @@ def _fields(output_type: type) -> dict[str, type | None]:
     return found
 
 
+# Computed fields sent only when a setting asks (infra/plan/observability.py): as camelCase paths.
+SENT_ONLY_WHEN_SET = {
+    "observability." + ".".join(to_camel(part) for part in path.split(".")) for path in observability.SENT_ONLY_WHEN_SET
+}
+
+
 def _undeclared(output_type: type, declared: dict, where: str = "observability") -> list[str]:
     missing = []
     for name, nested in _fields(output_type).items():
+        if f"{where}.{name}" in SENT_ONLY_WHEN_SET:
+            continue
         if declared.get(name) is None:
             missing.append(f"{where}.{name}")
         elif nested is not None:
@@ -293,6 +304,13 @@ def test_every_observability_field_the_api_returns_is_declared(stack, dev_run, p
     assert {"headSamplingRate", "logs"} <= set(_fields(observability_type))  # the walk sees the nested parts
     assert "invocationLogs" in _fields(_fields(observability_type)["logs"])
     assert _undeclared(observability_type, run.one(SCRIPT).plain("observability")) == []
+
+
+def test_trace_propagation_is_sent_only_when_a_setting_asks(dev_run):
+    assert {"observability.traces.propagationPolicy"} == SENT_ONLY_WHEN_SET
+    assert "propagationPolicy" not in dev_run.one(SCRIPT).plain("observability")["traces"]
+    asked = run_program("dev", {"observability": {"traces": {"propagationPolicy": "accept"}}})
+    assert asked.one(SCRIPT).plain("observability")["traces"]["propagationPolicy"] == "accept"
 
 
 def test_observability_settings_reach_the_script():
@@ -333,11 +351,32 @@ def test_a_custom_domain_serves_the_worker_and_becomes_its_url():
     )
     assert run.outputs["workerUrl"] == "https://cache.example.com"
     assert not run.invokes  # the app's own domain needs no lookup
-    assert run.one(SUBDOMAIN).plain("enabled") is True  # workers.dev stays unless turned off
+    # workers.dev off unless asked: it would bypass the zone's WAF and rate-limiting rules
+    assert run.one(SUBDOMAIN).plain("enabled") is False
 
 
-def test_a_route_serves_the_worker_and_workers_dev_can_be_turned_off():
-    run = run_program("prod", {"route": {"pattern": "api.example.com/*", "zoneId": ZONE_ID}, "workersDev": False})
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_a_custom_domain_is_replaced_delete_first(stack):
+    """Its create is an upsert by hostname: created first, the old one's DELETE would detach the new."""
+    run = run_program(stack, {"customDomain": {"hostname": "cache.example.com", "zoneId": ZONE_ID}})
+    assert run.one(CUSTOM_DOMAIN).delete_before_replace
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        {"customDomain": {"hostname": "cache.example.com", "zoneId": ZONE_ID}},
+        {"route": {"pattern": "api.example.com/*", "zoneId": ZONE_ID}},
+    ],
+)
+def test_workers_dev_stays_beside_an_own_domain_only_when_asked(own):
+    run = run_program("dev", {**own, "workersDev": True})
+    assert run.one(SUBDOMAIN).plain("enabled") is True
+    assert run.outputs["workerUrl"].endswith(".example.com")  # verify calls the own domain still
+
+
+def test_a_route_serves_the_worker_and_turns_workers_dev_off():
+    run = run_program("prod", {"route": {"pattern": "api.example.com/*", "zoneId": ZONE_ID}})
     route = run.one(ROUTE)
     assert (route.plain("pattern"), route.plain("zoneId"), route.plain("script")) == (
         "api.example.com/*",

@@ -298,6 +298,17 @@ def test_new_token_prints_a_token_and_the_config_with_its_digest_only(capsys):
     assert json.dumps(token)  # printable as is
 
 
+def test_new_token_requires_a_scope_and_says_there_is_no_default(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        token_command(["new-token", "--name", "billing"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--scope is required" in err and "there is no every-scope default" in err
+    with pytest.raises(SystemExit):
+        token_command(["new-token", "--help"])
+    assert "required, repeatable" in capsys.readouterr().out
+
+
 def test_the_clients_scopes_and_statuses_are_the_workers():
     """The client package ships without infra/: a test holds its literals equal to the contract's."""
     from typing import get_args

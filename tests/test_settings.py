@@ -361,9 +361,13 @@ def test_the_request_log_and_metrics_defaults():
     assert settings.metrics.enabled and settings.entitlements_count_max_age == 10
 
 
-def test_an_adopted_database_name_needs_its_id():
-    issue = the_issue({"adopt": {"databaseName": "guruai-db"}}, "adopt.databaseName")
-    assert "databaseId is unset" in issue.problem and "guruai-cache adopt" in issue.fix
+def test_an_adopted_database_keeps_its_name_and_jurisdiction_once_its_id_is_settled():
+    """After `adopt --settle` removes the id, the name and jurisdiction stay: D1 cannot rename, and
+    a jurisdiction dropped would replace the database."""
+    settings = load_settings(
+        {"accountId": ACCOUNT_ID, "adopt": {"databaseName": "guruai-db", "jurisdiction": "eu"}}, stack="prod", env={}
+    )
+    assert settings.names("prod").database == "guruai-db" and settings.adopt.jurisdiction == "eu"
 
 
 def test_an_adopted_database_keeps_its_name_in_every_name_the_program_uses():

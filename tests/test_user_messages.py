@@ -146,16 +146,54 @@ def settings_check(*stacks: str):
 
 
 CLIENT = f"  guruai-cache:clients:\n    app: {DIGEST}\n"
+# A production stack's clients say their scopes (the shorthand is refused there).
+PROD_CLIENT = f"  guruai-cache:clients:\n    app:\n      scopes: [read]\n      tokenSha256: {DIGEST}\n"
 
 
 def test_settings_check_warns_about_a_stack_without_clients(stacks):
-    stacks(dev="  guruai-cache:cron: '0 4 * * *'\n", prod=CLIENT)
+    stacks(dev="  guruai-cache:cron: '0 4 * * *'\n", prod=PROD_CLIENT)
     result = settings_check("dev", "prod")
     assert result.exit_code == 0, result.output
     dev, prod = result.output.split("prod: settings valid")
     assert "warning: deprecated setting no `clients` set" in dev  # the generated all-scope token
     assert "Define `clients`" in dev
     assert "warning" not in prod
+
+
+def test_settings_check_says_a_production_stack_without_clients_cannot_deploy_yet(stacks):
+    # The tests' own prod file without its clients, as the team's is before they make them: valid
+    # settings (CI's check of the team's files passes), but preflight, preview and up stop on it.
+    prod = (paths.STACKS_DIR / "Pulumi.prod.yaml").read_text().split("  guruai-cache:clients:")[0]
+    stacks(prod=prod.split("config:\n", 1)[1])
+    result = settings_check("prod")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("  before deploying: ")]
+    assert lines == [
+        "  before deploying: clients: none in a production stack, which gets no generated token with every scope "
+        "(got {}); fix: run `python -m guruai_cache_client new-token --name <app> --scope read ...` (one --scope "
+        "per scope it needs) and the `pulumi config set` lines it prints, with --stack prod"
+    ]
+    assert "generated service token" not in result.output  # no generated token to warn about in production
+
+
+@pytest.mark.parametrize(
+    ("prod", "key", "fix"),
+    [
+        (CLIENT, "clients.app: the every-scope shorthand", "write the long form with the scopes it needs"),
+        (
+            PROD_CLIENT + "  guruai-cache:serviceToken:\n    secure: v1:AAAA:BBBB\n",
+            "serviceToken: a token with every scope is refused in a production stack",
+            "pulumi config rm serviceToken",
+        ),
+    ],
+)
+def test_settings_check_refuses_every_scope_tokens_in_production_only(stacks, prod, key, fix):
+    stacks(prod=prod, staging=prod)  # staging: not production, the same file passes (with a warning at most)
+    result = settings_check("prod", "staging")
+    assert result.exit_code == 2
+    assert f"  - {key}" in result.output and fix in result.output
+    assert "staging: settings valid" in result.output
+    assert "v1:AAAA" not in result.output
 
 
 def test_settings_check_warns_about_an_encrypted_service_token(stacks):

@@ -12,7 +12,9 @@ Each of the stack's four stateful resources is matched, in this order, to:
 
 A namespace matched under another title must be renamed before the import (Pulumi imports
 only what matches the program; a rename keeps the id and the data). A database cannot be
-renamed, so it is adopted under its own name (`adopt.databaseName`). What matches nothing is
+renamed, so it is adopted under its own name (`adopt.databaseName`), and with its
+jurisdiction (`adopt.jurisdiction`: an EU or FedRAMP database is declared so, or the import
+would replace it). What matches nothing is
 created by `pulumi up`. One already adopted by another committed stack is never offered twice.
 """
 
@@ -29,10 +31,11 @@ GUIDE = "the setup guide's"
 
 @dataclass(frozen=True)
 class Existing:
-    """A namespace (id, title) or database (uuid, name) the account has."""
+    """A namespace (id, title) or database (uuid, name, jurisdiction) the account has."""
 
     id: str
     name: str
+    jurisdiction: str | None = None  # databases: "eu", "fedramp", "us", or None
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Slot:
     id_key: str  # the adopt.* setting of its id
     name_key: str | None  # the adopt.* setting that keeps another name (databases only)
     candidates: tuple[str, ...]  # hand-made names to look for after `wanted`
+    jurisdiction_key: str | None = None  # the adopt.* setting of its jurisdiction (databases only)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class Outcome:
         values = {self.slot.id_key: self.found.id}
         if self.keeps_name and self.slot.name_key:
             values[self.slot.name_key] = self.found.name
+        if self.found.jurisdiction and self.slot.jurisdiction_key:
+            values[self.slot.jurisdiction_key] = self.found.jurisdiction
         return values
 
 
@@ -71,8 +77,8 @@ def slots(app_name: str, stack: str, kv_title: str | None = None, database: str 
     return [
         Slot("kv", "KV namespace", names.kv_namespace, "kvNamespaceId", None, (kv,)),
         Slot("kv-preview", "KV namespace", names.kv_preview_namespace, "kvPreviewNamespaceId", None, (f"{kv}_preview",)),
-        Slot("db", "D1 database", names.database, "databaseId", "databaseName", (db,)),
-        Slot("db-preview", "D1 database", names.preview_database, "previewDatabaseId", "previewDatabaseName", (f"{db}-preview",)),
+        Slot("db", "D1 database", names.database, "databaseId", "databaseName", (db,), "jurisdiction"),
+        Slot("db-preview", "D1 database", names.preview_database, "previewDatabaseId", "previewDatabaseName", (f"{db}-preview",), "previewJurisdiction"),
     ]  # fmt: skip
 
 

@@ -4,7 +4,9 @@ pulumi-cloudflare's `WorkersScript.observability` is optional and not computed u
 a read copies the API's whole block into the state. A field the program leaves out is
 therefore a change on every refresh that never settles. So the block names every field of
 the SDK's output type (`WorkersScriptObservability` and its logs, traces and issues parts,
-checked by tests/test_program.py): the settings give the choices, this module the rest.
+checked by tests/test_program.py): the settings give the choices, this module the rest. The
+exception is a computed field an account may lack the feature for (SENT_ONLY_WHEN_SET): sent
+only when its setting is set.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from infra.settings.observability import Observability
 
 # Exporting to OpenTelemetry destinations needs destinations set up in the dashboard first.
 NO_DESTINATIONS: list[str] = []
-# Cloudflare's default: inbound trace context is honoured only with a valid trace auth token.
-TRACE_PROPAGATION_POLICY = "authenticated"
+# Fields sent only when a setting asks: `traces.propagation_policy` "requires the trace
+# propagation feature to be enabled" on the account, and is Optional+Computed (provider v5.22
+# workers_script/schema.go:719-724), so left out it keeps the API's value and shows no diff.
+SENT_ONLY_WHEN_SET = ("traces.propagation_policy",)
 
 
 def observability_block(settings: Observability) -> dict[str, Any]:
@@ -37,7 +41,7 @@ def observability_block(settings: Observability) -> dict[str, Any]:
             "head_sampling_rate": traces.head_sampling_rate,
             "persist": traces.persist,
             "destinations": list(NO_DESTINATIONS),
-            "propagation_policy": TRACE_PROPAGATION_POLICY,
+            **({"propagation_policy": traces.propagation_policy} if traces.propagation_policy else {}),
         },
         "issues": {"enabled": settings.issues.enabled},
     }

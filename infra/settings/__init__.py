@@ -15,6 +15,7 @@ from infra.settings.sources import (
     parse_config_values,
     stack_file_deprecations,
     stack_file_settings,
+    stack_file_token_issues,
 )
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "shared_limiter_issues",
     "stack_file_deprecations",
     "stack_file_settings",
+    "stack_file_token_issues",
 ]

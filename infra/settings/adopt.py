@@ -4,18 +4,27 @@ to take over by id instead of creating new ones.
 `guruai-cache adopt --stack <stack>` finds them through the Cloudflare API and writes these
 settings. A D1 database cannot be renamed, so one adopted under another name than the
 program's keeps it (`databaseName`, `previewDatabaseName`); a KV namespace is renamed
-instead (a title change keeps its id and data).
+instead (a title change keeps its id and data). A database's jurisdiction is read back on
+import and forces a replacement when it differs, so an EU or FedRAMP database is declared with
+it (`jurisdiction`, `previewJurisdiction`).
+
+After the first successful `pulumi up` the ids have done their work: `guruai-cache adopt
+--settle` removes them (infra/plan/imports.py), the names and jurisdictions stay.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import field_validator, model_validator
 
 from infra.names import NAME_PATTERN
-from infra.settings.base import Issue, SettingModel, problem, raise_if, snake_case
+from infra.settings.base import SettingModel, problem, snake_case
 
+# What pulumi-cloudflare 6.23.1's D1Database accepts as `jurisdiction` ("Available values").
+JURISDICTIONS = ("eu", "fedramp", "us")
+Jurisdiction = Literal["eu", "fedramp", "us"]
 KV_NAMESPACE_ID = re.compile(r"^[0-9a-f]{32}$")
 D1_DATABASE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -27,9 +36,13 @@ class Adopt(SettingModel):
     kv_preview_namespace_id: str | None = None
     database_id: str | None = None
     preview_database_id: str | None = None
-    # The adopted databases' own names, when they are not the program's (D1 cannot rename).
+    # The adopted databases' own names, when they are not the program's (D1 cannot rename), and
+    # their jurisdictions (data kept in the EU, FedRAMP, US): both fixed for a database's life, so
+    # they stay after the ids are settled (a change would replace the database, and lose its data).
     database_name: str | None = None
     preview_database_name: str | None = None
+    jurisdiction: Jurisdiction | None = None
+    preview_jurisdiction: Jurisdiction | None = None
 
     @field_validator("kv_namespace_id", "kv_preview_namespace_id")
     @classmethod
@@ -60,22 +73,6 @@ class Adopt(SettingModel):
                 "copy the `name` from `npx wrangler d1 list --json`",
             )
         return value
-
-    @model_validator(mode="after")
-    def _names_need_ids(self) -> Adopt:
-        issues: list[Issue] = []
-        for name_key, id_key in (("databaseName", "databaseId"), ("previewDatabaseName", "previewDatabaseId")):
-            if getattr(self, snake_case(name_key)) is not None and getattr(self, snake_case(id_key)) is None:
-                issues.append(
-                    (
-                        ("adopt", name_key),
-                        f"names a database to keep without adopting one ({id_key} is unset)",
-                        getattr(self, snake_case(name_key)),
-                        f"set adopt.{id_key} too (`guruai-cache adopt --stack <stack> --write` does both), or remove it",
-                    )
-                )
-        raise_if(issues)
-        return self
 
     @model_validator(mode="after")
     def _distinct(self) -> Adopt:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import field_validator, model_validator
+from pydantic import PrivateAttr, ValidatorFunctionWrapHandler, field_validator, model_validator
 
 from infra.settings.base import Issue, SettingModel, problem
 from infra.worker_contract import SCOPES, Scope
@@ -29,12 +29,23 @@ class Client(SettingModel):
 
     scopes: tuple[Scope, ...]
     token_sha256: str
+    # Written as the shorthand: every scope without saying so (refused in production).
+    _shorthand: bool = PrivateAttr(default=False)
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _shorthand(cls, value: Any) -> Any:
+    def _every_scope_shorthand(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Client:
         # `clients: {app: <hash>}`: the simple path for one client, with every scope.
-        return {"scopes": list(SCOPES), "tokenSha256": value} if isinstance(value, str) else value
+        if not isinstance(value, str):
+            client: Client = handler(value)
+            return client
+        client = handler({"scopes": list(SCOPES), "tokenSha256": value})
+        client._shorthand = True
+        return client
+
+    @property
+    def is_shorthand(self) -> bool:
+        return self._shorthand
 
     @field_validator("scopes")
     @classmethod

@@ -106,11 +106,13 @@ class Settings(SettingModel):
     # Seconds GET /entitlements may serve today's count from the isolate's memory (0: read D1
     # every time); its answer says how old the count is (`usageAsOf`).
     entitlements_count_max_age: int = Field(default=10, ge=0, le=ENTITLEMENTS_COUNT_MAX_AGE_S)
-    # Where the Worker answers: <script>.<account subdomain>.workers.dev, and optionally the
-    # app's own domain (one of customDomain or route).
-    workers_dev: bool = True
+    # Where the Worker answers: optionally the app's own domain (one of customDomain or route),
+    # and <script>.<account subdomain>.workers.dev.
     custom_domain: CustomDomain | None = None
     route: Route | None = None
+    # Unset: on only without an own domain, whose WAF and rate-limiting rules workers.dev would
+    # bypass. After customDomain and route, which decide its default.
+    workers_dev: bool = Field(default=None, validate_default=True)
     # Validated even when defaulted: the default users name the default tiers, which a stack may rename.
     dev_subscriptions: tuple[DevSubscription, ...] = Field(default=DEFAULT_DEV_SUBSCRIPTIONS, validate_default=True)
     # Existing namespaces/databases to take over by id instead of creating them.
@@ -155,6 +157,13 @@ class Settings(SettingModel):
     @classmethod
     def _production(cls, value: bool | None, info: ValidationInfo) -> bool:
         return value if value is not None else (info.context or {}).get("stack") in PRODUCTION_STACKS
+
+    @field_validator("workers_dev", mode="before")
+    @classmethod
+    def _workers_dev(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None:
+            return value  # an explicit true keeps workers.dev beside the own domain
+        return info.data.get("custom_domain") is None and info.data.get("route") is None
 
     @model_validator(mode="after")
     def _one_address_at_least(self) -> Settings:

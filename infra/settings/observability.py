@@ -16,7 +16,7 @@ plan's whole allowance (`guruai-cache estimate` prices them; docs/observability.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -42,6 +42,9 @@ class Traces(SettingModel):
     enabled: bool = False
     head_sampling_rate: float = _rate()
     persist: bool = True
+    # How inbound trace context (traceparent) is handled. Unset: not sent, Cloudflare keeps its own
+    # ("authenticated"); setting it needs the account's trace propagation feature, which most lack.
+    propagation_policy: Literal["authenticated", "accept"] | None = None
 
 
 class Issues(SettingModel):

@@ -16,9 +16,14 @@ import yaml
 from pydantic import ValidationError
 
 from infra import paths
-from infra.settings.errors import SettingsError, issues_from
+from infra.settings.errors import SettingIssue, SettingsError, issues_from
 from infra.settings.model import ACCOUNT_ID_ENV, Settings
-from infra.settings.secrets import SERVICE_TOKEN_KEY, service_token_deprecations
+from infra.settings.secrets import (
+    SERVICE_TOKEN_KEY,
+    missing_production_clients,
+    production_token_issues,
+    service_token_deprecations,
+)
 
 PROJECT = "guruai-cache"
 
@@ -118,8 +123,24 @@ def stack_file_config(stack: str) -> dict[str, Any]:
 def stack_file_deprecations(stack: str, settings: Settings) -> list[str]:
     """What `pulumi preview` warns this stack about, read from its file: deprecated settings, and
     the all-scope service token (`serviceToken`, encrypted or not, or generated for want of `clients`)."""
-    token_set = f"{PROJECT}:{SERVICE_TOKEN_KEY}" in _stack_file_entries(stack)
-    return settings.deprecations() + service_token_deprecations(token_set, settings.clients)
+    return settings.deprecations() + service_token_deprecations(
+        _token_set(stack), settings.clients, settings.is_production
+    )
+
+
+def stack_file_token_issues(stack: str, settings: Settings, *, missing_clients: bool = True) -> list[SettingIssue]:
+    """What stops `pulumi preview` of a production stack on its tokens (clients, serviceToken), read from its file.
+    `missing_clients=False` leaves out "no clients yet": a file can be valid before its clients are made."""
+    issues = production_token_issues(stack, settings.is_production, settings.clients, _token_set(stack))
+    if missing_clients:
+        return issues
+    missing = missing_production_clients(stack)
+    return [issue for issue in issues if issue != missing]
+
+
+def _token_set(stack: str) -> bool:
+    """`serviceToken` is in the stack file (encrypted or not)."""
+    return f"{PROJECT}:{SERVICE_TOKEN_KEY}" in _stack_file_entries(stack)
 
 
 def stack_file_settings(stack: str, *, require_account: bool = False) -> Settings:

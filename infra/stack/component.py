@@ -29,7 +29,7 @@ from infra.plan.clients import (
     token_sha256,
     with_legacy_client,
 )
-from infra.plan.imports import ImportIds, import_ids
+from infra.plan.imports import ImportIds, Jurisdictions, import_ids, jurisdictions
 from infra.plan.observability import observability_block
 from infra.plan.outputs import StackOutputs
 from infra.plan.routing import RoutingPlan, routing_plan
@@ -55,10 +55,12 @@ class CacheStackArgs:
     api_token: pulumi.Input[str] | None
     # The clients the Worker accepts (name -> token digest and scopes; infra/plan/clients.py).
     clients: ClientEntries = field(default_factory=dict)
-    # Deprecated: one token with every scope, the client `service`. None with no clients: generated.
+    # Deprecated: one token with every scope, the client `service`. None with no clients: generated
+    # (never for a production stack).
     service_token: pulumi.Input[str] | None = None
     protect: bool = True  # protect and retain the namespaces and databases
     imports: ImportIds = field(default_factory=ImportIds)
+    jurisdictions: Jurisdictions = field(default_factory=Jurisdictions)
     production: bool = False  # retain storage always; protect and retain the seeded keys
     observability: dict[str, Any] = field(default_factory=lambda: observability_block(Observability()))
     routing: RoutingPlan = field(default_factory=lambda: RoutingPlan(workers_dev=True, previews=False, own_domain=None))
@@ -89,6 +91,7 @@ class CacheStackArgs:
             service_token=service_token,
             protect=settings.protect_stateful_resources,
             imports=import_ids(settings.adopt, settings.account_id),
+            jurisdictions=jurisdictions(settings.adopt),
             production=settings.is_production,
             observability=observability_block(settings.observability),
             routing=routing_plan(settings),
@@ -103,7 +106,13 @@ class CacheStack(pulumi.ComponentResource):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.args = args
         self.storage = storage.create_storage(
-            args.account_id, args.names, protect=args.protect, retain=args.retain, imports=args.imports, parent=self
+            args.account_id,
+            args.names,
+            protect=args.protect,
+            retain=args.retain,
+            imports=args.imports,
+            jurisdictions=args.jurisdictions,
+            parent=self,
         )
         self.seeds = seed_keys.seed_namespace(
             "seed", args.account_id, self.storage.kv_namespace, args.seeds, self, production=args.production
@@ -171,8 +180,10 @@ class CacheStack(pulumi.ComponentResource):
         """The deprecated all-scope token: `serviceToken`, or, for a stack with no clients, a generated one."""
         if self.args.service_token is not None:
             return self.args.service_token
-        if self.args.clients:
-            return None  # clients only: no token with every scope exists
+        if self.args.clients or self.args.production:
+            # Clients only: no token with every scope exists. A production stack never gets one
+            # generated (its settings are refused without clients; this holds even if they were not).
+            return None
         # Kept encrypted in the stack's state, as before clients existed: the stacks that rely on it
         # keep working until they define `clients`.
         return random.RandomPassword(

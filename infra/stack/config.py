@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from infra.plan.imports import settle_reminder
 from infra.settings import (
     SettingIssue,
     Settings,
@@ -20,6 +21,7 @@ from infra.settings import (
 from infra.settings.secrets import (
     SERVICE_TOKEN_KEY,
     check_service_token,
+    production_token_issues,
     service_token_conflicts,
     service_token_deprecations,
 )
@@ -88,7 +90,8 @@ def load_stack_settings() -> StackSettings:
 
     Invalid settings end the run with their list and no traceback, before any resource is
     registered; deprecated ones are warned about. Among the checks across stacks: no other
-    committed stack may share this one's rate-limiter namespace.
+    committed stack may share this one's rate-limiter namespace. A production stack must name
+    its clients and their scopes (no token with every scope).
     """
     stack = pulumi.get_stack()
     token = runtime_config.get_config(f"{pulumi.get_project()}:{SERVICE_TOKEN_KEY}")
@@ -102,8 +105,14 @@ def load_stack_settings() -> StackSettings:
         issues = error.issues + issues
     if settings is not None:
         issues += service_token_conflicts(token, settings.clients)
+        issues += production_token_issues(stack, settings.is_production, settings.clients, token is not None)
     if issues or settings is None:
         raise pulumi.RunError(str(SettingsError(stack, issues)))
-    for deprecation in settings.deprecations() + service_token_deprecations(token is not None, settings.clients):
+    for deprecation in settings.deprecations() + service_token_deprecations(
+        token is not None, settings.clients, settings.is_production
+    ):
         pulumi.log.warn(f"deprecated setting {deprecation}")
+    reminder = settle_reminder(settings.adopt, stack)
+    if reminder:
+        pulumi.log.warn(reminder)
     return StackSettings(stack, settings, pulumi.Config().get_secret(SERVICE_TOKEN_KEY), cloudflare_token)

@@ -37,7 +37,10 @@ def expose(account_id: str, script: cloudflare.WorkersScript, plan: RoutingPlan,
             zone_id=domain.zone_id,
             hostname=domain.hostname,
             service=script.script_name,
-            opts=opts,
+            # Its create is an upsert by hostname (PUT /workers/domains; terraform-provider-cloudflare
+            # v5.22 workers_custom_domain/resource.go:76), so on a replace the new attachment can be
+            # the old one: created first, the old one's DELETE would then detach the Worker.
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True)),
         )
     elif domain is not None:
         own = cloudflare.WorkersRoute(

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from infra.names import ResourceNames
-from infra.plan.imports import ImportIds
+from infra.plan.imports import ImportIds, Jurisdictions
 from infra.worker_contract import DB_BINDING, KV_BINDING
 
 
@@ -45,6 +45,7 @@ def create_storage(
     protect: bool,
     retain: bool,
     imports: ImportIds,
+    jurisdictions: Jurisdictions,
     parent: pulumi.Resource,
 ) -> Storage:
     def options(import_id: str | None) -> pulumi.ResourceOptions:
@@ -60,10 +61,20 @@ def create_storage(
             title=names.kv_preview_namespace,
             opts=options(imports.kv_preview_namespace),
         ),
+        # A jurisdiction is read back on import and replaces the database when it differs
+        # (provider v5.22 d1_database/schema.go:50-57): an adopted EU or FedRAMP one is declared with it.
         database=cloudflare.D1Database(
-            "db", account_id=account_id, name=names.database, opts=options(imports.database)
+            "db",
+            account_id=account_id,
+            name=names.database,
+            jurisdiction=jurisdictions.database,
+            opts=options(imports.database),
         ),
         preview_database=cloudflare.D1Database(
-            "db-preview", account_id=account_id, name=names.preview_database, opts=options(imports.preview_database)
+            "db-preview",
+            account_id=account_id,
+            name=names.preview_database,
+            jurisdiction=jurisdictions.preview_database,
+            opts=options(imports.preview_database),
         ),
     )

@@ -11,7 +11,7 @@ namespaces and databases otherwise block a fresh `pulumi up` by title and name).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cloudflare
@@ -19,8 +19,11 @@ import yaml
 
 from infra import paths
 from infra.plan.adoption import Existing, Outcome, adopt_settings, match, slots, taken_ids
+from infra.plan.imports import settle
 from infra.settings import PROJECT, committed_stack_settings, stack_file_settings
+from infra.settings.adopt import JURISDICTIONS
 from infra.tools.errors import UserError
+from infra.tools.stack_outputs import stack_outputs
 from infra.tools.verify import explain
 
 ADOPT_KEY = f"{PROJECT}:adopt"
@@ -55,6 +58,33 @@ def list_account(client: cloudflare.Cloudflare, account_id: str) -> tuple[list[E
     return namespaces, databases
 
 
+def with_jurisdictions(client: cloudflare.Cloudflare, account_id: str, outcomes: list[Outcome]) -> list[Outcome]:
+    """Each matched database's jurisdiction, read as the provider's import reads it: the database
+    object by its uuid (`D1.Database.Get`). The import reads it back and replaces the database
+    when the program declares another, so it must be known before `pulumi up`."""
+    read = []
+    for outcome in outcomes:
+        if outcome.found is None or outcome.slot.jurisdiction_key is None:
+            read.append(outcome)
+            continue
+        try:
+            database = client.d1.database.get(outcome.found.id, account_id=account_id)
+        except cloudflare.APIError as error:
+            raise UserError(
+                f"reading the D1 database {outcome.found.name!r}: {explain(error, permissions=PERMISSIONS)}"
+            ) from None
+        jurisdiction = database.jurisdiction
+        if jurisdiction is not None and jurisdiction not in JURISDICTIONS:
+            raise UserError(
+                f"the D1 database {outcome.found.name!r} ({outcome.found.id}) is in the jurisdiction "
+                f"{jurisdiction!r}, which this program cannot declare (it knows {', '.join(JURISDICTIONS)}): "
+                "adopting it would replace it; copy its data into the database `pulumi up` creates "
+                "(`npx wrangler d1 export`, then `d1 execute --file`), or leave it out with --database"
+            )
+        read.append(replace(outcome, found=replace(outcome.found, jurisdiction=jurisdiction)))
+    return read
+
+
 def plan(
     stack: str,
     client: cloudflare.Cloudflare,
@@ -70,6 +100,7 @@ def plan(
     outcomes = match(
         slots(settings.app_name, stack, kv_title, database), namespaces, databases, taken=taken_ids(others)
     )
+    outcomes = with_jurisdictions(client, settings.account_id, outcomes)
     return Adoption(stack, settings.account_id, outcomes, adopt_settings(outcomes, settings.adopt))
 
 
@@ -78,7 +109,7 @@ def report(adoption: Adoption) -> str:
     width = max(len(o.slot.resource) for o in adoption.outcomes)
     for outcome in adoption.outcomes:
         verb = "adopt " if outcome.found else "create"
-        found = f" <- {outcome.found.name!r} ({outcome.found.id})," if outcome.found else ":"
+        found = f" <- {outcome.found.name!r} ({outcome.found.id}{_in(outcome.found)})," if outcome.found else ":"
         lines.append(f"  {verb} {outcome.slot.resource:<{width}}  {outcome.slot.wanted}{found} {outcome.how}")
     renames = [o.rename_command for o in adoption.outcomes if o.rename_command]
     if renames:
@@ -93,6 +124,10 @@ def report(adoption: Adoption) -> str:
     else:
         lines += ["", "nothing to adopt: `pulumi up` creates all four"]
     return "\n".join(lines)
+
+
+def _in(found: Existing) -> str:
+    return f", jurisdiction {found.jurisdiction}, declared with it" if found.jurisdiction else ""
 
 
 def write(adoption: Adoption, path: Path | None = None) -> Path:
@@ -166,3 +201,22 @@ def run(
     elif adoption.settings:
         echo(f"\n(`guruai-cache adopt --stack {stack} --write` puts them into {paths.stack_file(stack).name})")
     return adoption
+
+
+def run_settle(stack: str, outputs_file: Path | None, *, echo: Callable[[str], None]) -> list[str]:
+    """`adopt --settle`: clear the adopt.* ids the stack now manages; refuse, writing nothing, when
+    one names another resource. Returns the keys cleared."""
+    settings = stack_file_settings(stack)
+    settled = settle(settings.adopt, stack_outputs(stack, outputs_file, per_stack_option=False))
+    if settled.conflicts:
+        raise UserError("\n".join(settled.conflicts))
+    for key, value in settled.cleared.items():
+        echo(f"adopt.{key}: {value} is the stack's now, the id goes")
+    for key in settled.waiting:
+        echo(f"adopt.{key}: not in the stack's outputs yet (no successful `pulumi up`?), kept")
+    if not settled.cleared:
+        echo("nothing to settle")
+        return []
+    written = write(Adoption(stack, settings.account_id or "", [], settled.remaining))
+    echo(f"wrote {written.name}: commit it (names and jurisdictions stay: they describe the resources)")
+    return list(settled.cleared)

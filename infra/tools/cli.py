@@ -150,14 +150,16 @@ def settings_check(
         list[str] | None, typer.Option("--stack", "-s", metavar="STACK", help="Stack to check (repeatable).")
     ] = None,
 ) -> None:
-    """Validate Pulumi.<stack>.yaml as the program would (the account id may come later), and
-    across the committed stacks (no two share a rate-limiter namespace)."""
+    """Validate Pulumi.<stack>.yaml as the program would (the account id and a production stack's
+    clients may come later: said, not failed), and across the committed stacks (no two share a
+    rate-limiter namespace)."""
     from infra.settings import (
         SettingsError,
         committed_stack_settings,
         shared_limiter_issues,
         stack_file_deprecations,
         stack_file_settings,
+        stack_file_token_issues,
     )
 
     failed = False
@@ -165,14 +167,18 @@ def settings_check(
     for name in stack or DEFAULT_STACKS:
         try:
             settings = committed[name] if name in committed else stack_file_settings(name)  # else: its error
-            shared = shared_limiter_issues(name, settings, committed)
-            if shared:
-                raise SettingsError(name, shared)
+            found = shared_limiter_issues(name, settings, committed)
+            found += stack_file_token_issues(name, settings, missing_clients=False)
+            if found:
+                raise SettingsError(name, found)
         except _user_errors() as error:
             typer.secho(str(error), err=True, fg=typer.colors.RED)
             failed = True
             continue
         typer.echo(f"{name}: settings valid")
+        # Valid, but not deployable until the team makes its clients: preflight, preview and up stop on it.
+        for blocker in stack_file_token_issues(name, settings):
+            typer.secho(f"  before deploying: {blocker}", err=True, fg=typer.colors.YELLOW)
         for deprecation in stack_file_deprecations(name, settings):
             typer.secho(f"  warning: deprecated setting {deprecation}", err=True, fg=typer.colors.YELLOW)
     if failed:
@@ -267,15 +273,34 @@ def adopt_command(
     database: Annotated[
         str | None, typer.Option(help="Name of a hand-made D1 database to adopt (default: `<appName>-db`).")
     ] = None,
+    settle: Annotated[
+        bool,
+        typer.Option(
+            "--settle",
+            help="After the `pulumi up` that imported them: remove from Pulumi.<stack>.yaml the adopt.* ids the "
+            "stack's outputs show it manages (refused, nothing written, when one names another resource).",
+        ),
+    ] = False,
+    outputs: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="With --settle: a file holding the stack's `pulumi stack output --json`, instead of asking Pulumi.",
+        ),
+    ] = None,
 ) -> None:
     """Find the account's namespaces and databases this stack should take over (the setup guide's
     hand-made ones, or the stack's own left by `pulumi destroy`) and print or write adopt.*.
 
-    Needs CLOUDFLARE_API_TOKEN in the environment (Workers KV Storage: Read, D1: Read).
+    Needs CLOUDFLARE_API_TOKEN in the environment (Workers KV Storage: Read, D1: Read); `--settle`
+    needs none.
     """
     from infra.tools import adopt
 
     try:
+        if settle:
+            adopt.run_settle(stack, outputs, echo=typer.echo)
+            return
         token = _api_token("export a token that may read the account's KV and D1")
         adopt.run(stack, token, write_file=write, kv_title=kv_namespace, database=database, echo=typer.echo)
     except _user_errors() as error:
@@ -296,11 +321,14 @@ def preflight_command(
     """
     import cloudflare
 
-    from infra.settings import stack_file_settings
+    from infra.settings import SettingsError, stack_file_settings, stack_file_token_issues
     from infra.tools import preflight
 
     try:
         settings = stack_file_settings(stack)
+        blockers = stack_file_token_issues(stack, settings)
+        if blockers:
+            raise SettingsError(stack, blockers)
         token = _api_token("export the token `pulumi up` will use")
         if settings.account_id is None:
             raise UserError(

@@ -1,4 +1,4 @@
-"""`python -m guruai_cache_client new-token [--name NAME] [--scope read ...]`: a new client token.
+"""`python -m guruai_cache_client new-token [--name NAME] --scope read [--scope ...]`: a new client token.
 
 Prints the token once (keep it in the app's secret store; it is shown nowhere else) and the
 `pulumi config set` commands that give its SHA-256, never the token, to the stack.
@@ -22,12 +22,21 @@ def main(argv: list[str] | None = None) -> int:
     make = commands.add_parser("new-token", help="make a client token and print the config that admits it")
     make.add_argument("--name", default="app", help="the client's name in the stack's `clients` (default: app)")
     make.add_argument(
-        "--scope", action="append", choices=SCOPES, help="a scope the client needs (repeatable; default: all)"
+        "--scope",
+        action="append",
+        choices=SCOPES,
+        help="a scope the client needs; required, repeatable (no default: a token gets only the scopes named)",
     )
     args = parser.parse_args(argv)
+    if not args.scope:
+        # Not argparse's `required`: its error would not say why there is no default.
+        make.error(
+            f"--scope is required: name each scope the client needs ({', '.join(SCOPES)}), e.g. "
+            "--scope read --scope usage; there is no every-scope default"
+        )
     token = new_token()
     digest = token_sha256(token)
-    scopes = args.scope or list(SCOPES)
+    scopes = list(dict.fromkeys(args.scope))
     print(f"token (give it to the app, e.g. as GURUAI_CACHE_TOKEN; it is not stored anywhere): {token}")
     print(f"sha256: {digest}")
     print("admit the client (per stack; the digest is not a secret):")
