@@ -39,7 +39,8 @@ fi
 if [ -z "${PULUMI_ACCESS_TOKEN:-}" ] && [ -z "${PULUMI_BACKEND_URL:-}" ]; then
   missing+=("PULUMI_ACCESS_TOKEN (Pulumi Cloud) or PULUMI_BACKEND_URL (self-managed backend)")
 fi
-if [ -n "${PULUMI_BACKEND_URL:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ]; then
+# Reading outputs decrypts nothing, so an outputs-only job needs no passphrase (docs/ci.md).
+if [ "$needs_cloudflare" = 1 ] && [ -n "${PULUMI_BACKEND_URL:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ]; then
   # Needed unless the stacks use a KMS secrets provider instead of the passphrase one.
   echo "::warning title=No PULUMI_CONFIG_PASSPHRASE::a self-managed backend's passphrase-encrypted stacks need it in the '$environment' environment"
 fi

@@ -13,7 +13,6 @@ import importlib.metadata
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -522,8 +521,9 @@ def test_main_deploys_dev_then_prod_one_at_a_time_then_rerenders_wrangler_toml()
     assert ".venv/bin/guruai-cache wrangler render" in runs
     (propose,) = [s for s in steps(jobs["wrangler-toml"]) if "create-pull-request" in str(s.get("uses"))]
     assert propose["with"]["add-paths"] == "wrangler.toml"
-    # It only reads the stacks' outputs: nothing of Cloudflare, no passphrase-free write token.
-    assert not any(name.startswith("CLOUDFLARE") for name in secrets_in(jobs["wrangler-toml"]))
+    # It only reads the stacks' outputs: nothing of Cloudflare, and no passphrase, which would decrypt
+    # the stacks' secrets (`pulumi stack output` without --show-secrets blinds them instead).
+    assert secrets_in(jobs["wrangler-toml"]) == {"PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "WRANGLER_PR_TOKEN"}
 
 
 def test_each_deploy_applies_the_policy_pack_then_verifies():
@@ -582,7 +582,9 @@ def test_jobs_holding_deploy_secrets_install_no_dev_group_and_run_no_npm_install
     for _, job_id, job in holders:
         assert DEPLOY_INSTALL_ENV.items() <= job["env"].items(), job_id
         for step in steps(job):  # nothing turns them back on
-            assert not re.search(r"--(?:dev|all-groups|group|foreground-scripts)\b|ignore-scripts=false", step.get("run", ""))
+            assert not re.search(
+                r"--(?:dev|all-groups|group|foreground-scripts)\b|ignore-scripts=false", step.get("run", "")
+            )
     setup = (ROOT / "scripts" / "setup.sh").read_text()
     assert not re.search(r"--(?:dev|all-groups|group|no-frozen)\b|ignore-scripts=false", setup)
     assert re.search(r"^\s*\S*uv\S* sync ", setup, re.M) and re.search(r"^\s*npm ci ", setup, re.M)
@@ -660,6 +662,13 @@ def test_the_secrets_check_names_what_the_environment_lacks_never_a_value():
     )
     passphrase = ci_secrets("dev", **complete, PULUMI_BACKEND_URL="s3://state")
     assert passphrase.returncode == 0 and "No PULUMI_CONFIG_PASSPHRASE" in passphrase.stdout
+    outputs_only = ci_secrets("--outputs-only", "wrangler-toml", PULUMI_BACKEND_URL="s3://state")
+    assert outputs_only.returncode == 0 and "PASSPHRASE" not in outputs_only.stdout
+    pr_token = ci_secrets(
+        "--outputs-only", "--require", "WRANGLER_PR_TOKEN", "wrangler-toml", PULUMI_BACKEND_URL="s3://s"
+    )
+    assert pr_token.returncode == 1 and "WRANGLER_PR_TOKEN: add it" in pr_token.stdout
+    assert ci_secrets("--require", "lower-case", "dev").returncode == 2
     assert ci_secrets().returncode == 2
 
 
@@ -791,6 +800,16 @@ def test_code_owners_are_one_placeholder_team_replaced_in_one_step():
     assert re.fullmatch(r"@[\w-]+/[\w-]+", owner)
     assert f"s#{owner}#" in (ROOT / ".github" / "CODEOWNERS").read_text()  # the header's sed line
     assert owners_of("README.md") == [] and owners_of("docs/ci.md") == [] and owners_of("tests/conftest.py") == []
+
+
+def test_replacing_the_placeholder_team_is_a_first_step_of_deploying():
+    header_sed = re.search(
+        r"^#\s+(sed -i .+ \.github/CODEOWNERS)$", (ROOT / ".github" / "CODEOWNERS").read_text(), re.M
+    )
+    deploying = (ROOT / "docs" / "deploying.md").read_text()
+    first_steps = deploying.split("\n## First steps, once per repository\n", 1)[1].split("\n## ", 1)[0]
+    assert header_sed and header_sed.group(1) in first_steps and "Require review from Code Owners" in first_steps
+    assert deploying.index("## First steps") < deploying.index("## Prerequisites")
 
 
 def tracked_files():
