@@ -650,9 +650,9 @@ def test_the_secrets_check_names_what_the_environment_lacks_never_a_value():
     complete = {"CLOUDFLARE_API_TOKEN": "cf-secret-value", "CLOUDFLARE_ACCOUNT_ID": "a" * 32}
     ok = ci_secrets("prod", **complete, PULUMI_ACCESS_TOKEN="pul-secret-value")
     assert ok.returncode == 0 and "secret-value" not in ok.stdout + ok.stderr
-    missing = ci_secrets("preview", PULUMI_ACCESS_TOKEN="pul-secret-value")
+    missing = ci_secrets("preview-dev", PULUMI_ACCESS_TOKEN="pul-secret-value")
     assert missing.returncode == 1
-    assert "CLOUDFLARE_API_TOKEN: add it to the GitHub environment 'preview'" in missing.stdout
+    assert "CLOUDFLARE_API_TOKEN: add it to the GitHub environment 'preview-dev'" in missing.stdout
     assert "CLOUDFLARE_ACCOUNT_ID" in missing.stdout and "secret-value" not in missing.stdout
     # Reading the stacks' outputs needs the backend only.
     assert ci_secrets("--outputs-only", "wrangler-toml", PULUMI_ACCESS_TOKEN="t").returncode == 0
