@@ -119,3 +119,16 @@ def test_the_token_permissions_are_one_list_per_command_in_deploying():
         text = (paths.ROOT / page).read_text()
         assert "deploying.md#the-cloudflare-api-token-what-each-command-needs" in text
         assert "Workers KV Storage" not in text
+
+
+def test_deploying_says_what_the_provider_leaves_behind_and_how_to_check_for_drift():
+    """Issue 16 item 17: schedules outlive a removed cron trigger; observability drift shows in a refreshed preview."""
+    deploying = (paths.ROOT / "docs" / "deploying.md").read_text()
+    cron = deploying.split("\n## The cron trigger goes only with its Worker\n", 1)[1].split("\n## ", 1)[0]
+    assert "workers_cron_trigger/resource.go:191-193" in cron and "v5.22.0" in cron
+    assert "/workers/scripts/$script/schedules" in cron and "--data '[]'" in cron
+    drift = deploying.split("\n## After a stack's first deploy: a refreshed preview\n", 1)[1].split("\n## ", 1)[0]
+    assert re.search(r"^pulumi preview --stack \w+ --refresh --diff\b", drift, re.M)
+    assert "terraform-provider-cloudflare/issues/7326" in drift and "observability" in drift
+    first_steps = deploying.split("\n## First steps, once per repository\n", 1)[1].split("\n## ", 1)[0]
+    assert "#after-a-stacks-first-deploy-a-refreshed-preview" in first_steps

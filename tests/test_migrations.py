@@ -139,6 +139,7 @@ def test_wrangler_gets_an_allow_listed_environment_in_a_real_subprocess(tmp_path
         "AWS_SECRET_ACCESS_KEY": "aws-secret",
         "GITHUB_TOKEN": "ghs_github-token",
         "PULUMI_COMMAND_STDOUT": "previous output",
+        "NODE_OPTIONS": f"--require {tmp_path / 'preload.cjs'}",  # would run in the process holding the token
     }
     assert apply_migrations.main(env=environment) == 0
     seen = [json.loads(line) for line in dump.read_text().splitlines()]
@@ -149,6 +150,7 @@ def test_wrangler_gets_an_allow_listed_environment_in_a_real_subprocess(tmp_path
         assert child["HTTPS_PROXY"] == "http://proxy.internal:3128" and child["WRANGLER_SEND_METRICS"] == "false"
         for name in ("PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN"):
             assert name not in child
+        assert "NODE_OPTIONS" not in child
         assert not [name for name in child if name.startswith(("PULUMI_", "D1_"))]
 
 

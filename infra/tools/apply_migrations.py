@@ -41,11 +41,12 @@ from infra.tools.pinned_wrangler import wrangler_env
 
 # What wrangler may see of the environment: the system and Node basics, proxies and
 # certificates (corporate networks), CI detection (no prompts), and the account's token and id.
+# Not NODE_OPTIONS: its `--require`/`--import` load any file into the process holding the token.
 WRANGLER_ALLOWED_ENV = (
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TEMP", "TMP",
     "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "CI",
     "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
-    "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS", "SSL_CERT_FILE", "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR",
     TOKEN_ENV, ACCOUNT_ENV, "CLOUDFLARE_API_BASE_URL",
 )  # fmt: skip
 
