@@ -520,7 +520,11 @@ def test_main_deploys_dev_then_prod_one_at_a_time_then_rerenders_wrangler_toml()
     runs = [s.get("run") for s in steps(jobs["wrangler-toml"])]
     assert ".venv/bin/guruai-cache wrangler render" in runs
     (propose,) = [s for s in steps(jobs["wrangler-toml"]) if "create-pull-request" in str(s.get("uses"))]
-    assert propose["with"]["add-paths"] == "wrangler.toml"
+    assert propose["with"]["add-paths"].split() == ["wrangler.toml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"]
+    # Import ids the stacks now manage are cleared from their files, in the same pull request.
+    assert all(
+        f"guruai-cache adopt --stack {stack} --settle" in "\n".join(filter(None, runs)) for stack in ("dev", "prod")
+    )
     # It only reads the stacks' outputs: nothing of Cloudflare, and no passphrase, which would decrypt
     # the stacks' secrets (`pulumi stack output` without --show-secrets blinds them instead).
     assert secrets_in(jobs["wrangler-toml"]) == {"PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "WRANGLER_PR_TOKEN"}
