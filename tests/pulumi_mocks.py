@@ -1,8 +1,8 @@
 """The program under the project's strict mocks, for the tests: the mocks and the runner live in
-infra/stack/offline.py (`guruai-cache plan` runs the same), imported here so the tests' imports
+infra/stack/mocks.py and infra/stack/offline.py (`guruai-cache plan` runs the same), imported here so the tests' imports
 stay as they were."""
 
-from infra.stack.offline import (
+from infra.stack.mocks import (
     ACCOUNT_ID,
     ACCOUNT_SUBDOMAIN,
     API_TOKEN,
@@ -24,11 +24,9 @@ from infra.stack.offline import (
     ProviderRejected,
     Registered,
     StrictCloudflareMocks,
-    as_engine_config,
-    run_program,
-    stack_config,
     unwrap,
 )
+from infra.stack.offline import as_engine_config, run_program, stack_config
 
 __all__ = [
     "ACCOUNT_ID",
