@@ -27,6 +27,7 @@ from infra.settings import load_settings, parse_config_values
 from infra.settings.sources import stack_text_entries
 from infra.stack.mocks import (
     ACCOUNT_ID,
+    ACCOUNT_SUBDOMAIN,
     API_TOKEN,
     PROJECT,
     ROOT,
@@ -199,6 +200,9 @@ def plan_config(stack: str) -> PlanConfig:
     if f"{PROJECT}:accountId" not in plain:
         plain[f"{PROJECT}:accountId"] = ACCOUNT_ID
         notes.append(f"accountId: not in {path.name}; the plan uses {ACCOUNT_ID}")
+    notes.append(
+        f"ids and the workers.dev subdomain ({ACCOUNT_SUBDOMAIN}) are the mocks'; `${{name.id}}` is the id of the resource `name`"
+    )
     if "cloudflare:apiToken" not in secrets:
         notes.append(f"{API_TOKEN_ENV}: a placeholder (the plan reaches no account)")
     return PlanConfig(plain, secrets, notes)
