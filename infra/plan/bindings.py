@@ -8,7 +8,7 @@ its value by its own name: from `ScriptInputs` (Pulumi Outputs at deploy time) o
 (wrangler.toml's ids; infra/stack/storage.py files each resource's id under the binding's
 name); the rest carry their value. Field names are the provider's (snake_case) and wrangler's:
 read from pulumi-cloudflare 6.23.1 (`WorkersScriptBindingArgs`) and wrangler's
-`config-schema.json`; tests/pulumi_mocks.py refuses what the provider would.
+`config-schema.json`; infra/stack/mocks.py refuses what the provider would.
 """
 
 from __future__ import annotations

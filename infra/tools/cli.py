@@ -19,8 +19,8 @@ from infra import paths
 from infra.tools.errors import UserError
 
 app = typer.Typer(
-    help="The guruai-cache stacks' command line: wrangler.toml, settings checks, the local Worker, "
-    "the cost estimate, adopting existing resources, post-deploy checks and the Worker's metrics.",
+    help="The guruai-cache stacks' command line: wrangler.toml, settings checks, the offline plan, "
+    "the local Worker, the cost estimate, adopting existing resources, post-deploy checks and the Worker's metrics.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help text is plain: "[env.<stack>]" is wrangler's syntax, not markup to strip
@@ -183,6 +183,34 @@ def settings_check(
             typer.secho(f"  warning: deprecated setting {deprecation}", err=True, fg=typer.colors.YELLOW)
     if failed:
         raise typer.Exit(code=2)
+
+
+@app.command("plan")
+def plan_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack whose committed settings to plan.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan (or the difference) as JSON.")] = False,
+    against: Annotated[
+        str | None,
+        typer.Option(metavar="REF", help="A git ref (e.g. origin/main): print what changes from its plan to this one."),
+    ] = None,
+) -> None:
+    """The stack's resource graph as the program registers it, under its own strict mocks: no
+    credentials, no Pulumi CLI, no network. Each resource's type, name, protect and retainOnDelete,
+    the Worker's bindings (secret values hidden), the seeded keys and the outputs. With --against,
+    the difference from the plan at REF (protection changes first). Exit 0 with or without
+    differences; exit 2 on invalid settings."""
+    from infra.tools import plan, plan_diff, plan_report
+
+    try:
+        if against is None:
+            document = plan.current_plan(stack)
+            typer.echo(json.dumps(document, indent=2) if as_json else plan_report.plan_text(document))
+            return
+        before = plan.plan_at(against, stack)  # first: a ref that cannot be planned fails fast
+        difference = plan_diff.diff(before, plan.current_plan(stack))
+    except _user_errors(ValueError) as error:
+        raise fail(str(error)) from None
+    typer.echo(json.dumps(difference, indent=2) if as_json else plan_report.diff_text(difference, against, "this tree"))
 
 
 @app.command("local")
