@@ -84,8 +84,11 @@ def own_stacks(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_no_secret_appears_in_the_plan(own_stacks, prod_plan):
+def test_no_secret_appears_in_the_plan(own_stacks):
     dev = own_stacks / "Pulumi.dev.yaml"
+    # The tests' dev stack has no clients: the program generates the legacy all-scope token (a
+    # production stack never does); neither it nor its digest shows.
+    generated_plan = json.loads(plan("--stack", "dev", "--json").output)
     dev.write_text(
         dev.read_text()
         + f"  guruai-cache:serviceToken: {SERVICE_TOKEN}\n"
@@ -99,11 +102,10 @@ def test_no_secret_appears_in_the_plan(own_stacks, prod_plan):
         assert "cloudflare:apiToken: encrypted in Pulumi.dev.yaml, not read" in result.output
     document = json.loads(outputs[1].output)
     assert {b["name"]: b for b in document["bindings"]}["CLIENTS"]["text"] == "[secret]"
-    # prod has no clients: the program generates the legacy all-scope token; neither it nor its digest shows.
     generated = "generated-" + _stable_hex("token", "service-token")
-    prod_text = json.dumps(prod_plan) + plan_report.plan_text(prod_plan)
-    assert any(r["type"] == RANDOM_PASSWORD for r in prod_plan["resources"])
-    assert generated not in prod_text and hashlib.sha256(generated.encode()).hexdigest() not in prod_text
+    generated_text = json.dumps(generated_plan) + plan_report.plan_text(generated_plan)
+    assert any(r["type"] == RANDOM_PASSWORD for r in generated_plan["resources"])
+    assert generated not in generated_text and hashlib.sha256(generated.encode()).hexdigest() not in generated_text
 
 
 def test_invalid_settings_end_with_the_programs_error_list(own_stacks):
