@@ -12,7 +12,6 @@ from pulumi_mocks import (
     PROJECT,
     RANDOM_PASSWORD,
     SCRIPT,
-    RecordingMonitor,
     StrictCloudflareMocks,
     run_program,
     unwrap,
@@ -21,6 +20,7 @@ from pulumi_mocks import (
 from infra.settings import SettingsError, load_settings
 from infra.settings.secrets import SERVICE_TOKEN_REMOVAL
 from infra.stack.component import CacheStack, CacheStackArgs
+from infra.stack.mocks import RecordingMonitor
 from infra.worker_contract import SCOPES
 
 APP = hashlib.sha256(b"app-token").hexdigest()
