@@ -54,6 +54,7 @@ def bench_settings() -> Settings:
     base = stack_file_settings(LOCAL_SETTINGS_STACK).model_dump(by_alias=True, mode="json")
     base["tiers"] = [*base["tiers"], BENCH_TIER]
     base["burstRateLimit"] = {**base["burstRateLimit"], "limit": 1_000_000_000}
+    base["clientRateLimit"] = {**base.get("clientRateLimit", {}), "limit": 1_000_000_000}
     base["clients"] = {**base.get("clients", {}), "bench": hashlib.sha256(BENCH_TOKEN.encode()).hexdigest()}
     return Settings.model_validate(base, context={"require_account": False, "stack": "dev"})
 

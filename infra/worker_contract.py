@@ -41,6 +41,8 @@ NEGATIVE_CACHE_TTL_S = 60
 KV_BINDING = "KV"
 DB_BINDING = "DB"
 RATE_LIMITER_BINDING = "RATE_LIMITER"
+# The per-client limiter on every authenticated route (clientRateLimit).
+CLIENT_LIMITER_BINDING = "CLIENT_LIMITER"
 ENVIRONMENT_VAR = "ENVIRONMENT"
 # The tier config and flags, as a `json` binding: it changes with the script upload, atomically.
 CATALOG_BINDING = "CATALOG"
@@ -57,9 +59,11 @@ SCOPES: tuple[str, ...] = get_args(Scope)
 LEGACY_CLIENT = "service"
 
 # Outcomes whose log line is sampled at ROUTINE_LOG_SAMPLE_RATE: answers from the cache or from
-# memory on the hot path. Every other outcome (a miss, an error, a denial, a write, any outcome
-# not listed here) is logged every time, and so is a routine request that met an error or fell
-# back to another tier. Analytics Engine counts every request either way.
+# memory on the hot path, and the answers a flood is made of (a 401, a 404, a 405, the client
+# limiter's 429), so that nobody can buy a billed log line per request. Every other outcome (a
+# miss, an error, a denial, a write, any outcome not listed here) is logged every time, and so is
+# a routine request that met an error or fell back to another tier. Analytics Engine counts every
+# request either way.
 ROUTINE_OUTCOMES = (
     "health",
     "tiers_get",
@@ -68,12 +72,17 @@ ROUTINE_OUTCOMES = (
     "entitlements_get_hit",
     "entitlements_get_negative_hit",
     "usage_post_allowed",
+    "unauthorized",
+    "not_found",
+    "method_not_allowed",
+    "client_rate_limited",
 )
 
 # The Analytics Engine data point each request writes (one `writeDataPoint`): its one index
 # (AE's sampling key), its blobs (strings: the dimensions) and doubles (numbers), each field in
 # this order. In SQL they are index1, blob1.. and double1.. (data_point_column).
-#   route: "<METHOD> <path template>", e.g. "GET /subscriptions/{userId}" ("(no route)" for none)
+#   route: "<METHOD> <path template>", e.g. "GET /subscriptions/{userId}" ("(no route)" for none;
+#   a method no route has is "OTHER", so random methods cannot mint index values)
 #   outcome: the log line's outcome; cache: hit, miss, bypass or "" (no lookup); status: the
 #   HTTP status as text; client: the client's name ("" before authentication); the operation
 #   counts of worker/operations.json; duration_ms: wall time as the Worker's clock sees it

@@ -106,12 +106,13 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
     kv = dev_run.one(KV_NAMESPACE, "kv")
     db = dev_run.one(D1, "db")
     items, _ = bindings(dev_run)
-    # The order the provider compares the list in: storage, the limiter, ENVIRONMENT and the
+    # The order the provider compares the list in: storage, the limiters, ENVIRONMENT and the
     # setting-backed variables in their declared order, the catalog, the clients, the metrics.
     assert [(b["type"], b["name"]) for b in items] == [
         ("kv_namespace", "KV"),
         ("d1", "DB"),
         ("ratelimit", "RATE_LIMITER"),
+        ("ratelimit", "CLIENT_LIMITER"),
         ("plain_text", "ENVIRONMENT"),
         *(("plain_text", name) for name in SETTING_VARS),
         ("json", "CATALOG"),
@@ -129,6 +130,10 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
         assert by_name[name]["text"] == str(value)
     # The burst 429's Retry-After: the limiter's own period, which the binding does not tell the script.
     assert by_name["BURST_RATE_LIMIT_PERIOD"]["text"] == str(int(by_name["RATE_LIMITER"]["simple"]["period"]))
+    # The client limiter: its own namespace, its limit sized from the stack's traffic (none set here).
+    assert by_name["CLIENT_LIMITER"]["namespaceId"] != by_name["RATE_LIMITER"]["namespaceId"]
+    assert by_name["CLIENT_LIMITER"]["simple"]["limit"] >= 5 * 60
+    assert by_name["CLIENT_RATE_LIMIT_PERIOD"]["text"] == str(int(by_name["CLIENT_LIMITER"]["simple"]["period"]))
     assert by_name["METRICS"]["dataset"] == "guruai_requests_dev"  # one dataset per stack
 
 

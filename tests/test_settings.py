@@ -1,5 +1,6 @@
 """Settings validation: defaults, and every bad setting reported with key, value and fix."""
 
+import math
 import shutil
 
 import pulumi
@@ -262,6 +263,54 @@ def test_a_setting_that_equals_another_stacks_derived_namespace_is_refused():
     dev = load_settings({"accountId": ACCOUNT_ID, "burstRateLimit": {"namespaceId": prod_default}}, stack="dev", env={})
     prod = load_settings({"accountId": ACCOUNT_ID}, stack="prod", env={})
     assert [i.got for i in shared_limiter_issues("dev", dev, {"prod": prod})] == [prod_default]
+
+
+def test_the_client_limit_is_sized_from_the_traffic_so_normal_peaks_pass():
+    # 10,000 users x (10 checks + 2 usage calls) + 100 updates a day: 1.39 a second on average.
+    traffic = {"activeUsers": 10_000, "subscriptionChecksPerUserPerDay": 10, "usageCallsPerUserPerDay": 2}
+    settings = load_settings({"accountId": ACCOUNT_ID, "traffic": traffic}, stack="dev", env={})
+    average_per_minute = (10_000 * 12 + 100) / 86_400 * 60
+    assert settings.client_limit == math.ceil(average_per_minute * 10)  # ten times the average minute
+    doubled = load_settings(
+        {"accountId": ACCOUNT_ID, "traffic": {**traffic, "activeUsers": 20_000}}, stack="dev", env={}
+    )
+    assert doubled.client_limit > settings.client_limit  # more users, a higher limit
+    ten_seconds = load_settings(
+        {"accountId": ACCOUNT_ID, "traffic": traffic, "clientRateLimit": {"period": 10}}, stack="dev", env={}
+    )
+    assert ten_seconds.client_limit == math.ceil((10_000 * 12 + 100) / 86_400 * 10 * 10)
+    quiet = load_settings({"accountId": ACCOUNT_ID, "traffic": {"activeUsers": 10}}, stack="dev", env={})
+    assert quiet.client_limit == 5 * 60  # the floor: five requests a second
+    chosen = load_settings({"accountId": ACCOUNT_ID, "clientRateLimit": {"limit": 50}}, stack="dev", env={})
+    assert chosen.client_limit == 50
+
+
+def test_the_client_limiter_has_its_own_namespace_and_checks():
+    dev = load_settings({"accountId": ACCOUNT_ID}, stack="dev", env={})
+    assert dev.client_limiter_namespace_id("dev") == derived_namespace_id("guruai", "dev", "clients")
+    assert dev.client_limiter_namespace_id("dev") != dev.limiter_namespace_id("dev")
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"accountId": ACCOUNT_ID, "clientRateLimit": {"period": 30, "limit": 0}}, stack="dev", env={})
+    text = str(caught.value)
+    assert "clientRateLimit.period" in text and "only 10 or 60" in text and "clientRateLimit.limit" in text
+    same = load_settings(
+        {"accountId": ACCOUNT_ID, "burstRateLimit": {"namespaceId": 5}, "clientRateLimit": {"namespaceId": 5}},
+        stack="dev",
+        env={},
+    )
+    [issue] = shared_limiter_issues("dev", same, {})
+    assert issue.key == "clientRateLimit.namespaceId" and "burstRateLimit's" in str(issue)
+
+
+def test_a_client_limiter_namespace_another_stacks_burst_limiter_uses_is_refused():
+    prod = load_settings({"accountId": ACCOUNT_ID}, stack="prod", env={})
+    dev = load_settings(
+        {"accountId": ACCOUNT_ID, "clientRateLimit": {"namespaceId": prod.limiter_namespace_id("prod")}},
+        stack="dev",
+        env={},
+    )
+    [issue] = shared_limiter_issues("dev", dev, {"prod": prod})
+    assert issue.key == "clientRateLimit.namespaceId" and "burstRateLimit.namespaceId" in issue.problem
 
 
 @pytest.fixture

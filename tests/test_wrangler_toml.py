@@ -56,17 +56,24 @@ def test_env_sections_carry_each_stacks_real_ids(rendered, outputs):
         assert (d1["database_id"], d1["preview_database_id"]) == (out["d1DatabaseId"], out["d1PreviewDatabaseId"])
         assert d1["database_name"] == out["d1DatabaseName"] and d1["migrations_dir"] == "worker/migrations"
         assert env["vars"]["ENVIRONMENT"] == stack
-        limiter = stack_file_settings(stack).limiter_namespace_id(stack)  # its own, per stack
+        settings = stack_file_settings(stack)
+        limiter = settings.limiter_namespace_id(stack)  # its own, per stack
+        client_limiter = settings.client_limiter_namespace_id(stack)
         assert env["ratelimits"] == [
-            {"name": "RATE_LIMITER", "namespace_id": limiter, "simple": {"limit": 100, "period": 60}}
+            {"name": "RATE_LIMITER", "namespace_id": limiter, "simple": {"limit": 100, "period": 60}},
+            {
+                "name": "CLIENT_LIMITER",
+                "namespace_id": client_limiter,
+                "simple": {"limit": settings.client_limit, "period": 60},
+            },
         ]
         assert env["triggers"] == {"crons": ["0 3 * * *"]}
 
 
 def test_dev_and_prod_limiters_never_share_a_namespace(rendered):
     config = tomllib.loads(rendered.read_text())
-    ids = [config["env"][stack]["ratelimits"][0]["namespace_id"] for stack in ("dev", "prod")]
-    assert len(set(ids)) == 2 and "1001" not in ids
+    ids = [limiter["namespace_id"] for stack in ("dev", "prod") for limiter in config["env"][stack]["ratelimits"]]
+    assert len(set(ids)) == 4 and not {"1001", "1002"} & set(ids)
 
 
 def test_top_level_is_local_development_with_placeholder_ids(rendered):

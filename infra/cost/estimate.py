@@ -390,20 +390,10 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
     seeds = sum(len(key.encode()) + len(value.encode()) for key, value in seed_entries(settings).items())
     # Little's law: entries alive = entries written a day x how long each lives.
     fills = requests["subscription_get_miss"] + requests["entitlements_get_miss_count_read"]
-    negative_fills = (
-        requests["subscription_get_not_found"]
-        + requests["subscription_get_not_found_lapsed"]
-        + requests["entitlements_get_not_found"]
-        + requests["entitlements_get_not_found_lapsed"]
-    )
     if usage_store == "d1":  # usage calls fill the same cache entries
         fills += requests["usage_post_allowed_cache_miss"] + requests["usage_post_denied_cache_miss"]
-        negative_fills += (
-            requests["usage_post_no_subscription_cache_miss"] + requests["usage_post_no_subscription_cache_miss_lapsed"]
-        )
-    cached = (
-        fills * settings.ttls.subscription + negative_fills * worker_contract.NEGATIVE_CACHE_TTL_S
-    ) / SECONDS_PER_DAY
+    # Negative entries live in the Cache API, not KV: only found subscriptions take KV space.
+    cached = fills * settings.ttls.subscription / SECONDS_PER_DAY
     kv_bytes = seeds + min(traffic.active_users, cached) * CACHED_SUBSCRIPTION_BYTES
     subscribers = traffic.active_users * (1 - traffic.unsubscribed_share)
     d1_bytes = subscribers * SUBSCRIPTION_ROW_BYTES
@@ -422,11 +412,12 @@ def kv_fallback(
     """On the Free plan, what the rest of the day costs D1 once KV's writes (or reads) run out.
 
     A failed KV put leaves nothing cached and a failed KV get is a bypass: either way every
-    later lookup reads D1 as a miss does, until the allowance resets at 00:00 UTC, and is
+    later lookup reads D1 as a miss does (an absent user's too once the gets fail; the Cache API
+    keeps their negative entries, not KV), until the allowance resets at 00:00 UTC, and is
     logged as a miss is.
     """
     runs_out = [
-        (limit / totals[meter.key], meter.label)
+        (limit / totals[meter.key], meter.label, meter.key)
         for meter in platform.METERS
         if meter.key in ("kv_reads", "kv_writes")
         and (limit := meter.free_daily_limit) is not None
@@ -434,7 +425,7 @@ def kv_fallback(
     ]
     if not runs_out:
         return None
-    served, cause = min(runs_out)
+    served, cause, meter_key = min(runs_out)
 
     lapsed_share = settings.traffic.lapsed_share
 
@@ -444,7 +435,9 @@ def kv_fallback(
             return (1 - lapsed_share) * ops[no_row][kind] + lapsed_share * ops[lapsed][kind]
         return ops[HIT_TO_MISS[hit]][kind]
 
-    hits = [*HIT_TO_MISS, *NEGATIVE_HIT_TO_MISS]
+    # Negative entries live in the Cache API: out of KV writes they still hit; out of KV reads,
+    # the failed get comes first and the lookup goes to D1.
+    hits = [*HIT_TO_MISS, *(NEGATIVE_HIT_TO_MISS if meter_key == "kv_reads" else ())]
     extra = {
         kind: (1 - served) * sum(requests[hit] * (miss_cost(hit, kind) - ops[hit][kind]) for hit in hits)
         for kind in D1_KINDS

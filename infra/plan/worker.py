@@ -26,6 +26,7 @@ from infra.plan.bindings import (
 from infra.plan.catalog import catalog_bindings, catalog_document
 from infra.settings import Settings, load_settings
 from infra.worker_contract import (
+    CLIENT_LIMITER_BINDING,
     CLIENTS_SECRET,
     DB_BINDING,
     ENVIRONMENT_VAR,
@@ -48,6 +49,7 @@ SETTING_VARS: dict[str, Callable[[Settings], object]] = {
     "ROUTINE_LOG_SAMPLE_RATE": lambda s: s.request_log.routine_sample_rate,
     "ENTITLEMENTS_COUNT_MAX_AGE": lambda s: s.entitlements_count_max_age,
     "BURST_RATE_LIMIT_PERIOD": lambda s: s.burst_rate_limit.period,
+    "CLIENT_RATE_LIMIT_PERIOD": lambda s: s.client_rate_limit.period,
 }
 
 
@@ -82,6 +84,12 @@ def worker_plan(settings: Settings, stack: str) -> WorkerPlan:
         KvNamespace(KV_BINDING),
         D1(DB_BINDING, database_name=names.database),
         RateLimit(RATE_LIMITER_BINDING, settings.limiter_namespace_id(stack), limiter.limit, limiter.period),
+        RateLimit(
+            CLIENT_LIMITER_BINDING,
+            settings.client_limiter_namespace_id(stack),
+            settings.client_limit,
+            settings.client_rate_limit.period,
+        ),
         *(PlainText(name, text) for name, text in worker_vars(settings, stack).items()),
         *catalog_bindings(catalog),
         Secret(CLIENTS_SECRET),

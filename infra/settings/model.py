@@ -27,7 +27,9 @@ from infra.settings.routing import CustomDomain, Route
 from infra.settings.traffic import Traffic
 from infra.settings.worker import (
     BurstRateLimit,
+    ClientRateLimit,
     Ttls,
+    client_limit_default,
     derived_namespace_id,
     tiers_max_age_problem,
     usage_window_problem,
@@ -86,6 +88,8 @@ class Settings(SettingModel):
     cron: str = "0 3 * * *"
     compatibility_date: str = "2026-04-01"
     burst_rate_limit: BurstRateLimit = BurstRateLimit()
+    # Every authenticated route, per client; its limit unset: sized from `traffic`.
+    client_rate_limit: ClientRateLimit = ClientRateLimit()
     usage_retention_days: int = Field(default=35, ge=1, le=3650)
     # The length of the window POST /usage counts in (D1), in seconds; read from `ttls.rateLimit`,
     # its deprecated name, when unset. After usageRetentionDays, which bounds it.
@@ -361,8 +365,18 @@ class Settings(SettingModel):
         )
 
     def limiter_namespace_id(self, stack: str) -> str:
-        """The `ratelimit` binding's namespace: the setting, or one derived from appName and stack."""
+        """The burst limiter's namespace: the setting, or one derived from appName and stack."""
         return self.burst_rate_limit.namespace_id or derived_namespace_id(self.app_name, stack)
+
+    def client_limiter_namespace_id(self, stack: str) -> str:
+        """The client limiter's namespace: the setting, or one derived from appName, stack and "clients"."""
+        return self.client_rate_limit.namespace_id or derived_namespace_id(self.app_name, stack, "clients")
+
+    @property
+    def client_limit(self) -> int:
+        """Requests per client per clientRateLimit.period: the setting, or sized from `traffic`."""
+        limiter = self.client_rate_limit
+        return limiter.limit or client_limit_default(self.traffic, limiter.period)
 
     def deprecations(self) -> list[str]:
         """`key: what to do` for each deprecated setting this stack still sets."""

@@ -1,13 +1,15 @@
-"""The Worker's own settings: cache lifetimes, GET /tiers' max-age, the usage window and the burst rate limiter."""
+"""The Worker's own settings: cache lifetimes, GET /tiers' max-age, the usage window and the two rate limiters."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 
 from pydantic import Field, field_validator
 
 from infra import platform
 from infra.settings.base import SettingModel, problem
+from infra.settings.traffic import Traffic
 
 
 class Ttls(SettingModel):
@@ -81,24 +83,26 @@ DERIVED_NAMESPACE_FIRST = 100_000
 DERIVED_NAMESPACE_SPAN = 900_000_000
 
 
-def derived_namespace_id(app_name: str, stack: str) -> str:
-    """The limiter's namespace when the stack sets none: a number drawn from the SHA-256 of
-    `<appName>:<stack>`, so each stack of an account gets its own counters and keeps them
-    from one deploy to the next."""
-    digest = int.from_bytes(hashlib.sha256(f"{app_name}:{stack}".encode()).digest()[:8], "big")
+def derived_namespace_id(app_name: str, stack: str, limiter: str = "") -> str:
+    """A limiter's namespace when the stack sets none: a number drawn from the SHA-256 of
+    `<appName>:<stack>` (the burst limiter's, as it always was) or `<appName>:<stack>:<limiter>`
+    (any other), so each limiter of each stack of an account gets its own counters and keeps
+    them from one deploy to the next."""
+    seed = f"{app_name}:{stack}" + (f":{limiter}" if limiter else "")
+    digest = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big")
     return str(DERIVED_NAMESPACE_FIRST + digest % DERIVED_NAMESPACE_SPAN)
 
 
-class BurstRateLimit(SettingModel):
-    """The Workers `ratelimit` binding: a per-client burst limit.
+class Limiter(SettingModel):
+    """A Workers `ratelimit` binding: `limit` requests per `period` seconds per key, counted per
+    Cloudflare location.
 
     `namespace_id` names the limiter's counters and is unique per Cloudflare *account*: two
-    stacks that share one spend each other's budget. Unset, it is derived per stack
-    (`derived_namespace_id`); `guruai-cache settings check` and `pulumi preview` refuse two
-    committed stacks that end up with the same one.
+    limiters that share one spend each other's budget. Unset, it is derived per stack and
+    limiter (`derived_namespace_id`); `guruai-cache settings check` and `pulumi preview` refuse
+    two limiters of the committed stacks that end up with the same one.
     """
 
-    limit: int = Field(default=100, ge=1)
     period: int = 60
     namespace_id: str | None = None
 
@@ -121,3 +125,41 @@ class BurstRateLimit(SettingModel):
         if value is not None and (not value.isdigit() or int(value) < 1):
             raise problem("not a positive integer", "use a number unique to this limiter in the account, e.g. '1001'")
         return value
+
+
+class BurstRateLimit(Limiter):
+    """POST /usage's burst limit, per client and user."""
+
+    limit: int = Field(default=100, ge=1)
+
+
+class ClientRateLimit(Limiter):
+    """Every authenticated route's limit, per client: what one client (or a leaked token) can
+    cost in KV reads, D1 queries and requests. Unset, `limit` is sized from the stack's
+    `traffic` (client_limit_default)."""
+
+    limit: int | None = Field(default=None, ge=1)
+
+
+# The client limiter's default: the busiest client's expected requests in one period (all
+# authenticated traffic, as if one app backend sent it: the dear side) times PEAK_FACTOR, and
+# at least FLOOR_PER_S a second, so a stack with little expected traffic still serves bursts.
+CLIENT_LIMIT_PEAK_FACTOR = 10
+CLIENT_LIMIT_FLOOR_PER_S = 5
+
+
+def client_limit_default(traffic: Traffic, period: int) -> int:
+    """ceil(authenticated requests a day / 86400 x period x PEAK_FACTOR), at least FLOOR_PER_S x period."""
+    users = traffic.active_users
+    per_day = (
+        users
+        * (
+            traffic.subscription_checks_per_user_per_day
+            + traffic.usage_calls_per_user_per_day
+            + traffic.tier_reads_per_user_per_day
+            + traffic.entitlements_checks_per_user_per_day
+        )
+        + traffic.subscription_updates_per_day
+    )
+    peak = math.ceil(per_day / SECONDS_PER_DAY * period * CLIENT_LIMIT_PEAK_FACTOR)
+    return max(peak, CLIENT_LIMIT_FLOOR_PER_S * period)

@@ -77,8 +77,8 @@ def test_no_fallback_while_kv_fits_the_free_plan(table):
     assert cost.estimate(settings_with(small_app(1)), table).kv_fallback is None
 
 
-def test_the_kv_fallback_counts_entitlements_of_users_without_a_subscription_too(table):
-    """Once KV writes run out, a cached 'no subscription' for entitlements misses like any other."""
+def test_lookups_of_users_without_a_subscription_cost_no_kv_write(table):
+    """Their negative entries live in the Cache API: unknown ids never use up KV's daily writes."""
     traffic = {
         "activeUsers": 10_000,
         "subscriptionChecksPerUserPerDay": 0,
@@ -88,8 +88,22 @@ def test_the_kv_fallback_counts_entitlements_of_users_without_a_subscription_too
         "lapsedShare": 1.0,
     }
     result = cost.estimate(settings_with(traffic), table)
+    assert daily(result, "kv_writes") == 0 and result.kv_fallback is None
+
+
+def test_the_kv_fallback_counts_entitlements_of_users_without_a_subscription_too(table):
+    """Once KV reads run out, a cached 'no subscription' for entitlements misses like any other."""
+    traffic = {
+        "activeUsers": 20_000,
+        "subscriptionChecksPerUserPerDay": 0,
+        "subscriptionUpdatesPerDay": 0,
+        "entitlementsChecksPerUserPerDay": 10,
+        "unsubscribedShare": 1.0,
+        "lapsedShare": 1.0,
+    }
+    result = cost.estimate(settings_with(traffic), table)
     fallback = result.kv_fallback
-    assert fallback is not None
+    assert fallback is not None and "KV reads" in fallback.cause
     served = fallback.after_s / DAY_S
     negative_hits = result.requests["entitlements_get_negative_hit"]
     per_miss = table["entitlements_get_not_found_lapsed"]["d1_rows_read"]

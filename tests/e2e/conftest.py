@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from local_worker import RunningWorker, e2e_settings, fault_config, make_project, start_worker
+from local_worker import CLIENT_LIMIT_SMALL, RunningWorker, e2e_settings, fault_config, make_project, start_worker
 
 from infra.tools import local, wrangler_dev
 
@@ -17,6 +17,19 @@ def worker(tmp_path_factory) -> RunningWorker:
     project = make_project(root / "project", root / "state", settings)
     tokens = local.prepare(settings, project)
     # The real Worker behind tests/e2e/recording_worker.js, which records its data points.
+    running = start_worker(project, settings, tokens, root / "wrangler-dev.log", main="recording_worker.js")
+    yield running
+    running.close()
+    wrangler_dev.stop(running.process)
+
+
+@pytest.fixture(scope="session")
+def limited_worker(tmp_path_factory) -> RunningWorker:
+    """The real Worker (behind recording_worker.js) with a small client limit, on stores of its own."""
+    root = tmp_path_factory.mktemp("e2e-limited")
+    settings = e2e_settings(client_limit=CLIENT_LIMIT_SMALL)
+    project = make_project(root / "project", root / "state", settings)
+    tokens = local.prepare(settings, project)
     running = start_worker(project, settings, tokens, root / "wrangler-dev.log", main="recording_worker.js")
     yield running
     running.close()

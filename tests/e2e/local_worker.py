@@ -39,6 +39,10 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 # by a few concurrent requests, and a burst limit above that (so the two never mix).
 SMALL_TIER = {"name": "starter", "monthlyPrice": 1, "dailyRequestLimit": 10, "features": ["basic-search"]}
 BURST_LIMIT = 40
+# The client limiter: out of the way of the shared Worker's tests (they send thousands of requests
+# as `tester` within a minute); the limiter's own tests run a Worker with CLIENT_LIMIT_SMALL.
+CLIENT_LIMIT = 100_000
+CLIENT_LIMIT_SMALL = 20
 # Configured clients, as a stack's `clients` setting holds them (their tokens known only to the
 # tests, as an app keeps its own): `tester` has every scope (most tests call as it); `app-a` and
 # `app-b` count usage for the same users (the per-client burst limit).
@@ -68,12 +72,13 @@ def sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def e2e_settings() -> Settings:
+def e2e_settings(client_limit: int = CLIENT_LIMIT) -> Settings:
     """The tests' dev stack (tests/stacks, as `guruai-cache local` uses the team's), plus the small tier,
-    burst limit and clients."""
+    burst limit, client limit and clients."""
     base = stack_file_settings(LOCAL_SETTINGS_STACK).model_dump(by_alias=True, mode="json")
     base["tiers"] = [*base["tiers"], SMALL_TIER]
     base["burstRateLimit"] = {**base["burstRateLimit"], "limit": BURST_LIMIT, "period": 60}
+    base["clientRateLimit"] = {**base.get("clientRateLimit", {}), "limit": client_limit, "period": 60}
     base["featureFlags"] = {**base["featureFlags"], **EXTRA_FLAGS}
     base["clients"] = {
         name: {"scopes": CLIENT_SCOPES[name], "tokenSha256": sha256(token)} for name, token in CLIENT_TOKENS.items()

@@ -38,13 +38,18 @@ def test_routine_lines_follow_the_rate_and_every_other_line_is_written(worker, u
     worker.get(f"/subscriptions/{user_id}")  # cached
     with worker.sending(worker_env(ROUTINE_LOG_SAMPLE_RATE=rate)):
         routine = [worker.get("/health"), worker.get(f"/subscriptions/{user_id}"), worker.get("/tiers")]
-        always = [worker.put(f"/subscriptions/{user_id}", {"tier": "premium"}), worker.get("/tiers", token="wrong")]
-    lines = logged(worker, routine + always)
+        flood = [worker.get("/tiers", token="wrong"), worker.get("/nowhere")]  # anyone can send these: sampled
+        always = [
+            worker.put(f"/subscriptions/{user_id}", {"tier": "premium"}),
+            worker.put(f"/subscriptions/{user_id}", {"tier": "pro"}, token=worker.local_tokens["read"]),
+        ]
+    lines = logged(worker, routine + flood + always)
+    sampled = ["health", "subscription_get_hit", "tiers_get", "unauthorized", "not_found"]
     assert sorted(line["outcome"] for line in lines) == sorted(
-        ["subscription_put", "unauthorized"] + (["health", "subscription_get_hit", "tiers_get"] if rate else [])
+        ["subscription_put", "forbidden"] + (sampled if rate else [])
     )
-    assert all(line["sample_rate"] == 1 for line in lines if line["outcome"] in ("health", "tiers_get"))
-    assert all("sample_rate" not in line for line in lines if line["outcome"] in ("subscription_put", "unauthorized"))
+    assert all(line["sample_rate"] == 1 for line in lines if line["outcome"] in sampled)
+    assert all("sample_rate" not in line for line in lines if line["outcome"] in ("subscription_put", "forbidden"))
 
 
 def test_a_rate_between_samples_about_that_share_of_routine_lines(worker):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from local_worker import BURST_LIMIT, SMALL_TIER, RunningWorker, worker_env
+from local_worker import BURST_LIMIT, CLIENT_LIMIT_SMALL, SMALL_TIER, RunningWorker, worker_env
 
 from infra import paths, platform
 from infra.worker_contract import METRICS_DATA_POINT
@@ -58,12 +58,26 @@ def exhaust(worker: RunningWorker, user_id: str) -> None:
         assert worker.post(f"/usage/{user_id}").status_code == 200
 
 
+def over_client_limit(worker: RunningWorker, user_id: str) -> object:
+    """Requests as `tester` until the client limiter refuses one (a window that turns over
+    mid-way starts the count again: at most two windows' worth)."""
+    for _ in range(2 * CLIENT_LIMIT_SMALL + 2):
+        response = worker.get(f"/subscriptions/{user_id}")
+        if response.status_code == 429:
+            return response
+    raise AssertionError(f"no 429 after {2 * CLIENT_LIMIT_SMALL + 2} requests at a limit of {CLIENT_LIMIT_SMALL}")
+
+
+# Outcomes measured on the Worker with a small client limit (the `limited_worker` fixture).
+ON_LIMITED_WORKER = {"client_rate_limited"}
+
 # outcome -> what leads to it: the last request made is the one measured.
 DRIVERS: dict[str, Callable[[RunningWorker, str], object]] = {
     "health": lambda w, u: w.get("/health", token=None),
     "unauthorized": lambda w, u: w.get("/tiers", token="wrong"),
     "not_found": lambda w, u: w.get("/nowhere"),
     "method_not_allowed": lambda w, u: w.request("DELETE", "/tiers"),
+    "client_rate_limited": over_client_limit,
     "invalid_request": lambda w, u: w.get("/subscriptions/a:b"),
     "forbidden": lambda w, u: w.put(f"/subscriptions/{u}", {"tier": "pro"}, token=w.local_tokens["read"]),
     "tiers_get": lambda w, u: w.get("/tiers"),
@@ -132,7 +146,8 @@ def client_of(outcome: str) -> str:
 
 
 @pytest.mark.parametrize("outcome", sorted(DRIVERS))
-def test_observed_operations_data_point_and_log_line_equal_the_table(worker, user_id, outcome):
+def test_observed_operations_data_point_and_log_line_equal_the_table(request, user_id, outcome):
+    worker = request.getfixturevalue("limited_worker" if outcome in ON_LIMITED_WORKER else "worker")
     entry = TABLE[outcome]
     with worker.sending(worker_env(ROUTINE_LOG_SAMPLE_RATE=0)):  # no routine line: a line means "log: always"
         response = DRIVERS[outcome](worker, user_id)

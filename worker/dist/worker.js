@@ -28,7 +28,7 @@ var SCOPES = (
 );
 var ROUTINE_OUTCOMES = (
   /** @type {const} */
-  ["health", "tiers_get", "subscription_get_hit", "subscription_get_negative_hit", "entitlements_get_hit", "entitlements_get_negative_hit", "usage_post_allowed"]
+  ["health", "tiers_get", "subscription_get_hit", "subscription_get_negative_hit", "entitlements_get_hit", "entitlements_get_negative_hit", "usage_post_allowed", "unauthorized", "not_found", "method_not_allowed", "client_rate_limited"]
 );
 var MAX_INDEX_BYTES = (
   /** @type {const} */
@@ -44,7 +44,7 @@ var OPERATION_IDS = (
 );
 var VAR_DEFAULTS = (
   /** @type {const} */
-  { "SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60 }
+  { "SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60, "CLIENT_RATE_LIMIT_PERIOD": 60 }
 );
 
 // ../../worker/src/state.js
@@ -177,9 +177,11 @@ var CountingStatement = class _CountingStatement {
     );
   }
 };
+var ROUTE_METHODS = new Set(Object.values(ROUTES).flatMap((methods) => Object.keys(methods)));
 function writeDataPoint(env, log, ops) {
   if (!env.METRICS) return;
-  const route = `${log.method} ${log.route ?? "(no route)"}`;
+  const method = ROUTE_METHODS.has(log.method) ? log.method : "OTHER";
+  const route = `${method} ${log.route ?? "(no route)"}`;
   const blobs = [route, log.outcome ?? "", log.cache ?? "", String(log.status), log.client ?? ""];
   const doubles = [
     ops.kv_reads,
@@ -199,7 +201,7 @@ function writeDataPoint(env, log, ops) {
 }
 var ROUTINE = new Set(ROUTINE_OUTCOMES);
 function routine(log) {
-  return log.outcome !== null && ROUTINE.has(log.outcome) && (log.status ?? 500) < 500 && !(log.kv_error || log.d1_error || log.ratelimiter_error || log.metrics_error || log.tier_fallback);
+  return log.outcome !== null && ROUTINE.has(log.outcome) && (log.status ?? 500) < 500 && !(log.kv_error || log.d1_error || log.cache_api_error || log.ratelimiter_error || log.metrics_error || log.tier_fallback);
 }
 function emit(env, log, status) {
   if (routine(log)) {
@@ -209,36 +211,6 @@ function emit(env, log, status) {
   }
   (status >= 500 ? console.error : console.log)(JSON.stringify(log));
 }
-
-// ../../worker/src/context.js
-function newOps() {
-  return { kv_reads: 0, kv_writes: 0, kv_deletes: 0, kv_lists: 0, d1_queries: 0, d1_rows_read: 0, d1_rows_written: 0 };
-}
-var RequestContext = class {
-  /**
-   * @param {Env} env
-   * @param {Request} request
-   * @param {import("./types.js").Ops} ops
-   */
-  constructor(env, request, ops) {
-    this.env = env;
-    this.ops = ops;
-    this.url = new URL(request.url);
-    this.log = { event: "request", request_id: crypto.randomUUID(), method: request.method, route: null, outcome: null };
-    this.kv = new CountingKV(env.KV, ops);
-    this.client = null;
-    this.countingDB = null;
-  }
-  get db() {
-    this.countingDB ??= new CountingDB(this.env.DB, this.ops);
-    return this.countingDB;
-  }
-  /** The authenticated client (routes that need a token run only after authentication). */
-  get caller() {
-    if (!this.client) throw new Error("no authenticated client on this request");
-    return this.client;
-  }
-};
 
 // ../../worker/src/http.js
 var HttpError = class extends Error {
@@ -281,6 +253,85 @@ function errorResponse(error, c) {
   c.log.error = describe(error);
   return errorJson(c, 500, "internal_error", `unexpected error; the Worker's logs have it under request id ${c.log.request_id}`);
 }
+
+// ../../worker/src/body.js
+var MAX_BODY_BYTES = 4096;
+var DRAIN_MAX_BYTES = 64 * 1024;
+var decoder = new TextDecoder();
+var invalid = (status, code, message) => new HttpError(status, code, message, { outcome: "invalid_request" });
+var tooLarge = () => invalid(413, "body_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
+async function readJsonObject(request) {
+  if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY_BYTES) throw tooLarge();
+  const text = request.body ? await readBounded(request.body.getReader(), MAX_BODY_BYTES) : "";
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw invalid(400, "invalid_json", "the body is not JSON");
+  }
+  if (!body || typeof body !== "object" || Array.isArray(body)) {
+    throw invalid(400, "invalid_body", 'the body must be a JSON object, e.g. {"tier": "pro", "status": "active"}');
+  }
+  return body;
+}
+async function readBounded(reader, max) {
+  const buffer = new Uint8Array(max);
+  let length = 0;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    if (length + chunk.value.byteLength > max) {
+      await discard(reader, length + chunk.value.byteLength);
+      throw tooLarge();
+    }
+    buffer.set(chunk.value, length);
+    length += chunk.value.byteLength;
+  }
+  return decoder.decode(buffer.subarray(0, length));
+}
+async function drainUnreadBody(body) {
+  try {
+    await discard(body.getReader(), 0);
+  } catch {
+  }
+}
+async function discard(reader, read) {
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    read += chunk.value.byteLength;
+    if (read > DRAIN_MAX_BYTES) {
+      await reader.cancel();
+      return;
+    }
+  }
+}
+
+// ../../worker/src/context.js
+function newOps() {
+  return { kv_reads: 0, kv_writes: 0, kv_deletes: 0, kv_lists: 0, d1_queries: 0, d1_rows_read: 0, d1_rows_written: 0 };
+}
+var RequestContext = class {
+  /**
+   * @param {Env} env
+   * @param {Request} request
+   * @param {import("./types.js").Ops} ops
+   */
+  constructor(env, request, ops) {
+    this.env = env;
+    this.ops = ops;
+    this.url = new URL(request.url);
+    this.log = { event: "request", request_id: crypto.randomUUID(), method: request.method, route: null, outcome: null };
+    this.kv = new CountingKV(env.KV, ops);
+    this.client = null;
+    this.countingDB = null;
+  }
+  get db() {
+    this.countingDB ??= new CountingDB(this.env.DB, this.ops);
+    return this.countingDB;
+  }
+  /** The authenticated client (routes that need a token run only after authentication). */
+  get caller() {
+    if (!this.client) throw new Error("no authenticated client on this request");
+    return this.client;
+  }
+};
 
 // ../../worker/src/auth.js
 var SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -359,6 +410,23 @@ function parseClients(text) {
     clients.push({ name, digest, scopes: entry.scopes });
   }
   return clients.length > 0 ? clients : null;
+}
+
+// ../../worker/src/client_limit.js
+async function limitClient(c) {
+  let success = true;
+  try {
+    ({ success } = await c.env.CLIENT_LIMITER.limit({ key: c.caller.name }));
+  } catch (error) {
+    c.log.ratelimiter_error = describe(error);
+  }
+  if (!success) {
+    const period = numericVar(c.env, "CLIENT_RATE_LIMIT_PERIOD");
+    throw new HttpError(429, "client_rate_limited", `too many requests by client ${JSON.stringify(c.caller.name)}; retry within ${period} s`, {
+      outcome: "client_rate_limited",
+      headers: { "Retry-After": String(period) }
+    });
+  }
 }
 
 // ../../worker/src/handlers/entitlements.js
@@ -499,18 +567,49 @@ async function lookupSubscription(userId, c) {
     kvWorks = false;
     c.log.kv_error = describe(error);
   }
+  if (kvWorks && await knownAbsent(userId, c)) {
+    c.log.cache = "hit";
+    return { subscription: null, cache: "hit" };
+  }
   const subscription = await readSubscription(userId, c);
   const cache = kvWorks ? "miss" : "bypass";
   c.log.cache = cache;
-  if (kvWorks) {
-    const ttl = subscription ? numericVar(c.env, "SUBSCRIPTION_TTL") : NEGATIVE_CACHE_TTL_S;
+  if (kvWorks && subscription) {
     try {
-      await c.kv.put(key, JSON.stringify({ subscription }), { expirationTtl: Math.max(ttl, NEGATIVE_CACHE_TTL_S) });
+      await c.kv.put(key, JSON.stringify({ subscription }), { expirationTtl: Math.max(numericVar(c.env, "SUBSCRIPTION_TTL"), NEGATIVE_CACHE_TTL_S) });
     } catch (error) {
       c.log.kv_error = describe(error);
     }
+  } else if (kvWorks) {
+    await rememberAbsent(userId, c);
   }
   return { subscription, cache };
+}
+function absentKey(userId, c) {
+  return `${c.url.protocol}//${c.url.host}/.negative/${SUBSCRIPTION_KEY_PREFIX}${userId}`;
+}
+async function knownAbsent(userId, c) {
+  try {
+    return await caches.default.match(absentKey(userId, c)) !== void 0;
+  } catch (error) {
+    c.log.cache_api_error = describe(error);
+    return false;
+  }
+}
+async function rememberAbsent(userId, c) {
+  try {
+    const entry = new Response(null, { headers: { "Cache-Control": `max-age=${NEGATIVE_CACHE_TTL_S}` } });
+    await caches.default.put(absentKey(userId, c), entry);
+  } catch (error) {
+    c.log.cache_api_error = describe(error);
+  }
+}
+async function forgetAbsent(userId, c) {
+  try {
+    await caches.default.delete(absentKey(userId, c));
+  } catch (error) {
+    c.log.cache_api_error = describe(error);
+  }
 }
 async function readSubscription(userId, c) {
   const { results } = await d1(c, () => c.db.prepare(SELECT_ACTIVE_SUBSCRIPTION).bind(userId).run());
@@ -621,32 +720,6 @@ __export(subscriptions_exports, {
   getSubscription: () => getSubscription,
   putSubscription: () => putSubscription
 });
-
-// ../../worker/src/body.js
-var MAX_BODY_BYTES = 4096;
-var encoder2 = new TextEncoder();
-var invalid = (status, code, message) => new HttpError(status, code, message, { outcome: "invalid_request" });
-async function readJsonObject(request) {
-  if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY_BYTES) {
-    throw invalid(413, "body_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
-  }
-  const text = await request.text();
-  if (encoder2.encode(text).length > MAX_BODY_BYTES) {
-    throw invalid(413, "body_too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
-  }
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw invalid(400, "invalid_json", "the body is not JSON");
-  }
-  if (!body || typeof body !== "object" || Array.isArray(body)) {
-    throw invalid(400, "invalid_body", 'the body must be a JSON object, e.g. {"tier": "pro", "status": "active"}');
-  }
-  return body;
-}
-
-// ../../worker/src/handlers/subscriptions.js
 async function getSubscription(_request, c, { userId }) {
   const lookup = await lookupSubscription(userId, c);
   c.log.outcome = lookupOutcome("subscription_get", lookup);
@@ -677,6 +750,7 @@ async function putSubscription(request, c, { userId }) {
   const { results } = await d1(c, () => c.db.prepare(UPSERT_SUBSCRIPTION).bind(userId, tier, status, (/* @__PURE__ */ new Date()).toISOString()).run());
   const record = subscriptionRecord(results[0]);
   const outcome = record.createdAt === record.updatedAt ? "subscription_put_new" : "subscription_put";
+  await forgetAbsent(userId, c);
   try {
     await c.kv.delete(SUBSCRIPTION_KEY_PREFIX + userId);
     c.log.outcome = outcome;
@@ -816,6 +890,7 @@ async function handle(request, c) {
     return route.handlers[request.method](request, c, {});
   }
   c.client = await authenticate(request, c);
+  await limitClient(c);
   if (!match || !route) {
     throw new HttpError(404, "not_found", `no route for ${request.method} ${c.url.pathname}`, { outcome: "not_found" });
   }
@@ -827,10 +902,15 @@ async function handle(request, c) {
 }
 
 // ../../worker/src/scheduled.js
+function cronTime(event) {
+  const now = Date.now();
+  const scheduled = Number(event.scheduledTime);
+  return Number.isFinite(scheduled) ? Math.min(scheduled, now) : now;
+}
 async function cleanUp(event, env) {
   const ops = newOps();
   const db = new CountingDB(env.DB, ops);
-  const now = event.scheduledTime ?? Date.now();
+  const now = cronTime(event);
   const retentionDays = numericVar(env, "USAGE_RETENTION_DAYS");
   const cutoff = Math.floor(now / 1e3) - retentionDays * 86400;
   const log = { event: "scheduled", outcome: "scheduled_cleanup", cron: event.cron, cutoff: new Date(cutoff * 1e3).toISOString() };
@@ -846,7 +926,6 @@ async function cleanUp(event, env) {
 }
 
 // ../../worker/src/index.js
-var DRAIN_MAX_BYTES = 64 * 1024;
 var index_default = {
   async fetch(request, env) {
     const started = Date.now();
@@ -869,20 +948,6 @@ var index_default = {
     await cleanUp(event, env);
   }
 };
-async function drainUnreadBody(body) {
-  try {
-    const reader = body.getReader();
-    let read = 0;
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      read += chunk.value.byteLength;
-      if (read > DRAIN_MAX_BYTES) {
-        await reader.cancel();
-        return;
-      }
-    }
-  } catch {
-  }
-}
 export {
   index_default as default
 };

@@ -4,6 +4,7 @@ interface Env {
   KV: KVNamespace;
   DB: D1Database;
   RATE_LIMITER: RateLimit;
+  CLIENT_LIMITER: RateLimit;
   ENVIRONMENT: string;
   SUBSCRIPTION_TTL: string;
   TIERS_MAX_AGE: string;
@@ -12,6 +13,7 @@ interface Env {
   ROUTINE_LOG_SAMPLE_RATE: string;
   ENTITLEMENTS_COUNT_MAX_AGE: string;
   BURST_RATE_LIMIT_PERIOD: string;
+  CLIENT_RATE_LIMIT_PERIOD: string;
   CATALOG: unknown;
   CLIENTS?: string;
   METRICS?: AnalyticsEngineDataset;

@@ -15,14 +15,12 @@
 // data point and whether the line is always written; the e2e tests compare it with what the
 // Worker really does.
 
+import { drainUnreadBody } from "./body.js";
 import { RequestContext, newOps } from "./context.js";
 import { errorResponse } from "./http.js";
 import { emit, writeDataPoint } from "./observe.js";
 import { handle } from "./routes.js";
 import { cleanUp } from "./scheduled.js";
-
-// The most of an unread request body the Worker drains before answering (discardUnreadBody).
-const DRAIN_MAX_BYTES = 64 * 1024;
 
 /** @type {ExportedHandler<Env>} */
 export default {
@@ -48,26 +46,3 @@ export default {
     await cleanUp(event, env);
   },
 };
-
-/**
- * A body the answer did not need (a 401 comes before a PUT's body is read) is read to its end, up
- * to DRAIN_MAX_BYTES, then cancelled: local workerd reuses a connection cleanly only once its body
- * is consumed (wrangler dev's bundling adds a middleware that drains it; the Worker runs unbundled,
- * so it does this itself). The bound keeps a large unwanted body from costing CPU time.
- * @param {ReadableStream<Uint8Array>} body
- */
-async function drainUnreadBody(body) {
-  try {
-    const reader = body.getReader();
-    let read = 0;
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      read += chunk.value.byteLength;
-      if (read > DRAIN_MAX_BYTES) {
-        await reader.cancel();
-        return;
-      }
-    }
-  } catch {
-    // the client went away: nothing to drain
-  }
-}

@@ -3,7 +3,7 @@
 // operation, D1 per row read and written), one Analytics Engine data point per request, and the
 // log line, sampled for routine answers.
 
-import { MAX_INDEX_BYTES, ROUTINE_OUTCOMES } from "./contract.js";
+import { MAX_INDEX_BYTES, ROUTES, ROUTINE_OUTCOMES } from "./contract.js";
 import { rateVar } from "./vars.js";
 
 /** A short text for an error, for the log line (never for the client). */
@@ -86,6 +86,9 @@ class CountingStatement {
   }
 }
 
+/** The methods some route has; any other is "OTHER" in the data point (a flood of made-up methods mints no index values). */
+const ROUTE_METHODS = new Set(Object.values(ROUTES).flatMap((methods) => Object.keys(methods)));
+
 /**
  * One Analytics Engine data point per request (METRICS_DATA_POINT's fields, in its order). It
  * returns at once and never fails the request; without the binding (metrics off) nothing is
@@ -97,7 +100,8 @@ class CountingStatement {
  */
 export function writeDataPoint(env, log, ops) {
   if (!env.METRICS) return;
-  const route = `${log.method} ${log.route ?? "(no route)"}`;
+  const method = ROUTE_METHODS.has(log.method) ? log.method : "OTHER";
+  const route = `${method} ${log.route ?? "(no route)"}`;
   const blobs = [route, log.outcome ?? "", log.cache ?? "", String(log.status), log.client ?? ""];
   const doubles = [
     ops.kv_reads, ops.kv_writes, ops.kv_deletes, ops.kv_lists, ops.d1_queries, ops.d1_rows_read, ops.d1_rows_written,
@@ -121,7 +125,7 @@ const ROUTINE = new Set(ROUTINE_OUTCOMES);
 function routine(log) {
   return (
     log.outcome !== null && ROUTINE.has(log.outcome) && (log.status ?? 500) < 500 &&
-    !(log.kv_error || log.d1_error || log.ratelimiter_error || log.metrics_error || log.tier_fallback)
+    !(log.kv_error || log.d1_error || log.cache_api_error || log.ratelimiter_error || log.metrics_error || log.tier_fallback)
   );
 }
 

@@ -1,10 +1,11 @@
 // @ts-check
 // Routing: ROUTES (path template -> method -> the scope it needs) matched on a table split once
-// per isolate, then authentication, the method, the scope and the user id checked, then the
-// route's handler: the function its operationId names (OPERATION_IDS; both generated from
-// worker/openapi.yaml) among the handler modules' exports.
+// per isolate, then authentication, the client limiter, the method, the scope and the user id
+// checked, then the route's handler: the function its operationId names (OPERATION_IDS; both
+// generated from worker/openapi.yaml) among the handler modules' exports.
 
 import { authenticate, checkUserId, requireScope } from "./auth.js";
+import { limitClient } from "./client_limit.js";
 import { OPERATION_IDS, ROUTES } from "./contract.js";
 import * as entitlements from "./handlers/entitlements.js";
 import * as health from "./handlers/health.js";
@@ -120,6 +121,7 @@ export async function handle(request, c) {
     return route.handlers[request.method](request, c, {});
   }
   c.client = await authenticate(request, c);
+  await limitClient(c); // before anything that costs: an authenticated flood stops here, whatever it asks for
   if (!match || !route) {
     throw new HttpError(404, "not_found", `no route for ${request.method} ${c.url.pathname}`, { outcome: "not_found" });
   }

@@ -8,13 +8,27 @@ import { DELETE_OLD_USAGE } from "./sql.js";
 import { numericVar } from "./vars.js";
 
 /**
+ * The time the cleanup counts back from: the event's scheduledTime, never later than now. Under
+ * `wrangler dev`, GET /cdn-cgi/handler/scheduled?time=<any> runs this handler with any time, no
+ * token asked (any web page can send it): a time in the future would move the cutoff past every
+ * row. An earlier time (a run that started late, or a caller's) only deletes less: rows older
+ * than the retention window counted back from that time.
+ * @param {ScheduledController} event
+ */
+function cronTime(event) {
+  const now = Date.now();
+  const scheduled = Number(event.scheduledTime);
+  return Number.isFinite(scheduled) ? Math.min(scheduled, now) : now;
+}
+
+/**
  * @param {ScheduledController} event
  * @param {Env} env
  */
 export async function cleanUp(event, env) {
   const ops = newOps();
   const db = new CountingDB(env.DB, ops);
-  const now = event.scheduledTime ?? Date.now();
+  const now = cronTime(event);
   const retentionDays = numericVar(env, "USAGE_RETENTION_DAYS");
   const cutoff = Math.floor(now / 1000) - retentionDays * 86400;
   /** @type {Record<string, unknown>} */

@@ -29,6 +29,7 @@
  *   kv_error?: string,
  *   d1_error?: string,
  *   ratelimiter_error?: string,
+ *   cache_api_error?: string,
  *   metrics_error?: string,
  *   error?: string,
  * }} LogLine

@@ -2,7 +2,7 @@
 
 - `WorkerUnavailable`: the Worker could not give an answer: it was unreachable (`WorkerUnreachable`)
   or answered 5xx. Retried where safe, then handed to the caller's fallback, if any.
-- `RateLimited`: 429, `DailyLimitExceeded` or `BurstLimited`.
+- `RateLimited`: 429, `DailyLimitExceeded`, `BurstLimited` or `ClientRateLimited`.
 - everything else: the Worker answered, and the answer is final (auth, validation, not found).
 """
 
@@ -107,6 +107,12 @@ class BurstLimited(RateLimited):
     code = "burst_limited"
 
 
+class ClientRateLimited(RateLimited):
+    """Too many calls by this client, on any route (the Worker's client limit, `clientRateLimit`)."""
+
+    code = "client_rate_limited"
+
+
 # --- final answers --------------------------------------------------------------------------------
 
 
@@ -165,7 +171,7 @@ ERRORS_BY_CODE: dict[str, type[WorkerError]] = {
     for cls in (
         Unauthorized, InsufficientScope, NotFound, MethodNotAllowed, InvalidUserId, InvalidJson, InvalidBody,
         BodyTooLarge, UnknownTier, SubscriptionNotFound, NoActiveSubscription, DailyLimitExceeded, BurstLimited,
-        ClientsUnset, ClientsInvalid, TierConfigMissing, TierConfigInvalid, DatabaseUnavailable, InternalError,
+        ClientRateLimited, ClientsUnset, ClientsInvalid, TierConfigMissing, TierConfigInvalid, DatabaseUnavailable, InternalError,
     )
 }  # fmt: skip
 

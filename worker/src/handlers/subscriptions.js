@@ -8,7 +8,7 @@ import { d1 } from "../database.js";
 import { HttpError, errorJson, json } from "../http.js";
 import { describe } from "../observe.js";
 import { UPSERT_SUBSCRIPTION } from "../sql.js";
-import { lookupOutcome, lookupSubscription, subscriptionRecord } from "../subscription_cache.js";
+import { forgetAbsent, lookupOutcome, lookupSubscription, subscriptionRecord } from "../subscription_cache.js";
 
 /** @type {import("../types.js").Handler} */
 export async function getSubscription(_request, c, { userId }) {
@@ -50,6 +50,7 @@ export async function putSubscription(request, c, { userId }) {
   // A new user's upsert inserts (D1 reads one row fewer than for an update): its own outcome.
   const outcome = record.createdAt === record.updatedAt ? "subscription_put_new" : "subscription_put";
   // Invalidate after the write (the guide's step 7): the next read fills the cache from D1.
+  await forgetAbsent(userId, c);
   try {
     await c.kv.delete(SUBSCRIPTION_KEY_PREFIX + userId);
     c.log.outcome = outcome;
