@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from local_worker import CLIENT_LIMIT_SMALL, RunningWorker, e2e_settings, fault_config, make_project, start_worker
@@ -10,13 +11,12 @@ from local_worker import CLIENT_LIMIT_SMALL, RunningWorker, e2e_settings, fault_
 from infra.tools import local, wrangler_dev
 
 
-@pytest.fixture(scope="session")
-def worker(tmp_path_factory) -> RunningWorker:
-    root = tmp_path_factory.mktemp("e2e")
-    settings = e2e_settings()
+def recording_worker(tmp_path_factory, folder: str, settings) -> Iterator[RunningWorker]:
+    """The real Worker behind tests/e2e/recording_worker.js (which records its data points), on
+    stores of its own, for a session."""
+    root = tmp_path_factory.mktemp(folder)
     project = make_project(root / "project", root / "state", settings)
     tokens = local.prepare(settings, project)
-    # The real Worker behind tests/e2e/recording_worker.js, which records its data points.
     running = start_worker(project, settings, tokens, root / "wrangler-dev.log", main="recording_worker.js")
     yield running
     running.close()
@@ -24,16 +24,14 @@ def worker(tmp_path_factory) -> RunningWorker:
 
 
 @pytest.fixture(scope="session")
-def limited_worker(tmp_path_factory) -> RunningWorker:
-    """The real Worker (behind recording_worker.js) with a small client limit, on stores of its own."""
-    root = tmp_path_factory.mktemp("e2e-limited")
-    settings = e2e_settings(client_limit=CLIENT_LIMIT_SMALL)
-    project = make_project(root / "project", root / "state", settings)
-    tokens = local.prepare(settings, project)
-    running = start_worker(project, settings, tokens, root / "wrangler-dev.log", main="recording_worker.js")
-    yield running
-    running.close()
-    wrangler_dev.stop(running.process)
+def worker(tmp_path_factory) -> Iterator[RunningWorker]:
+    yield from recording_worker(tmp_path_factory, "e2e", e2e_settings())
+
+
+@pytest.fixture(scope="session")
+def limited_worker(tmp_path_factory) -> Iterator[RunningWorker]:
+    """The Worker with a small client limit."""
+    yield from recording_worker(tmp_path_factory, "e2e-limited", e2e_settings(client_limit=CLIENT_LIMIT_SMALL))
 
 
 @pytest.fixture(scope="session")
