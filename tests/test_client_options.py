@@ -65,9 +65,14 @@ def test_retries_and_fallbacks_are_logged_without_the_token(caplog):
     assert "(attempt 2 of 3): 503 database_unavailable (request r-1)" in retries[0].getMessage()
     fallbacks = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert fallbacks == [
-        "GET /subscriptions/u1: GET /subscriptions/u1: the Worker did not answer (ConnectError: refused); "
-        "answered by the fallback Answer"
+        "GET /subscriptions/u1: the Worker did not answer (ConnectError: refused); answered by the fallback Answer"
     ]
+    Script(*[error(503, "database_unavailable", {"X-Request-Id": "r-2"})] * 3).client(fallback=Answer()).subscription(
+        "u1"
+    )
+    assert caplog.records[-1].getMessage() == (
+        "GET /subscriptions/u1: 503 database_unavailable: m (request r-2); answered by the fallback Answer"
+    )
     assert all("tok" not in r.getMessage() for r in caplog.records)
 
 

@@ -278,7 +278,9 @@ def _describe(outcome: httpx.TransportError | httpx.Response) -> str:
 
 
 def _log_fallback(call: _Call[Any], fallback: object, error: WorkerUnavailable) -> None:
-    log.warning("%s: %s; answered by the fallback %s", call, error, type(fallback).__name__)
+    text = str(error)  # a transport failure names the call already; an answer does not
+    what = text if text.startswith(f"{call}:") else f"{call}: {text}"
+    log.warning("%s; answered by the fallback %s", what, type(fallback).__name__)
 
 
 class Fallback:
