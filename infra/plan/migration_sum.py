@@ -93,7 +93,7 @@ def parse(text: str) -> SumFile:
 
 
 def sequence_findings(names: list[str]) -> list[Finding]:
-    """Every file named NNNN_name.sql, numbered 1, 2, 3... in name order: no gap, no duplicate."""
+    """Every file named NNNN_name.sql, numbered 1, 2, 3... in name order: no duplicate, no gap."""
     findings = []
     numbers = []
     for name in names:
@@ -104,14 +104,18 @@ def sequence_findings(names: list[str]) -> list[Finding]:
             )
         else:
             numbers.append((int(match.group(1)), name))
-    for expected, (number, name) in enumerate(numbers, start=1):
+    seen: dict[int, str] = {}
+    for number, name in numbers:
+        if number in seen:
+            findings.append(
+                Finding(name, "", f"has the number of {seen[number]}", "renumber it after the last migration")
+            )
+        seen.setdefault(number, name)
+    for expected, number in enumerate(sorted(seen), start=1):
         if number != expected:
             findings.append(
                 Finding(
-                    name,
-                    "",
-                    f"numbered {number} where {expected} is next (a gap or a duplicate)",
-                    f"number it {expected:04d}",
+                    seen[number], "", f"numbered {number} where {expected} is next (a gap)", f"number it {expected:04d}"
                 )
             )
             break  # the rest follow from the first

@@ -49,7 +49,7 @@ def compatibility_findings(database: sqlite3.Connection, statements: Mapping[str
     for name, sql in statements.items():
         try:
             database.execute(f"EXPLAIN {sql}", _parameters(database, sql))
-        except sqlite3.Error as error:
+        except sqlite3.Error as error:  # _parameters' own EXPLAIN may be the one that fails
             findings.append(
                 Finding(
                     f"{label}'s Worker, {name}",
@@ -81,7 +81,10 @@ def plan_findings(database: sqlite3.Connection, statements: Mapping[str, str], l
     tables = {r[0] for r in database.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     findings = []
     for name, sql in statements.items():
-        rows = database.execute(f"EXPLAIN QUERY PLAN {sql}", _parameters(database, sql)).fetchall()
+        try:
+            rows = database.execute(f"EXPLAIN QUERY PLAN {sql}", _parameters(database, sql)).fetchall()
+        except sqlite3.Error:
+            continue  # it does not prepare: compatibility_findings says so
         for detail in (row[3] for row in rows):
             line = PLAN_LINE.match(detail)
             if line is None or line["table"] not in tables:

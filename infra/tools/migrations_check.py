@@ -92,13 +92,6 @@ def check(root: Path, against: str | None) -> Report:
     sum_text = sum_path.read_text() if sum_path.exists() else None
     findings = migration_sum.sequence_findings(list(files))
     findings += migration_sum.integrity_findings(files, sum_text)
-    texts = {name: content.decode() for name, content in files.items()}
-    lint = migration_lint.lint(texts)
-    findings += lint
-    if any("does not run on SQLite" in f.problem for f in lint):
-        return Report(findings, ["the Worker's statements were not checked: the migrations do not run"])
-    database = migration_lint.migrated(texts)
-    head_statements = sql_exports(root / WORKER_SRC)
     notes = []
     base = resolve_base(root, against)
     label = against or DEFAULT_BASE
@@ -116,9 +109,20 @@ def check(root: Path, against: str | None) -> Report:
                 base_statements = sql_exports(at_base / WORKER_SRC)
         edits = migration_sum.parse(sum_text).edits if sum_text and not _unreadable(sum_text) else ()
         findings += migration_sum.base_findings(files, base_files, label, edits)
-        findings += worker_statements.compatibility_findings(database, base_statements, label)
+    texts = {name: content.decode() for name, content in files.items()}
+    lint = migration_lint.lint(texts)
+    findings += lint
+    if any("does not run on SQLite" in f.problem for f in lint):
+        return Report(findings, [*notes, "the Worker's statements were not checked: the migrations do not run"])
+    database = migration_lint.migrated(texts)
+    head_statements = sql_exports(root / WORKER_SRC)
+    # Each text once: the base's statements, then this tree's that differ from them (and the other
+    # way round for the plans, which judge this tree's Worker first).
+    newer = {n: s for n, s in head_statements.items() if base_statements.get(n) != s}
+    findings += worker_statements.compatibility_findings(database, base_statements, label)
+    findings += worker_statements.compatibility_findings(database, newer, "this tree")
     findings += worker_statements.plan_findings(database, head_statements, "this tree")
-    older = {n: s for n, s in base_statements.items() if head_statements.get(n) != s}  # the rest: just checked
+    older = {n: s for n, s in base_statements.items() if head_statements.get(n) != s}
     findings += worker_statements.plan_findings(database, older, label)
     return Report(findings, notes)
 
