@@ -11,6 +11,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from infra import paths
@@ -352,3 +353,16 @@ def test_a_migration_that_drops_the_key_the_worker_reads_by_is_refused(repo):
     assert any(f.startswith("this tree's Worker, SELECT_USED:") and "reads every row of usage" in f for f in found), (
         found
     )
+
+
+# CI
+
+
+def test_ci_checks_the_migrations_against_the_pull_requests_base():
+    """scripts/test.sh (the test job's one command) runs the check with its default base,
+    origin/main, which the test job's checkout has only with the whole history."""
+    script = (paths.ROOT / "scripts" / "test.sh").read_text()
+    assert ".venv/bin/guruai-cache migrations check\n" in script
+    workflow = yaml.safe_load((paths.ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
+    (checkout,) = [s for s in workflow["jobs"]["test"]["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["fetch-depth"] == 0
