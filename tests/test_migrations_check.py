@@ -358,11 +358,25 @@ def test_a_migration_that_drops_the_key_the_worker_reads_by_is_refused(repo):
 # CI
 
 
-def test_ci_checks_the_migrations_against_the_pull_requests_base():
-    """scripts/test.sh (the test job's one command) runs the check with its default base,
-    origin/main, which the test job's checkout has only with the whole history."""
-    script = (paths.ROOT / "scripts" / "test.sh").read_text()
-    assert ".venv/bin/guruai-cache migrations check\n" in script
+def test_ci_checks_the_migrations_against_the_pull_requests_base(tmp_path):
+    """scripts/test.sh (the test job's one command) passes MIGRATIONS_BASE, which the pull-request
+    workflow sets to the base commit its checkout has (the whole history), as --against."""
     workflow = yaml.safe_load((paths.ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
-    (checkout,) = [s for s in workflow["jobs"]["test"]["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    steps = workflow["jobs"]["test"]["steps"]
+    (checkout,) = [s for s in steps if s.get("uses", "").startswith("actions/checkout@")]
     assert checkout["with"]["fetch-depth"] == 0
+    (suite,) = [s for s in steps if s.get("run") == "scripts/test.sh"]
+    assert suite["env"]["MIGRATIONS_BASE"] == "${{ github.event.pull_request.base.sha }}"
+
+    script = (paths.ROOT / "scripts" / "test.sh").read_text().splitlines()
+    (line,) = [t.strip() for t in script if "guruai-cache migrations check" in t and not t.strip().startswith("#")]
+    echo = line.replace(".venv/bin/guruai-cache", "printf '%s|'")
+
+    def arguments(**env: str) -> str:
+        bash = subprocess.run(
+            ["bash", "-uc", echo], capture_output=True, text=True, env={"PATH": os.environ["PATH"], **env}, check=True
+        )
+        return bash.stdout
+
+    assert arguments(MIGRATIONS_BASE="0123abc") == "migrations|check|--against|0123abc|"
+    assert arguments() == "migrations|check|"
