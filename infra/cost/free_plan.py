@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from infra import platform
+from infra.cost.account import peak_requests_per_minute
 from infra.cost.estimate import Estimate, MeterEstimate, utc_clock
 from infra.cost.verdict import verdict_lines
 
@@ -28,6 +30,12 @@ def free_plan_warnings(result: Estimate) -> list[str]:
                 f"{meter.label}: {meter.bytes / 1e6:,.1f} MB expected, over the free plan's "
                 f"{(meter.free_limit_bytes or 0) / 1e6:,.0f} MB ({meter.utilisation or 0:.1%})"
             )
+    per_minute = peak_requests_per_minute(result)
+    if per_minute > platform.WORKERS_FREE_REQUESTS_PER_MINUTE:
+        lines.append(
+            f"Worker requests: {per_minute:,.0f} in the busiest minute, over the free plan's "
+            f"{platform.WORKERS_FREE_REQUESTS_PER_MINUTE:,} a minute per account; past it requests are refused"
+        )
     for meter in result.at_free_limits:
         lines.append(f"{meter.label}: exactly at the free plan's limit (100.0%): one more and they fail")
     fallback = result.kv_fallback

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -265,6 +265,10 @@ def estimate_command(
         list[str] | None,
         typer.Option("--traffic", "-t", help="KEY=VALUE: try another `traffic.<KEY>` than the stack's (repeatable)."),
     ] = None,
+    account: Annotated[
+        bool,
+        typer.Option("--account", help="Also sum the committed stacks on the same account against its Free limits."),
+    ] = False,
 ) -> None:
     """Estimate daily and monthly use, free-plan headroom and the Workers Paid bill from the stack's traffic."""
     from infra.cost.estimate import estimate, with_traffic
@@ -280,12 +284,45 @@ def estimate_command(
         except SettingsError as error:
             raise traffic_option.option_error(error, settings.traffic) from None
         result = estimate(settings, usage_store="kv-counter" if kv_counter else "d1")
+        shared = _account_view(stack, settings, result) if account else None
     except _user_errors(OperationsTableError) as error:
         raise fail(str(error)) from None
     if as_json:
-        typer.echo(json.dumps({"stack": stack, **result.to_json()}, indent=2))
+        extra = {} if shared is None else {"account": shared[1]}
+        typer.echo(json.dumps({"stack": stack, **result.to_json(), **extra}, indent=2))
         return
     print_estimate(result, stack)
+    if shared is not None:
+        from infra.tools.estimate_report import print_lines
+
+        print_lines(shared[0])
+
+
+def _account_view(stack: str, settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:
+    """The committed stacks on `stack`'s account (same accountId, or both unset), summed."""
+    from infra.cost.account import account_estimate, account_lines
+    from infra.cost.estimate import estimate
+    from infra.plan.seeds import seed_entries
+    from infra.settings.sources import committed_stacks, stack_file_settings
+
+    stacks = {stack: (result, len(seed_entries(settings)))}
+    for other in committed_stacks():
+        if other == stack:
+            continue
+        other_settings = stack_file_settings(other)
+        if other_settings.account_id == settings.account_id:
+            stacks[other] = (estimate(other_settings), len(seed_entries(other_settings)))
+    shared = account_estimate(stacks)
+    as_json = {
+        "accountId": settings.account_id,
+        "stacks": list(shared.stacks),
+        "seedWritesPerDeploy": shared.seed_writes,
+        "limits": [
+            {"limit": x.label, "amount": round(x.amount, 2), "freeLimit": x.limit, "per": x.per, "over": x.over}
+            for x in shared.limits
+        ],
+    }
+    return account_lines(shared, settings.account_id), as_json
 
 
 @app.command("adopt")

@@ -157,6 +157,13 @@ def summary_lines(result: Estimate) -> list[str]:
     return lines
 
 
+def print_lines(lines: list[str], console: Console | None = None) -> None:
+    console = console or Console(width=WIDTH)
+    for line in lines:
+        indent = "  " if line.startswith("- ") else ""
+        console.print(wrapped(line, indent, "  " if indent else "    "), markup=False, highlight=False)
+
+
 def print_estimate(result: Estimate, stack: str, console: Console | None = None) -> None:
     console = console or Console(width=WIDTH)
     console.width = min(console.width, WIDTH)
@@ -165,6 +172,4 @@ def print_estimate(result: Estimate, stack: str, console: Console | None = None)
     console.print()
     console.print(quantities_table(result, stack))
     console.print(requests_table(result))
-    for line in summary_lines(result):
-        indent = "  " if line.startswith("- ") else ""
-        console.print(wrapped(line, indent, "  " if indent else "    "), markup=False, highlight=False)
+    print_lines(summary_lines(result), console)
