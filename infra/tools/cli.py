@@ -269,6 +269,10 @@ def estimate_command(
         bool,
         typer.Option("--account", help="Also sum the committed stacks on the same account against its Free limits."),
     ] = False,
+    finops: Annotated[
+        bool,
+        typer.Option("--finops", help="Also the bill against hit ratio and users, month by month, and other designs."),
+    ] = False,
 ) -> None:
     """Estimate daily and monthly use, free-plan headroom and the Workers Paid bill from the stack's traffic."""
     from infra.cost.estimate import estimate, with_traffic
@@ -285,10 +289,13 @@ def estimate_command(
             raise traffic_option.option_error(error, settings.traffic) from None
         result = estimate(settings, usage_store="kv-counter" if kv_counter else "d1")
         shared = _account_view(stack, settings, result) if account else None
+        views = _finops_views(settings, result) if finops else None
     except _user_errors(OperationsTableError) as error:
         raise fail(str(error)) from None
     if as_json:
         extra = {} if shared is None else {"account": shared[1]}
+        if views is not None:
+            extra["finops"] = views[1]
         typer.echo(json.dumps({"stack": stack, **result.to_json(), **extra}, indent=2))
         return
     print_estimate(result, stack)
@@ -296,6 +303,35 @@ def estimate_command(
         from infra.tools.estimate_report import print_lines
 
         print_lines(shared[0])
+    if views is not None:
+        from infra.tools.estimate_report import print_lines
+
+        print_lines(views[0])
+
+
+def _finops_views(settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:
+    from infra.cost import views
+    from infra.cost.operations import load_operations
+
+    table = load_operations()
+    grid = views.sensitivity(settings, result, table)
+    months = views.growth(settings, table)
+    options = views.designs(settings, table)
+    lines = [
+        *views.sensitivity_lines(grid),
+        *views.growth_lines(months, result),
+        *views.design_lines(options),
+    ]
+    as_json = {
+        "sensitivity": {
+            "hitRatios": list(grid.hit_ratios),
+            "activeUsers": list(grid.users),
+            "paidUsd": [[round(bill, 2) for bill in row] for row in grid.bills],
+        },
+        "growth": [{"month": m.month, "activeUsers": m.active_users, "paidUsd": round(m.paid_usd, 2)} for m in months],
+        "designs": [{"design": d.name, "paidUsd": round(d.paid_usd, 2)} for d in options],
+    }
+    return lines, as_json
 
 
 def _account_view(stack: str, settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:

@@ -161,6 +161,9 @@ def print_lines(lines: list[str], console: Console | None = None) -> None:
     console = console or Console(width=WIDTH)
     for line in lines:
         indent = "  " if line.startswith("- ") else ""
+        if len(indent + line) <= WIDTH:  # table rows keep their spacing
+            console.print(indent + line, markup=False, highlight=False)
+            continue
         console.print(wrapped(line, indent, "  " if indent else "    "), markup=False, highlight=False)
 
 

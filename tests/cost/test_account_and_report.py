@@ -97,3 +97,35 @@ def test_a_paid_stack_prints_no_free_plan_warnings_nor_maintainer_notes():
     free = invoke("--stack", "prod").output
     assert "infra/platform.py" not in free
     assert pricing.WORKERS_FREE_REQUESTS_PER_MINUTE == 1_000
+
+
+def test_finops_views_price_the_same_model_across_hit_ratios_users_months_and_designs(table):
+    from infra.cost import views
+
+    settings = settings_with({**GUIDE, "monthlyUserGrowth": 0.2})
+    result = cost.estimate(settings, table)
+    grid = views.sensitivity(settings, result, table)
+    assert grid.users == (5_000, 10_000, 20_000, 50_000, 100_000)
+    # The expected users at the random-arrival and the assumed ratio: the verdict's range.
+    column = grid.users.index(10_000)
+    assert grid.bills[0][column] == pytest.approx(result.paid_range_usd[1])
+    assert grid.bills[grid.hit_ratios.index(0.9)][column] == pytest.approx(result.paid_range_usd[0])
+    # More users never cost less, nor a lower hit ratio.
+    assert all(list(row) == sorted(row) for row in grid.bills)
+    assert all(grid.bills[i][j] >= grid.bills[i + 1][j] for i in range(len(grid.bills) - 1) for j in range(5))
+    months = views.growth(settings, table)
+    assert months[12].active_users == cost.users_on_day(settings.traffic, 360)
+    assert months[12].paid_usd == pytest.approx(views.paid_bill(settings, table, users=months[12].active_users))
+    this, guide, d1_only = views.designs(settings_with({**GUIDE, "usageCallsPerUserPerDay": 10}), table)
+    assert guide.paid_usd > this.paid_usd  # a KV write per usage call
+    # Without the cache every lookup is a D1 query and no KV operation is made.
+    no_cache = views.d1_only_alternative(table)
+    assert all(ops[kind] == 0 for ops in no_cache.values() for kind in ("kv_reads", "kv_writes"))
+    assert d1_only.paid_usd >= 5.0
+
+
+def test_the_finops_option_prints_the_views_within_80_columns():
+    result = invoke("--stack", "prod", "--finops", "-t", "monthlyUserGrowth=0.2")
+    assert result.exit_code == 0, result.output
+    assert "Paid bill a month, by hit ratio" in result.output and "D1 alone, no KV cache" in result.output
+    assert max(len(line.rstrip()) for line in result.output.splitlines()) <= 80
