@@ -273,6 +273,15 @@ def estimate_command(
         bool,
         typer.Option("--finops", help="Also the bill against hit ratio and users, month by month, and other designs."),
     ] = False,
+    from_metrics: Annotated[
+        bool,
+        typer.Option(
+            "--from-metrics",
+            help="Also price the traffic the deployed Worker measured (Analytics Engine; as `metrics`, "
+            "needs CLOUDFLARE_API_TOKEN), naming each setting it contradicts.",
+        ),
+    ] = False,
+    since: Annotated[str, typer.Option(help="With --from-metrics: how far back, e.g. 24h or 7d.")] = "7d",
 ) -> None:
     """Estimate daily and monthly use, free-plan headroom and the Workers Paid bill from the stack's traffic."""
     from infra.cost.estimate import estimate, with_traffic
@@ -290,12 +299,15 @@ def estimate_command(
         result = estimate(settings, usage_store="kv-counter" if kv_counter else "d1")
         shared = _account_view(stack, settings, result) if account else None
         views = _finops_views(settings, result) if finops else None
+        measured = _measured_view(stack, settings, result, since) if from_metrics else None
     except _user_errors(OperationsTableError) as error:
         raise fail(str(error)) from None
     if as_json:
         extra = {} if shared is None else {"account": shared[1]}
         if views is not None:
             extra["finops"] = views[1]
+        if measured is not None:
+            extra["fromMetrics"] = measured[1]
         typer.echo(json.dumps({"stack": stack, **result.to_json(), **extra}, indent=2))
         return
     print_estimate(result, stack)
@@ -307,6 +319,48 @@ def estimate_command(
         from infra.tools.estimate_report import print_lines
 
         print_lines(views[0])
+    if measured is not None:
+        from infra.tools.estimate_report import print_lines
+
+        print_lines(measured[0])
+
+
+def _measured_view(stack: str, settings: Any, result: Any, since: str) -> tuple[list[str], dict[str, Any]]:
+    """The traffic the deployed Worker's data points show (the `metrics` query), priced beside the settings'."""
+    from infra.cost.calibration import calibrate, calibration_lines
+    from infra.cost.estimate import estimate
+    from infra.tools import metrics
+
+    span = metrics.parse_since(since)
+    token = _api_token(f"export a token allowed {metrics.TOKEN_PERMISSION} on the account")
+    account_id = settings.account_id or os.environ.get("CLOUDFLARE_ACCOUNT_ID")
+    if account_id is None:
+        raise UserError(
+            f"stack {stack!r} has no account id: `pulumi config set accountId <32-hex id> --stack {stack}`, "
+            "or export CLOUDFLARE_ACCOUNT_ID"
+        )
+    if not settings.metrics.enabled:
+        raise UserError(f"stack {stack!r} sets metrics.enabled: false, so its Worker writes no data points")
+    report = metrics.run(
+        stack,
+        account_id,
+        settings.names(stack).metrics_dataset,
+        token,
+        span,
+        base_url=os.environ.get(metrics.BASE_URL_ENV) or metrics.DEFAULT_BASE_URL,
+    )
+    calibration = calibrate(settings, report.routes, span)
+    measured = estimate(calibration.settings, usage_store=result.usage_store)
+    as_json = {
+        "days": calibration.days,
+        "measured": {k: round(v, 4) for k, v in calibration.measured.items()},
+        "paidMonthlyUsd": round(measured.paid_monthly_usd, 2),
+        "contradicted": [
+            {"setting": f"traffic.{c.setting}", "configured": c.configured, "measured": round(c.measured, 4)}
+            for c in calibration.contradictions
+        ],
+    }
+    return calibration_lines(calibration, result, measured), as_json
 
 
 def _finops_views(settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:
