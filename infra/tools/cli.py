@@ -282,6 +282,13 @@ def estimate_command(
         ),
     ] = False,
     since: Annotated[str, typer.Option(help="With --from-metrics: how far back, e.g. 24h or 7d.")] = "7d",
+    picture: Annotated[
+        bool, typer.Option("--picture", help="Also draw the bill as users grow and the Free plan's day.")
+    ] = False,
+    svg_file: Annotated[
+        Path | None,
+        typer.Option("--svg", help="Write that picture to FILE as a self-contained SVG (for a PR or a budget review)."),
+    ] = None,
 ) -> None:
     """Estimate daily and monthly use, free-plan headroom and the Workers Paid bill from the stack's traffic."""
     from infra.cost.estimate import estimate, with_traffic
@@ -323,6 +330,19 @@ def estimate_command(
         from infra.tools.estimate_report import print_lines
 
         print_lines(measured[0])
+    if picture or svg_file is not None:
+        from infra.cost.operations import load_operations
+        from infra.tools import estimate_picture
+
+        drawing = estimate_picture.picture(settings, result, load_operations(), stack)
+        if picture:
+            estimate_picture.print_picture(drawing)
+        if svg_file is not None:
+            try:
+                svg_file.write_text(estimate_picture.svg(drawing, f"guruai-cache estimate --stack {stack}"))
+            except OSError as error:
+                raise fail(f"--svg {svg_file}: cannot write it ({error.strerror})") from None
+            typer.echo(f"picture written to {svg_file}")
 
 
 def _measured_view(stack: str, settings: Any, result: Any, since: str) -> tuple[list[str], dict[str, Any]]:
