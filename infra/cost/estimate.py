@@ -373,6 +373,8 @@ class Estimate:
             "paidMinimumUsd": platform.WORKERS_PAID_MINIMUM_USD,
             "unbilledMonthlyUsd": round(self.unbilled_monthly_usd, 2),
             "workersLogsPricingChangesOn": platform.WORKERS_LOGS_PRICING_CHANGES_ON.isoformat(),
+            # False while the volume figures are issue 18's reading, not re-read on Cloudflare's page here.
+            "workersLogsFiguresConfirmed": platform.WORKERS_LOGS_FIGURES_CONFIRMED,
             "randomArrivalHitRatio": _num(self.random_arrival_hit_ratio),
             "negativeCacheHitRatio": _num(self.negative_hit_ratio),
         }
