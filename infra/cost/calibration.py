@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from infra.cost.estimate import Estimate, _with_traffic_fields
+from infra.cost.estimate import Estimate, with_traffic_fields
 from infra.settings import Settings
 
 SUBSCRIPTIONS = "GET /subscriptions/{userId}"
@@ -99,7 +99,7 @@ def calibrate(settings: Settings, routes: Mapping[str, RouteFigures], span: dt.t
     by_field = {
         name: measured[field.alias] for name, field in type(traffic).model_fields.items() if field.alias in measured
     }
-    return Calibration(days, measured, tuple(contradictions), _with_traffic_fields(settings, **by_field))
+    return Calibration(days, measured, tuple(contradictions), with_traffic_fields(settings, **by_field))
 
 
 def calibration_lines(calibration: Calibration, from_settings: Estimate, from_metrics: Estimate) -> list[str]:

@@ -541,7 +541,7 @@ def negative_cache_works(settings: Settings) -> bool:
     return settings.custom_domain is not None or settings.route is not None
 
 
-def _estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageStore) -> Estimate:
+def estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageStore) -> Estimate:
     ops = kv_counter_alternative(table) if usage_store == "kv-counter" else with_cache_miss_variants(table)
     requests = requests_per_day(
         settings.traffic, settings.cron, settings.ttls.subscription, negative_cache=negative_cache_works(settings)
@@ -587,7 +587,7 @@ def with_traffic(settings: Settings, overrides: Mapping[str, Any], stack: str) -
     return settings.model_copy(update={"traffic": traffic})
 
 
-def _with_users(settings: Settings, users: int) -> Settings:
+def with_users(settings: Settings, users: int) -> Settings:
     """The traffic at `users` active users: per-user figures as they are, subscription updates
     in proportion, and the stored subscriptions grown by every user added (no row is deleted)."""
     traffic = settings.traffic
@@ -621,7 +621,7 @@ def _first_day(
     traffic = settings.traffic
 
     def crossed(day: int) -> Sequence[MeterEstimate | StorageEstimate]:
-        return crossed_in(_estimate_now(_with_users(settings, users_on_day(traffic, day)), table, usage_store))
+        return crossed_in(estimate_now(with_users(settings, users_on_day(traffic, day)), table, usage_store))
 
     if first := crossed(0):
         return 0, first
@@ -666,12 +666,12 @@ def estimate(settings: Settings, table: OperationsTable | None = None, usage_sto
     table = load_operations() if table is None else table
     traffic = settings.traffic
     random_arrival = random_arrival_hit_ratio(traffic, settings.ttls.subscription, usage_store)
-    on_paid = _with_traffic_fields(settings, workers_plan="paid")
-    quote = _estimate_now(on_paid, table, usage_store).own_paid_monthly_usd
-    dear = _estimate_now(_with_traffic_fields(on_paid, cache_hit_ratio=random_arrival), table, usage_store)
+    on_paid = with_traffic_fields(settings, workers_plan="paid")
+    quote = estimate_now(on_paid, table, usage_store).own_paid_monthly_usd
+    dear = estimate_now(with_traffic_fields(on_paid, cache_hit_ratio=random_arrival), table, usage_store)
     negative = negative_hit_ratio(traffic.cache_hit_ratio, settings.ttls.subscription)
     return dataclasses.replace(
-        _estimate_now(settings, table, usage_store),
+        estimate_now(settings, table, usage_store),
         first_limit_hit=first_limit_hit(settings, table, usage_store),
         database_full=database_full(settings, table, usage_store),
         random_arrival_hit_ratio=random_arrival,
@@ -681,5 +681,5 @@ def estimate(settings: Settings, table: OperationsTable | None = None, usage_sto
     )
 
 
-def _with_traffic_fields(settings: Settings, **update: Any) -> Settings:
+def with_traffic_fields(settings: Settings, **update: Any) -> Settings:
     return settings.model_copy(update={"traffic": settings.traffic.model_copy(update=update)})

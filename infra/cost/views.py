@@ -1,6 +1,6 @@
 """The views a FinOps-minded reader asks for, from the same model: the bill against hit ratio and
 users, the bill month by month as users grow, and this design beside the alternatives (the
-guide's KV counter, and D1 alone with no KV cache). Pure functions over `_estimate_now` runs."""
+guide's KV counter, and D1 alone with no KV cache). Pure functions over `estimate_now` runs."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from infra import platform
 from infra.cost.estimate import (
     Estimate,
-    _estimate_now,
-    _with_traffic_fields,
-    _with_users,
     estimate,
+    estimate_now,
     users_on_day,
+    with_traffic_fields,
+    with_users,
 )
 from infra.cost.operations import KV_KINDS, OperationsTable, load_operations, with_cache_miss_variants
 from infra.settings import Settings
@@ -24,7 +24,7 @@ MONTHS = 12
 
 
 def _paid(settings: Settings) -> Settings:
-    return _with_traffic_fields(settings, workers_plan="paid")
+    return with_traffic_fields(settings, workers_plan="paid")
 
 
 def paid_bill(
@@ -33,10 +33,10 @@ def paid_bill(
     """The Paid bill of the settings' traffic, optionally at another hit ratio or user count."""
     run = _paid(settings)
     if users is not None:
-        run = _with_users(run, users)
+        run = with_users(run, users)
     if hit_ratio is not None:
-        run = _with_traffic_fields(run, cache_hit_ratio=hit_ratio)
-    return _estimate_now(run, table, "d1").own_paid_monthly_usd
+        run = with_traffic_fields(run, cache_hit_ratio=hit_ratio)
+    return estimate_now(run, table, "d1").own_paid_monthly_usd
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,9 @@ def designs(settings: Settings, table: OperationsTable | None = None) -> tuple[D
     """This design's Paid bill beside the guide's (usage counted in a KV counter) and D1 alone."""
     table = load_operations() if table is None else table
     paid = _paid(settings)
-    this = _estimate_now(paid, table, "d1").own_paid_monthly_usd
+    this = estimate_now(paid, table, "d1").own_paid_monthly_usd
     guide = estimate(paid, table, usage_store="kv-counter").paid_monthly_usd
-    no_cache = _estimate_now(_with_traffic_fields(paid, cache_hit_ratio=0.0), d1_only_alternative(table), "d1")
+    no_cache = estimate_now(with_traffic_fields(paid, cache_hit_ratio=0.0), d1_only_alternative(table), "d1")
     return (
         Design("this design (KV cache, usage in D1)", this, "lookups answered from KV near the user"),
         Design("the guide's (KV cache, usage in a KV counter)", guide, "counts lost under concurrency"),

@@ -73,7 +73,7 @@ def test_d1_keeps_a_row_for_every_user_ever_subscribed(table):
 
 def test_as_users_grow_updates_grow_with_them_and_rows_are_never_deleted(table):
     settings = settings_with({**GUIDE, "storedSubscriptions": 30_000})
-    grown = cost._with_users(settings, 20_000).traffic
+    grown = cost.with_users(settings, 20_000).traffic
     assert grown.subscription_updates_per_day == pytest.approx(200)
     assert grown.stored_subscriptions == 40_000
 
