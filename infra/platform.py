@@ -1,8 +1,9 @@
 """What Cloudflare allows and what it charges: hard limits, free-plan limits and Paid prices.
 
 Read on PRICES_READ_ON from Cloudflare's limits and pricing pages (SOURCES). Free-plan limits
-are per account per day, reset at 00:00 UTC, and operations over them fail; Workers Paid
-bills per month beyond what it includes. Prices change: re-read the pages and update the
+are per account per day (every stack on the account shares them), reset at 00:00 UTC, and
+operations over them fail; Workers Paid bills per billing cycle beyond what it includes (D1's
+allowances reset on the subscription's renewal date, not on the 1st of the month). Prices change: re-read the pages and update the
 figures and the date together. The policy pack keeps its own copy of the KV limits (it may
 not import this package); tests/test_policy.py holds the copies equal.
 """
@@ -35,13 +36,14 @@ WORKER_ENV_VAR_MAX_BYTES = 5 * 1024
 RATELIMIT_PERIODS_S = (10, 60)
 
 # Workers Analytics Engine, per `writeDataPoint` (its limits page): at most 20 blobs of at most
-# 16 KB together, 20 doubles and one index of at most 96 bytes; 25 data points per invocation.
+# 16 KB together, 20 doubles and one index of at most 96 bytes; 250 data points per invocation.
 # Data points are kept three months, so a query reaches back about 90 days.
 AE_MAX_BLOBS = 20
 AE_MAX_DOUBLES = 20
 AE_MAX_BLOB_BYTES = 16 * 1024
 AE_MAX_INDEX_BYTES = 96
 AE_RETENTION_DAYS = 90
+AE_MAX_DATA_POINTS_PER_INVOCATION = 250
 
 # --- free-plan limits and Paid prices ---------------------------------------------------------
 
@@ -53,11 +55,13 @@ SOURCES = (
     "https://developers.cloudflare.com/workers/observability/logs/workers-logs/#pricing",
     "https://developers.cloudflare.com/analytics/analytics-engine/pricing/",
 )
-# "Beginning December 1, 2026, Workers Logs will use Cloudflare Observability pricing. Until
-# then, the pricing above applies." (the Workers pricing page, read on PRICES_READ_ON; the
-# Observability pricing page it points to published no Workers Logs figures yet). The estimate
-# says so until the figures here are re-read.
+# "Beginning December 1, 2026, Workers Logs will use Cloudflare Observability pricing" (the
+# Workers pricing page). The volume figures below are those issue 18's review read on the
+# Observability pricing page; they could not be re-read here (the page is not in the stored
+# documentation this project can search), so WORKERS_LOGS_FIGURES_CONFIRMED says so.
 WORKERS_LOGS_PRICING_CHANGES_ON = dt.date(2026, 12, 1)
+WORKERS_LOGS_PRICING_PAGE = "https://developers.cloudflare.com/workers/platform/pricing/#workers-logs"
+WORKERS_LOGS_FIGURES_CONFIRMED = False
 
 # Workers Paid: a $5 monthly minimum that includes the monthly allowances below.
 WORKERS_PAID_MINIMUM_USD = 5.00
@@ -77,6 +81,7 @@ class Meter:
     paid_usd_per_million: float
     # What happens past the free plan's daily amount, in the warning's words.
     over_free_effect: str = "after which they fail"
+    unit: str = "operations"  # or "bytes" (Workers Logs), for the report's number format
     # False while Cloudflare publishes the price without charging it yet (Analytics Engine).
     billed: bool = True
 
@@ -85,7 +90,7 @@ class Meter:
 class StorageMeter:
     key: str
     label: str
-    free_limit_bytes: float  # the most the free plan stores
+    free_limit_bytes: float | None  # the most the free plan stores (None: no limit of its own)
     paid_included_bytes: float
     paid_usd_per_gb_month: float
 
@@ -98,16 +103,23 @@ METERS = (
     Meter("d1_rows_read", "D1 rows read", 5_000_000, 25_000_000_000, 0.001),
     Meter("d1_rows_written", "D1 rows written", 100_000, 50_000_000, 1.00),
     Meter("worker_requests", "Worker requests", 100_000, 10_000_000, 0.30),
-    # Every invocation log and every line the Worker writes is one event, times the sampling.
-    # The pages read say no more than "200,000 per day" for the Free plan.
+    # Workers Logs is billed by volume since WORKERS_LOGS_PRICING_CHANGES_ON (Cloudflare
+    # Observability pricing): Free ingests 0.5 GB a day, then ingestion stops for the day; Paid
+    # includes 50 GB ingested per cycle, then $0.25 per GB (stored: WORKERS_LOGS_STORED below).
+    # Priced per million bytes here, so the meter arithmetic stays one kind.
     Meter(
-        "workers_log_events",
-        "Workers Logs events",
-        200_000,
-        20_000_000,
-        0.60,
-        over_free_effect="past which the pages read do not say what is kept: sample less, or move to Workers Paid",
+        "workers_logs_bytes",
+        "Workers Logs ingested",
+        0.5 * GB,
+        50 * GB,
+        0.25 / (GB / 1_000_000),
+        over_free_effect="after which ingestion stops: the rest of the day's log lines are dropped "
+        "(the Worker still answers)",
+        unit="bytes",
     ),
+    # Workers CPU time: Paid includes 30 million CPU-ms a month, then $0.02 per million; the
+    # Free plan bills none (it caps each invocation instead: WORKERS_FREE_CPU_MS_PER_INVOCATION).
+    Meter("workers_cpu_ms", "Workers CPU time (ms)", None, 30_000_000, 0.02, unit="ms"),
     # "Currently, you will not be billed for your use of Workers Analytics Engine. Pricing
     # information here is shared in advance" (its pricing page): priced, not yet billed.
     Meter(
@@ -136,10 +148,20 @@ STORAGE_METERS = (
     # D1: 500 MB per database on the free plan (5 GB per account); 5 GB included on paid.
     # This project keeps everything in one database, so the per-database ceiling binds first.
     StorageMeter("d1_storage_bytes", "D1 storage", 500_000_000, 5 * GB, 0.75),
+    # Workers Logs kept: Paid includes 12 GB-month a cycle, then $0.10 per GB-month (Cloudflare
+    # Observability pricing); Free keeps 3 days and bills none (no limit of its own: None).
+    StorageMeter("workers_logs_stored_bytes", "Workers Logs stored", None, 12 * GB, 0.10),
 )
+
+# Workers Logs are kept 7 days on Paid, 3 on Free (the Workers Logs page): stored = a day's x that.
+WORKERS_LOGS_RETENTION_DAYS = {"free": 3, "paid": 7}
 
 # The most one D1 database holds, per plan: beyond it the database refuses writes.
 D1_MAX_DATABASE_BYTES = {"free": 500_000_000, "paid": 10 * GB}
 
-# Not modelled: Workers CPU time (paid: 30 M CPU-ms a month included, then $0.02 per
-# million CPU-ms; free: 10 ms per invocation). This Worker spends a few ms per request.
+# Workers Free allows 10 ms of CPU per invocation (the Workers limits page; past it the invocation fails).
+WORKERS_FREE_CPU_MS_PER_INVOCATION = 10
+
+# Workers Free: at most 1,000 requests a minute per account (the Workers limits page, "Burst
+# rate"); past it requests are refused (error 1015) until the minute is over.
+WORKERS_FREE_REQUESTS_PER_MINUTE = 1_000

@@ -42,6 +42,15 @@ D1_KINDS = tuple(kind for kind in OPERATION_KINDS if kind.startswith("d1_"))
 CACHED_SUBSCRIPTION_BYTES = 256  # key + JSON record + KV's per-key metadata
 SUBSCRIPTION_ROW_BYTES = 200
 USAGE_ROW_BYTES = 100  # one row per user per usage window: user id, window start, count, primary key
+# Workers Logs bills bytes. The Worker's own line: the longest of its real lines on workerd is
+# 345 bytes (tests/e2e/test_log_volume.py holds this within 25 % above it). Cloudflare's invocation
+# log (URL, method, status, the request's metadata) is not written on workerd, so its size is
+# assumed, not measured: about 1 kB.
+WORKER_LOG_LINE_BYTES = 400
+INVOCATION_LOG_BYTES = 1_000
+# CPU time per invocation: assumed, not measured (workerd reports none). The Worker parses a small
+# JSON body, reads KV or D1 and writes one line: a few ms at most; the dashboard's "CPU time"
+# chart gives the real median, to set as `traffic.cpuMsPerRequest`.
 
 UsageStore = Literal["d1", "kv-counter"]
 
@@ -72,13 +81,16 @@ def negative_hit_ratio(hit_ratio: float, subscription_ttl_s: int) -> float:
     return per_negative_ttl / (1 + per_negative_ttl)
 
 
-def requests_per_day(traffic: Traffic, cron: str, subscription_ttl_s: int = Ttls().subscription) -> dict[str, float]:
-    """How many invocations a day end in each route outcome (and each case of it that costs differently)."""
+def requests_per_day(
+    traffic: Traffic, cron: str, subscription_ttl_s: int = Ttls().subscription, *, negative_cache: bool = True
+) -> dict[str, float]:
+    """How many invocations a day end in each route outcome (and each case of it that costs differently).
+    Without a working negative cache (`negative_cache_works`) no "no subscription" lookup hits."""
     checks = traffic.active_users * traffic.subscription_checks_per_user_per_day
     subscribed = checks * (1 - traffic.unsubscribed_share)
     unsubscribed = checks * traffic.unsubscribed_share
     hit = traffic.cache_hit_ratio
-    negative_hit = negative_hit_ratio(hit, subscription_ttl_s)
+    negative_hit = negative_hit_ratio(hit, subscription_ttl_s) if negative_cache else 0.0
     lapsed = traffic.lapsed_share
     entitlements = traffic.active_users * traffic.entitlements_checks_per_user_per_day
     usage_calls = traffic.active_users * traffic.usage_calls_per_user_per_day
@@ -144,6 +156,11 @@ def _over(amount: float, limit: float) -> bool:
     return amount > limit * (1 + 1e-9)
 
 
+def _at(amount: float, limit: float) -> bool:
+    """Exactly at the limit (within float dust): it fits, with nothing to spare, and is flagged."""
+    return not _over(amount, limit) and amount >= limit * (1 - 1e-9)
+
+
 @dataclass(frozen=True)
 class MeterEstimate:
     key: str
@@ -154,6 +171,7 @@ class MeterEstimate:
     paid_usd_per_million: float
     over_free_effect: str  # what happens past the free plan's daily limit (platform.Meter)
     billed: bool  # False: priced by Cloudflare in advance, not charged yet
+    unit: str = "operations"
 
     @classmethod
     def of(cls, meter: platform.Meter, daily: float) -> MeterEstimate:
@@ -166,6 +184,7 @@ class MeterEstimate:
             meter.paid_usd_per_million,
             meter.over_free_effect,
             meter.billed,
+            meter.unit,
         )
 
     @property
@@ -180,6 +199,10 @@ class MeterEstimate:
     @property
     def over_free_limit(self) -> bool:
         return self.free_daily_limit is not None and _over(self.daily, self.free_daily_limit)
+
+    @property
+    def at_free_limit(self) -> bool:
+        return self.free_daily_limit is not None and self.daily > 0 and _at(self.daily, self.free_daily_limit)
 
     @property
     def exhausted_after_s(self) -> float | None:
@@ -203,17 +226,21 @@ class StorageEstimate:
     key: str
     label: str
     bytes: float
-    free_limit_bytes: float
+    free_limit_bytes: float | None  # None: the free plan sets no limit of its own
     paid_included_bytes: float
     paid_usd_per_gb_month: float
 
     @property
-    def utilisation(self) -> float:
-        return self.bytes / self.free_limit_bytes
+    def utilisation(self) -> float | None:
+        return None if self.free_limit_bytes is None else self.bytes / self.free_limit_bytes
 
     @property
     def over_free_limit(self) -> bool:
-        return _over(self.bytes, self.free_limit_bytes)
+        return self.free_limit_bytes is not None and _over(self.bytes, self.free_limit_bytes)
+
+    @property
+    def at_free_limit(self) -> bool:
+        return self.free_limit_bytes is not None and self.bytes > 0 and _at(self.bytes, self.free_limit_bytes)
 
     @property
     def paid_usd(self) -> float:
@@ -236,7 +263,7 @@ class KvFallback:
 
     after_s: float
     cause: str  # the KV meter that ran out first
-    # D1 kind (and workers_log_events: a miss is always logged) -> additional daily amount,
+    # D1 kind (and workers_log_events/_bytes: a miss is always logged) -> additional daily amount,
     # already in the meters
     extra: dict[str, float]
 
@@ -254,6 +281,12 @@ class Estimate:
     database_full: LimitHit | None = field(default=None)
     random_arrival_hit_ratio: float | None = field(default=None)
     negative_hit_ratio: float | None = field(default=None)
+    # The bill of this traffic on Workers Paid, from a run on Paid: no Free-plan fallback priced
+    # (set by `estimate`; without it, the bill of this run's own figures).
+    paid_quote_usd: float | None = field(default=None)
+    # The same at the random-arrival hit ratio (and its negative-cache ratio): the dear end of the range.
+    paid_random_arrival_usd: float | None = field(default=None)
+    log_events_daily: float = field(default=0.0)
 
     @property
     def quantities(self) -> tuple[MeterEstimate | StorageEstimate, ...]:
@@ -265,10 +298,28 @@ class Estimate:
         return tuple(m for m in self.quantities if m.over_free_limit)
 
     @property
-    def paid_monthly_usd(self) -> float:
-        """The monthly bill on Workers Paid: the $5 minimum plus what exceeds its allowances."""
+    def at_free_limits(self) -> tuple[MeterEstimate | StorageEstimate, ...]:
+        """Quantities exactly at a free limit: they fit with nothing to spare (flagged, not passed)."""
+        return tuple(m for m in self.quantities if m.at_free_limit)
+
+    @property
+    def own_paid_monthly_usd(self) -> float:
+        """The $5 minimum plus what this run's own figures exceed of Paid's allowances."""
         usage = sum(m.paid_usd for m in self.meters if m.billed) + sum(s.paid_usd for s in self.storage)
         return platform.WORKERS_PAID_MINIMUM_USD + usage
+
+    @property
+    def paid_monthly_usd(self) -> float:
+        """The monthly bill on Workers Paid at the assumed hit ratio: the $5 minimum plus what
+        exceeds its allowances, priced from a run on Paid (no work that only Free's limits cause)."""
+        return self.own_paid_monthly_usd if self.paid_quote_usd is None else self.paid_quote_usd
+
+    @property
+    def paid_range_usd(self) -> tuple[float, float]:
+        """The Paid bill from the assumed hit ratio to the random-arrival one (cheap, dear)."""
+        dear = self.paid_random_arrival_usd
+        low = self.paid_monthly_usd
+        return (low, low) if dear is None else (min(low, dear), max(low, dear))
 
     @property
     def unbilled_monthly_usd(self) -> float:
@@ -317,9 +368,13 @@ class Estimate:
             "firstFreeLimitHit": _limit_hit_json(self.first_limit_hit),
             "databaseFull": _limit_hit_json(self.database_full),
             "paidMonthlyUsd": round(self.paid_monthly_usd, 2),
+            "paidMonthlyUsdRange": [round(v, 2) for v in self.paid_range_usd],
+            "workersLogEventsPerDay": _num(self.log_events_daily),
             "paidMinimumUsd": platform.WORKERS_PAID_MINIMUM_USD,
             "unbilledMonthlyUsd": round(self.unbilled_monthly_usd, 2),
             "workersLogsPricingChangesOn": platform.WORKERS_LOGS_PRICING_CHANGES_ON.isoformat(),
+            # False while the volume figures are issue 18's reading, not re-read on Cloudflare's page here.
+            "workersLogsFiguresConfirmed": platform.WORKERS_LOGS_FIGURES_CONFIRMED,
             "randomArrivalHitRatio": _num(self.random_arrival_hit_ratio),
             "negativeCacheHitRatio": _num(self.negative_hit_ratio),
         }
@@ -356,6 +411,17 @@ def daily_totals(requests: Mapping[str, float], table: OperationsTable) -> dict[
 
 
 def log_events_per_request(settings: Settings, entry: Mapping[str, float]) -> float:
+    invocation, own = log_events_split(settings, entry)
+    return invocation + own
+
+
+def log_bytes_per_request(settings: Settings, entry: Mapping[str, float]) -> float:
+    """Bytes Workers Logs ingests for one invocation: its events, each at its size."""
+    invocation, own = log_events_split(settings, entry)
+    return invocation * INVOCATION_LOG_BYTES + own * WORKER_LOG_LINE_BYTES
+
+
+def log_events_split(settings: Settings, entry: Mapping[str, float]) -> tuple[float, float]:
     """Workers Logs events one invocation of an outcome makes: Cloudflare's invocation log (when
     on) and the Worker's own line (every time, or at requestLog.routineSampleRate for a routine
     answer), times the logs' head sampling rate. Nothing when logs are off or not kept.
@@ -366,26 +432,40 @@ def log_events_per_request(settings: Settings, entry: Mapping[str, float]) -> fl
     observability = settings.observability
     logs = observability.logs
     if not (observability.enabled and logs.enabled and logs.persist):
-        return 0.0
+        return 0.0, 0.0
     invocation = 1.0 if logs.invocation_logs else 0.0
     own = settings.request_log.routine_sample_rate if entry.get(LOG_SAMPLED) else 1.0
-    return logs.head_sampling_rate * (invocation + own)
+    return logs.head_sampling_rate * invocation, logs.head_sampling_rate * own
 
 
 def observability_totals(settings: Settings, requests: Mapping[str, float], table: OperationsTable) -> dict[str, float]:
-    """Workers Logs events, Analytics Engine data points (one per fetch, none for the cron run)
-    and Analytics Engine read queries (`guruai-cache metrics`, dashboards) a day."""
+    """Workers Logs events and bytes, Analytics Engine data points (one per fetch, none for the cron
+    run) and Analytics Engine read queries (`guruai-cache metrics`, dashboards) a day."""
     fetches = sum(count for outcome, count in requests.items() if outcome != "scheduled_cleanup")
     return {
         "workers_log_events": sum(
             count * log_events_per_request(settings, table[outcome]) for outcome, count in requests.items()
         ),
+        "workers_logs_bytes": sum(
+            count * log_bytes_per_request(settings, table[outcome]) for outcome, count in requests.items()
+        ),
+        "workers_cpu_ms": sum(requests.values()) * settings.traffic.cpu_ms_per_request,
         "ae_data_points": fetches if settings.metrics.enabled else 0.0,
         "ae_read_queries": settings.traffic.metrics_queries_per_day,
     }
 
 
-def _storage(settings: Settings, requests: Mapping[str, float], usage_store: UsageStore) -> dict[str, float]:
+def stored_subscriptions(traffic: Traffic) -> float:
+    """Rows in D1's subscriptions table: `traffic.storedSubscriptions`, or every active user with a
+    row (subscribers, and the unsubscribed users whose canceled or lapsed row stays)."""
+    if traffic.stored_subscriptions is not None:
+        return traffic.stored_subscriptions
+    return traffic.active_users * (1 - traffic.unsubscribed_share * (1 - traffic.lapsed_share))
+
+
+def _storage(
+    settings: Settings, requests: Mapping[str, float], usage_store: UsageStore, log_bytes_daily: float
+) -> dict[str, float]:
     traffic = settings.traffic
     seeds = sum(len(key.encode()) + len(value.encode()) for key, value in seed_entries(settings).items())
     # Little's law: entries alive = entries written a day x how long each lives.
@@ -395,15 +475,15 @@ def _storage(settings: Settings, requests: Mapping[str, float], usage_store: Usa
     # Negative entries live in the Cache API, not KV: only found subscriptions take KV space.
     cached = fills * settings.ttls.subscription / SECONDS_PER_DAY
     kv_bytes = seeds + min(traffic.active_users, cached) * CACHED_SUBSCRIPTION_BYTES
-    subscribers = traffic.active_users * (1 - traffic.unsubscribed_share)
-    d1_bytes = subscribers * SUBSCRIPTION_ROW_BYTES
+    d1_bytes = stored_subscriptions(traffic) * SUBSCRIPTION_ROW_BYTES
     if usage_store == "d1":
         d1_bytes += (
             usage_rows_per_day(traffic, settings.usage_window_seconds) * settings.usage_retention_days * USAGE_ROW_BYTES
         )
     else:  # the guide's counter: one key per user who used the API today, alive for the day
         kv_bytes += usage_rows_per_day(traffic, SECONDS_PER_DAY) * CACHED_SUBSCRIPTION_BYTES
-    return {"kv_storage_bytes": kv_bytes, "d1_storage_bytes": d1_bytes}
+    logs_kept = log_bytes_daily * platform.WORKERS_LOGS_RETENTION_DAYS[traffic.workers_plan]
+    return {"kv_storage_bytes": kv_bytes, "d1_storage_bytes": d1_bytes, "workers_logs_stored_bytes": logs_kept}
 
 
 def kv_fallback(
@@ -447,12 +527,25 @@ def kv_fallback(
     extra["workers_log_events"] = (1 - served) * sum(
         requests[hit] * (miss_events - log_events_per_request(settings, ops[hit])) for hit in hits
     )
+    miss_bytes = log_bytes_per_request(settings, {LOG_SAMPLED: 0.0})
+    extra["workers_logs_bytes"] = (1 - served) * sum(
+        requests[hit] * (miss_bytes - log_bytes_per_request(settings, ops[hit])) for hit in hits
+    )
     return KvFallback(after_s=served * SECONDS_PER_DAY, cause=cause, extra=extra)
 
 
-def _estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageStore) -> Estimate:
+def negative_cache_works(settings: Settings) -> bool:
+    """Whether the Worker's negative entries (Cache API) can hit: the Cache API does nothing on
+    *.workers.dev ("any *.workers.dev deployments will have no impact", Cloudflare's Cache API
+    page), so a Worker reached only there reads KV then D1 for every "no subscription" lookup."""
+    return settings.custom_domain is not None or settings.route is not None
+
+
+def estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageStore) -> Estimate:
     ops = kv_counter_alternative(table) if usage_store == "kv-counter" else with_cache_miss_variants(table)
-    requests = requests_per_day(settings.traffic, settings.cron, settings.ttls.subscription)
+    requests = requests_per_day(
+        settings.traffic, settings.cron, settings.ttls.subscription, negative_cache=negative_cache_works(settings)
+    )
     totals = daily_totals(requests, ops)
     totals.update(observability_totals(settings, requests, ops))
     if usage_store == "d1":
@@ -466,14 +559,23 @@ def _estimate_now(settings: Settings, table: OperationsTable, usage_store: Usage
         for kind, amount in (fallback.extra if fallback else {}).items():
             totals[kind] += amount
     meters = tuple(MeterEstimate.of(m, totals[m.key]) for m in platform.METERS)
-    stored = _storage(settings, requests, usage_store)
+    stored = _storage(settings, requests, usage_store, totals["workers_logs_bytes"])
     storage = tuple(
         StorageEstimate(
             s.key, s.label, stored[s.key], s.free_limit_bytes, s.paid_included_bytes, s.paid_usd_per_gb_month
         )
         for s in platform.STORAGE_METERS
     )
-    return Estimate(settings.traffic, usage_store, requests, meters, storage, totals["d1_queries"], fallback)
+    return Estimate(
+        settings.traffic,
+        usage_store,
+        requests,
+        meters,
+        storage,
+        totals["d1_queries"],
+        fallback,
+        log_events_daily=totals["workers_log_events"],
+    )
 
 
 def with_traffic(settings: Settings, overrides: Mapping[str, Any], stack: str) -> Settings:
@@ -485,8 +587,20 @@ def with_traffic(settings: Settings, overrides: Mapping[str, Any], stack: str) -
     return settings.model_copy(update={"traffic": traffic})
 
 
-def _with_users(settings: Settings, users: int) -> Settings:
-    return settings.model_copy(update={"traffic": settings.traffic.model_copy(update={"active_users": users})})
+def with_users(settings: Settings, users: int) -> Settings:
+    """The traffic at `users` active users: per-user figures as they are, subscription updates
+    in proportion, and the stored subscriptions grown by every user added (no row is deleted)."""
+    traffic = settings.traffic
+    scale = users / traffic.active_users if traffic.active_users else 1.0
+    stored = stored_subscriptions(traffic) + max(0, users - traffic.active_users)
+    grown = traffic.model_copy(
+        update={
+            "active_users": users,
+            "subscription_updates_per_day": traffic.subscription_updates_per_day * scale,
+            "stored_subscriptions": round(stored),
+        }
+    )
+    return settings.model_copy(update={"traffic": grown})
 
 
 def users_on_day(traffic: Traffic, day: int) -> int:
@@ -507,7 +621,7 @@ def _first_day(
     traffic = settings.traffic
 
     def crossed(day: int) -> Sequence[MeterEstimate | StorageEstimate]:
-        return crossed_in(_estimate_now(_with_users(settings, users_on_day(traffic, day)), table, usage_store))
+        return crossed_in(estimate_now(with_users(settings, users_on_day(traffic, day)), table, usage_store))
 
     if first := crossed(0):
         return 0, first
@@ -550,10 +664,22 @@ def database_full(settings: Settings, table: OperationsTable, usage_store: Usage
 def estimate(settings: Settings, table: OperationsTable | None = None, usage_store: UsageStore = "d1") -> Estimate:
     """The stack's expected daily quantities, free-plan utilisation and paid bill."""
     table = load_operations() if table is None else table
+    traffic = settings.traffic
+    random_arrival = random_arrival_hit_ratio(traffic, settings.ttls.subscription, usage_store)
+    on_paid = with_traffic_fields(settings, workers_plan="paid")
+    quote = estimate_now(on_paid, table, usage_store).own_paid_monthly_usd
+    dear = estimate_now(with_traffic_fields(on_paid, cache_hit_ratio=random_arrival), table, usage_store)
+    negative = negative_hit_ratio(traffic.cache_hit_ratio, settings.ttls.subscription)
     return dataclasses.replace(
-        _estimate_now(settings, table, usage_store),
+        estimate_now(settings, table, usage_store),
         first_limit_hit=first_limit_hit(settings, table, usage_store),
         database_full=database_full(settings, table, usage_store),
-        random_arrival_hit_ratio=random_arrival_hit_ratio(settings.traffic, settings.ttls.subscription, usage_store),
-        negative_hit_ratio=negative_hit_ratio(settings.traffic.cache_hit_ratio, settings.ttls.subscription),
+        random_arrival_hit_ratio=random_arrival,
+        negative_hit_ratio=negative if negative_cache_works(settings) else 0.0,
+        paid_quote_usd=quote,
+        paid_random_arrival_usd=dear.own_paid_monthly_usd,
     )
+
+
+def with_traffic_fields(settings: Settings, **update: Any) -> Settings:
+    return settings.model_copy(update={"traffic": settings.traffic.model_copy(update=update)})

@@ -3,7 +3,15 @@
 
 from __future__ import annotations
 
+from infra import platform
+from infra.cost.account import peak_requests_per_minute
 from infra.cost.estimate import Estimate, MeterEstimate, utc_clock
+from infra.cost.verdict import verdict_lines
+
+
+def _daily(meter: MeterEstimate, value: float | None = None) -> str:
+    value = meter.daily if value is None else value
+    return f"{value / 1e9:,.2f} GB" if meter.unit == "bytes" else f"{value:,.0f}"
 
 
 def free_plan_warnings(result: Estimate) -> list[str]:
@@ -12,15 +20,24 @@ def free_plan_warnings(result: Estimate) -> list[str]:
     for meter in result.over_free_limits:
         if isinstance(meter, MeterEstimate):
             lines.append(
-                f"{meter.label}: {meter.daily:,.0f}/day expected, over the free plan's {meter.free_daily_limit:,.0f}/day "
+                f"{meter.label}: {_daily(meter)}/day expected, "
+                f"over the free plan's {_daily(meter, meter.free_daily_limit)}/day "
                 f"({meter.utilisation:.1%}); used up by {utc_clock(meter.exhausted_after_s)} UTC each day, "
                 f"{meter.over_free_effect}"
             )
         else:
             lines.append(
                 f"{meter.label}: {meter.bytes / 1e6:,.1f} MB expected, over the free plan's "
-                f"{meter.free_limit_bytes / 1e6:,.0f} MB ({meter.utilisation:.1%})"
+                f"{(meter.free_limit_bytes or 0) / 1e6:,.0f} MB ({meter.utilisation or 0:.1%})"
             )
+    per_minute = peak_requests_per_minute(result)
+    if per_minute > platform.WORKERS_FREE_REQUESTS_PER_MINUTE:
+        lines.append(
+            f"Worker requests: {per_minute:,.0f} in the busiest minute, over the free plan's "
+            f"{platform.WORKERS_FREE_REQUESTS_PER_MINUTE:,} a minute per account; past it requests are refused"
+        )
+    for meter in result.at_free_limits:
+        lines.append(f"{meter.label}: exactly at the free plan's limit (100.0%): one more and they fail")
     fallback = result.kv_fallback
     if fallback is not None:
         lines.append(
@@ -52,9 +69,9 @@ def preview_warning(result: Estimate, stack: str) -> str | None:
     return "\n".join(
         [
             f"stack {stack!r}: the expected traffic (settings `traffic.*`) crosses the Workers Free plan's limits:",
+            *(f"  {line}" for line in verdict_lines(result)),
             *(f"  - {line}" for line in lines),
-            f"fix: on Workers Paid this traffic costs about ${result.paid_monthly_usd:,.2f} a month: upgrade the account "
-            "and set `traffic.workersPlan: paid`, or correct the traffic settings; "
-            f"details: `guruai-cache estimate --stack {stack}`",
+            "fix: upgrade the account to Workers Paid (the bill above) and set `traffic.workersPlan: paid`, "
+            f"or correct the traffic settings; details: `guruai-cache estimate --stack {stack}`",
         ]
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from infra import paths
 
 OPERATION_KINDS = ("kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_queries", "d1_rows_read", "d1_rows_written")
+KV_KINDS = tuple(kind for kind in OPERATION_KINDS if kind.startswith("kv_"))
 OUTCOMES = (
     "health",
     "subscription_get_hit",

@@ -43,6 +43,15 @@ class Traffic(SettingModel):
     usage_denied_share: float = 0.0
     # Growth of active users per month (0.1 = +10 %), to find the day a free limit is hit.
     monthly_user_growth: float = Field(default=0.0, ge=0, le=10, allow_inf_nan=False)
+    # CPU time a Worker invocation spends (ms): an assumption until measured; the dashboard's
+    # "CPU time" chart gives the real median. Priced against Workers Paid's included CPU time.
+    cpu_ms_per_request: float = Field(default=2.0, ge=0, allow_inf_nan=False)
+    # The busiest minute's requests over the day's average minute: the Free plan refuses requests
+    # past 1,000 a minute per account. 1 is traffic spread evenly, as the daily figures assume.
+    peak_to_average: float = Field(default=1.0, ge=1, allow_inf_nan=False)
+    # Rows in D1's subscriptions table: every user ever subscribed, canceled and lapsed ones
+    # included (their rows stay). Unset: every active user, the unsubscribed ones with a row too.
+    stored_subscriptions: int | None = Field(default=None, ge=0)
     # The account's Workers plan: on "paid" the free-plan warning gives way to the bill.
     workers_plan: Literal["free", "paid"] = "free"
 

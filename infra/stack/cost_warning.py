@@ -7,6 +7,7 @@ import pulumi
 from infra.cost.estimate import estimate
 from infra.cost.free_plan import capacity_warning, preview_warning
 from infra.cost.operations import OperationsTableError
+from infra.cost.verdict import verdict_lines
 from infra.settings import Settings
 
 
@@ -23,8 +24,9 @@ def report_expected_cost(settings: Settings, stack: str) -> None:
         pulumi.log.warn(full)
     if settings.traffic.workers_plan == "paid":
         pulumi.log.info(
-            f"expected traffic: about ${result.paid_monthly_usd:,.2f} a month on Workers Paid "
-            f"(`guruai-cache estimate --stack {stack}`)"
+            f"stack {stack!r}, expected traffic: "
+            + "; ".join(verdict_lines(result))
+            + f" (`guruai-cache estimate --stack {stack}`)"
         )
         return
     warning = preview_warning(result, stack)

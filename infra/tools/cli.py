@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -324,6 +324,30 @@ def estimate_command(
         list[str] | None,
         typer.Option("--traffic", "-t", help="KEY=VALUE: try another `traffic.<KEY>` than the stack's (repeatable)."),
     ] = None,
+    account: Annotated[
+        bool,
+        typer.Option("--account", help="Also sum the committed stacks on the same account against its Free limits."),
+    ] = False,
+    finops: Annotated[
+        bool,
+        typer.Option("--finops", help="Also the bill against hit ratio and users, month by month, and other designs."),
+    ] = False,
+    from_metrics: Annotated[
+        bool,
+        typer.Option(
+            "--from-metrics",
+            help="Also price the traffic the deployed Worker measured (Analytics Engine; as `metrics`, "
+            "needs CLOUDFLARE_API_TOKEN), naming each setting it contradicts.",
+        ),
+    ] = False,
+    since: Annotated[str, typer.Option(help="With --from-metrics: how far back, e.g. 24h or 7d.")] = "7d",
+    picture: Annotated[
+        bool, typer.Option("--picture", help="Also draw the bill as users grow and the Free plan's day.")
+    ] = False,
+    svg_file: Annotated[
+        Path | None,
+        typer.Option("--svg", help="Write that picture to FILE as a self-contained SVG (for a PR or a budget review)."),
+    ] = None,
 ) -> None:
     """Estimate daily and monthly use, free-plan headroom and the Workers Paid bill from the stack's traffic."""
     from infra.cost.estimate import estimate, with_traffic
@@ -339,12 +363,135 @@ def estimate_command(
         except SettingsError as error:
             raise traffic_option.option_error(error, settings.traffic) from None
         result = estimate(settings, usage_store="kv-counter" if kv_counter else "d1")
+        shared = _account_view(stack, settings, result) if account else None
+        views = _finops_views(settings, result) if finops else None
+        measured = _measured_view(stack, settings, result, since) if from_metrics else None
     except _user_errors(OperationsTableError) as error:
         raise fail(str(error)) from None
     if as_json:
-        typer.echo(json.dumps({"stack": stack, **result.to_json()}, indent=2))
+        extra = {} if shared is None else {"account": shared[1]}
+        if views is not None:
+            extra["finops"] = views[1]
+        if measured is not None:
+            extra["fromMetrics"] = measured[1]
+        typer.echo(json.dumps({"stack": stack, **result.to_json(), **extra}, indent=2))
         return
     print_estimate(result, stack)
+    if shared is not None:
+        from infra.tools.estimate_report import print_lines
+
+        print_lines(shared[0])
+    if views is not None:
+        from infra.tools.estimate_report import print_lines
+
+        print_lines(views[0])
+    if measured is not None:
+        from infra.tools.estimate_report import print_lines
+
+        print_lines(measured[0])
+    if picture or svg_file is not None:
+        from infra.cost.operations import load_operations
+        from infra.tools import estimate_picture
+
+        drawing = estimate_picture.picture(settings, result, load_operations(), stack)
+        if picture:
+            estimate_picture.print_picture(drawing)
+        if svg_file is not None:
+            try:
+                svg_file.write_text(estimate_picture.svg(drawing, f"guruai-cache estimate --stack {stack}"))
+            except OSError as error:
+                raise fail(f"--svg {svg_file}: cannot write it ({error.strerror})") from None
+            typer.echo(f"picture written to {svg_file}")
+
+
+def _measured_view(stack: str, settings: Any, result: Any, since: str) -> tuple[list[str], dict[str, Any]]:
+    """The traffic the deployed Worker's data points show (the `metrics` query), priced beside the settings'."""
+    from infra.cost.calibration import calibrate, calibration_lines
+    from infra.cost.estimate import estimate
+    from infra.tools import metrics
+
+    span = metrics.parse_since(since)
+    token = _api_token(f"export a token allowed {metrics.TOKEN_PERMISSION} on the account")
+    account_id = settings.account_id or os.environ.get("CLOUDFLARE_ACCOUNT_ID")
+    if account_id is None:
+        raise UserError(
+            f"stack {stack!r} has no account id: `pulumi config set accountId <32-hex id> --stack {stack}`, "
+            "or export CLOUDFLARE_ACCOUNT_ID"
+        )
+    if not settings.metrics.enabled:
+        raise UserError(f"stack {stack!r} sets metrics.enabled: false, so its Worker writes no data points")
+    report = metrics.run(
+        stack,
+        account_id,
+        settings.names(stack).metrics_dataset,
+        token,
+        span,
+        base_url=os.environ.get(metrics.BASE_URL_ENV) or metrics.DEFAULT_BASE_URL,
+    )
+    calibration = calibrate(settings, report.routes, span)
+    measured = estimate(calibration.settings, usage_store=result.usage_store)
+    as_json = {
+        "days": calibration.days,
+        "measured": {k: round(v, 4) for k, v in calibration.measured.items()},
+        "paidMonthlyUsd": round(measured.paid_monthly_usd, 2),
+        "contradicted": [
+            {"setting": f"traffic.{c.setting}", "configured": c.configured, "measured": round(c.measured, 4)}
+            for c in calibration.contradictions
+        ],
+    }
+    return calibration_lines(calibration, result, measured), as_json
+
+
+def _finops_views(settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:
+    from infra.cost import views
+    from infra.cost.operations import load_operations
+
+    table = load_operations()
+    grid = views.sensitivity(settings, result, table)
+    months = views.growth(settings, table)
+    options = views.designs(settings, table)
+    lines = [
+        *views.sensitivity_lines(grid),
+        *views.growth_lines(months, result),
+        *views.design_lines(options),
+    ]
+    as_json = {
+        "sensitivity": {
+            "hitRatios": list(grid.hit_ratios),
+            "activeUsers": list(grid.users),
+            "paidUsd": [[round(bill, 2) for bill in row] for row in grid.bills],
+        },
+        "growth": [{"month": m.month, "activeUsers": m.active_users, "paidUsd": round(m.paid_usd, 2)} for m in months],
+        "designs": [{"design": d.name, "paidUsd": round(d.paid_usd, 2)} for d in options],
+    }
+    return lines, as_json
+
+
+def _account_view(stack: str, settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:
+    """The committed stacks on `stack`'s account (same accountId, or both unset), summed."""
+    from infra.cost.account import account_estimate, account_lines
+    from infra.cost.estimate import estimate
+    from infra.plan.seeds import seed_entries
+    from infra.settings.sources import committed_stacks, stack_file_settings
+
+    stacks = {stack: (result, len(seed_entries(settings)))}
+    for other in committed_stacks():
+        if other == stack:
+            continue
+        other_settings = stack_file_settings(other)
+        if other_settings.account_id == settings.account_id:
+            stacks[other] = (estimate(other_settings), len(seed_entries(other_settings)))
+    shared = account_estimate(stacks)
+    as_json = {
+        "accountId": settings.account_id,
+        "stacks": list(shared.stacks),
+        "seedWritesPerDeploy": shared.seed_writes,
+        "limits": [
+            {"limit": x.label, "amount": round(x.amount, 2), "freeLimit": x.limit, "per": x.per, "over": x.over}
+            for x in shared.limits
+        ],
+    }
+    return account_lines(shared, settings.account_id), as_json
 
 
 @app.command("adopt")

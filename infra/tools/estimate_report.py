@@ -1,120 +1,112 @@
-"""The cost estimate as readable rich tables (the `guruai-cache estimate` output)."""
+"""The cost estimate as the person who pays reads it (the `guruai-cache estimate` output): the
+verdict first, then the figures, within 80 columns, one number format throughout."""
 
 from __future__ import annotations
 
-import datetime as dt
+import textwrap
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from infra import platform
-from infra.cost.estimate import Estimate
+from infra.cost.estimate import Estimate, MeterEstimate, StorageEstimate
 from infra.cost.free_plan import free_plan_warnings
+from infra.cost.verdict import usd, verdict_lines
 
-WORKERS_LOGS_PRICING_PAGE = "https://developers.cloudflare.com/workers/platform/pricing/#workers-logs"
+WIDTH = 80
 STORE_NAMES = {"d1": "usage counted in D1", "kv-counter": "the guide's KV-counter rate limiter"}
 
 
-def _count(value: float) -> str:
-    return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:,.2f}"
-
-
-def _compact(value: float) -> str:
-    """Monthly figures and allowances run to billions: 3.00 M, 25 B."""
+def amount(value: float, unit: str = "operations") -> str:
+    """One format for every figure: whole numbers up to a million, then millions or billions with
+    two decimals (3.00 M, 2.74 M, 25.00 B); bytes in decimal units with one decimal."""
+    if unit == "bytes":
+        for name, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+            if value >= size:
+                return f"{value / size:,.1f} {name}"
+        return f"{value:,.0f} B"
     for suffix, size in (("B", 1e9), ("M", 1e6)):
         if value >= size:
-            scaled = value / size
-            return f"{scaled:,.0f} {suffix}" if scaled == int(scaled) else f"{scaled:,.2f} {suffix}"
-    return _count(value)
+            return f"{value / size:,.2f} {suffix}"
+    return f"{value:,.0f}"
 
 
-def _bytes(value: float) -> str:
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if value >= size:
-            return f"{value / size:,.1f} {unit}"
-    return f"{value:,.0f} B"
+def share(value: float | None, flagged: bool) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1%}" + (" !" if flagged else "")
 
 
-def _usd(value: float) -> str:
-    return f"${value:,.2f}"
+def wrapped(text: str, indent: str = "", hanging: str = "    ") -> str:
+    """A line within WIDTH columns, its continuation lines indented under it."""
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent + hanging, break_on_hyphens=False)
+
+
+def _flagged(quantity: MeterEstimate | StorageEstimate) -> bool:
+    return quantity.over_free_limit or quantity.at_free_limit
 
 
 def quantities_table(result: Estimate, stack: str) -> Table:
+    free = result.traffic.workers_plan == "free"
+    plan = "Workers Free" if free else "Workers Paid"
     table = Table(
-        title=f"stack {stack}: expected use ({STORE_NAMES[result.usage_store]}); paid figures per month",
+        title=f"stack {stack} on {plan} ({STORE_NAMES[result.usage_store]})",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
     )
     table.add_column("", no_wrap=True)
-    for header in ("per day", "per month", "free/day", "free use", "paid incl.", "paid cost"):
+    headers = (
+        ("per day", "free/day", "free use", "paid/mo") if free else ("per day", "per month", "incl./mo", "paid/mo")
+    )
+    for header in headers:
         table.add_column(header, justify="right", no_wrap=True)
     for m in result.meters:
-        table.add_row(
-            m.label,
-            _count(m.daily),
-            _compact(m.monthly),
-            "-" if m.free_daily_limit is None else _compact(m.free_daily_limit),
-            _share(m.utilisation),
-            _compact(m.paid_included_monthly),
-            _usd(m.paid_usd),
-            style="bold red" if m.over_free_limit else None,
-        )
+        if free:
+            limit = "-" if m.free_daily_limit is None else amount(m.free_daily_limit, m.unit)
+            cells = (amount(m.daily, m.unit), limit, share(m.utilisation, _flagged(m)))
+        else:
+            cells = (amount(m.daily, m.unit), amount(m.monthly, m.unit), amount(m.paid_included_monthly, m.unit))
+        cost = usd(m.paid_usd) if m.billed else f"({usd(m.paid_usd)})"
+        table.add_row(m.label, *cells, cost, style="bold red" if free and _flagged(m) else None)
     for s in result.storage:
-        table.add_row(
-            s.label,
-            "",
-            _bytes(s.bytes),
-            _bytes(s.free_limit_bytes),
-            _share(s.utilisation),
-            _bytes(s.paid_included_bytes),
-            _usd(s.paid_usd),
-            style="bold red" if s.over_free_limit else None,
-        )
+        if free:
+            limit = "-" if s.free_limit_bytes is None else amount(s.free_limit_bytes, "bytes")
+            cells = (amount(s.bytes, "bytes"), limit, share(s.utilisation, _flagged(s)))
+        else:
+            cells = ("", amount(s.bytes, "bytes"), amount(s.paid_included_bytes, "bytes"))
+        table.add_row(s.label, *cells, usd(s.paid_usd), style="bold red" if free and _flagged(s) else None)
     return table
 
 
 def requests_table(result: Estimate) -> Table:
     total = sum(result.requests.values()) or 1
-    table = Table(title="Worker invocations per day, by route outcome", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title="Worker invocations per day, by outcome", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("outcome")
     table.add_column("per day", justify="right")
     table.add_column("share", justify="right")
     for outcome, count in result.requests.items():
         if not count:
             continue  # routes this traffic never takes
-        table.add_row(outcome, _count(count), f"{count / total:.1%}")
-    table.add_row("D1 queries (all routes)", _count(result.d1_queries_daily), "")
+        table.add_row(outcome, amount(count), f"{count / total:.1%}")
+    table.add_row("D1 queries (all routes)", amount(result.d1_queries_daily), "")
     return table
 
 
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
 def summary_lines(result: Estimate) -> list[str]:
+    """The notes under the tables: Free-plan limits (on Free only), what the ratios assume, the bill."""
     traffic = result.traffic
     lines = []
-    warnings = free_plan_warnings(result)
-    if warnings:
-        lines.append("[bold red]Free plan: over its daily limits[/]")
-        lines += [f"  - {line}" for line in warnings]
-    else:
-        worst = max(result.quantities, key=lambda m: m.utilisation or 0)
-        lines.append(f"Free plan: within every limit (closest: {worst.label} at {_share(worst.utilisation)})")
-    hit = result.first_limit_hit
-    if hit is None:
-        growth = f" at +{traffic.monthly_user_growth:.0%} users a month" if traffic.monthly_user_growth else ""
-        lines.append(f"First free limit hit: not within {3 * 365} days{growth}")
-    elif hit.day == 0:
-        lines.append(f"First free limit hit: today, at the expected traffic ({hit.label})")
-    else:
-        lines.append(
-            f"First free limit hit: day {hit.day} ({hit.label}, at {hit.active_users:,} active users, "
-            f"+{traffic.monthly_user_growth:.0%} a month)"
-        )
+    if traffic.workers_plan == "free":
+        warnings = free_plan_warnings(result)
+        if warnings:
+            lines.append("Free plan: over its daily limits")
+            lines += [f"- {line}" for line in warnings]
+        else:
+            worst = max(result.quantities, key=lambda m: m.utilisation or 0)
+            lines.append(f"Free plan: within every limit (closest: {worst.label} at {share(worst.utilisation, False)})")
     random_arrival = result.random_arrival_hit_ratio
     if random_arrival is not None and random_arrival < traffic.cache_hit_ratio:
         lines.append(
@@ -122,54 +114,65 @@ def summary_lines(result: Estimate) -> list[str]:
             f"times over the day the subscription TTL would give {random_arrival:.1%}, and lookups spaced evenly "
             "further apart than the TTL none (then expect more KV writes)"
         )
-    if result.negative_hit_ratio is not None and traffic.unsubscribed_share:
-        lines.append(
-            f"Cached 'no subscription' answers live 60 s: {result.negative_hit_ratio:.0%} of those lookups hit "
-            "(the same session rate over the shorter life)"
-        )
+    if traffic.unsubscribed_share and result.negative_hit_ratio is not None:
+        if result.negative_hit_ratio == 0:
+            lines.append(
+                "'No subscription' answers: the Worker is reached on *.workers.dev only, where the Cache API keeps "
+                "nothing: every such lookup reads KV, then D1"
+            )
+        else:
+            lines.append(
+                f"'No subscription' answers live 60 s in the Cache API: {result.negative_hit_ratio:.0%} of those "
+                "lookups hit (the same session rate over the shorter life)"
+            )
     full = result.database_full
     if full is not None:
         when = "today" if full.day == 0 else f"on day {full.day} (at {full.active_users:,} active users)"
         lines.append(
-            f"[bold red]D1 is full {when}: {full.label}; beyond it writes fail[/] "
-            "(lower usageRetentionDays, or split the data)"
+            f"D1 is full {when}: {full.label}; beyond it writes fail (lower usageRetentionDays, or split the data)"
         )
     usage = result.paid_monthly_usd - platform.WORKERS_PAID_MINIMUM_USD
     lines.append(
-        f"Workers Paid: {_usd(result.paid_monthly_usd)} a month "
-        f"(the {_usd(platform.WORKERS_PAID_MINIMUM_USD)} minimum + {_usd(usage)} beyond its allowances)"
+        f"Workers Paid: {usd(result.paid_monthly_usd)} a month "
+        f"(the {usd(platform.WORKERS_PAID_MINIMUM_USD)} minimum + {usd(usage)} beyond its allowances)"
     )
     lines.append(
-        "Analytics Engine (AE): priced by Cloudflare but not billed yet; at the published prices it "
-        f"would add {_usd(result.unbilled_monthly_usd)} a month on Workers Paid"
+        f"Cost per active user: {usd(result.paid_monthly_usd / traffic.active_users * 1000)} a month per 1,000 users"
+        if traffic.active_users
+        else "Cost per active user: no active users"
     )
-    lines.append(workers_logs_pricing_note())
     lines.append(
-        f"[dim]Prices and limits read {platform.PRICES_READ_ON.isoformat()} from Cloudflare's pricing pages; "
-        f"{platform.DAYS_PER_MONTH}-day month; traffic spread evenly over the UTC day.[/]"
+        "Analytics Engine (in brackets): priced by Cloudflare but not billed yet; at the published prices "
+        f"it would add {usd(result.unbilled_monthly_usd)} a month on Workers Paid"
+    )
+    lines.append(
+        f"Workers Logs: {amount(result.log_events_daily)} events a day, billed by volume; the Worker's own "
+        "lines measured on workerd, Cloudflare's invocation log assumed at 1 kB"
+    )
+    lines.append(
+        f"Prices and limits read {platform.PRICES_READ_ON.isoformat()} from Cloudflare's pricing pages; "
+        f"{platform.DAYS_PER_MONTH}-day month; traffic spread evenly over the UTC day; CPU at "
+        f"{traffic.cpu_ms_per_request:g} ms a request (traffic.cpuMsPerRequest, assumed)."
     )
     return lines
 
 
-def workers_logs_pricing_note(today: dt.date | None = None) -> str:
-    """Cloudflare announced new Workers Logs prices from WORKERS_LOGS_PRICING_CHANGES_ON: say
-    which prices the figures are, and loudly once that day has come."""
-    changes = platform.WORKERS_LOGS_PRICING_CHANGES_ON
-    read = platform.PRICES_READ_ON.isoformat()
-    if (today or dt.date.today()) >= changes > platform.PRICES_READ_ON:
-        return (
-            f"[bold red]Workers Logs figures are out of date: Cloudflare's pricing changed on {changes.isoformat()} "
-            f"and these were read on {read}; re-read {WORKERS_LOGS_PRICING_PAGE} and update infra/platform.py[/]"
-        )
-    return (
-        f"Workers Logs priced as published on {read}, which applies until {changes - dt.timedelta(days=1)}; "
-        f"from {changes.isoformat()} Cloudflare Observability pricing applies ({WORKERS_LOGS_PRICING_PAGE})"
-    )
+def print_lines(lines: list[str], console: Console | None = None) -> None:
+    console = console or Console(width=WIDTH)
+    for line in lines:
+        indent = "  " if line.startswith("- ") else ""
+        if len(indent + line) <= WIDTH:  # table rows keep their spacing
+            console.print(indent + line, markup=False, highlight=False)
+            continue
+        console.print(wrapped(line, indent, "  " if indent else "    "), markup=False, highlight=False)
 
 
 def print_estimate(result: Estimate, stack: str, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or Console(width=WIDTH)
+    console.width = min(console.width, WIDTH)
+    for line in verdict_lines(result):
+        console.print(wrapped(line), markup=False, highlight=False, style="bold")
+    console.print()
     console.print(quantities_table(result, stack))
     console.print(requests_table(result))
-    for line in summary_lines(result):
-        console.print(line)
+    print_lines(summary_lines(result), console)

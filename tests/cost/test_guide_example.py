@@ -52,6 +52,8 @@ def test_guides_example_comes_out_as_the_hand_calculation(table):
     invocation_logs = by_hand["worker_requests"]
     own_lines = misses + updates + cron + hits * (served * 0.01 + (1 - served))
     by_hand["workers_log_events"] = invocation_logs + own_lines
+    by_hand["workers_logs_bytes"] = invocation_logs * cost.INVOCATION_LOG_BYTES + own_lines * cost.WORKER_LOG_LINE_BYTES
+    by_hand["workers_cpu_ms"] = by_hand["worker_requests"] * 2  # traffic.cpuMsPerRequest
     by_hand["ae_data_points"] = checks + updates  # one per request; the cron run writes none
     by_hand["ae_read_queries"] = 0  # traffic.metricsQueriesPerDay
 
@@ -63,19 +65,22 @@ def test_guides_example_comes_out_as_the_hand_calculation(table):
         "d1_rows_read",
         "d1_rows_written",
         "worker_requests",
-        "workers_log_events",
+        "workers_logs_bytes",
+        "workers_cpu_ms",
         "ae_data_points",
         "ae_read_queries",
     ):
         assert daily(result, key) == pytest.approx(by_hand[key]), key
         assert meter(result, key).monthly == pytest.approx(30 * by_hand[key]), key
     assert result.d1_queries_daily == pytest.approx(by_hand["d1_queries"])
+    assert result.log_events_daily == pytest.approx(by_hand["workers_log_events"])
 
     # The guide's "100k reads, 100 writes, $0 within the free tier" misses what cache
     # misses write back and what updates read: the free plan does not hold this traffic.
     assert by_hand["kv_writes"] >= misses > 1_000
     crossed = {m.key for m in result.over_free_limits}
-    assert crossed == {m.key for m in pricing.METERS if by_hand[m.key] > m.free_daily_limit}
+    limited = [m for m in pricing.METERS if m.free_daily_limit is not None]
+    assert crossed == {m.key for m in limited if by_hand[m.key] > m.free_daily_limit}
     assert {"kv_writes", "worker_requests"} <= crossed
     writes = meter(result, "kv_writes")
     assert writes.utilisation == pytest.approx(by_hand["kv_writes"] / 1_000)
@@ -87,7 +92,12 @@ def test_guides_example_comes_out_as_the_hand_calculation(table):
 
 
 def test_the_paid_bill_is_the_minimum_plus_each_overage(table):
-    big = {"activeUsers": 1_000_000, "subscriptionChecksPerUserPerDay": 10, "cacheHitRatio": 0.95}
+    big = {
+        "activeUsers": 1_000_000,
+        "subscriptionChecksPerUserPerDay": 10,
+        "cacheHitRatio": 0.95,
+        "workersPlan": "paid",
+    }
     result = cost.estimate(settings_with(big), table)
     bill = unbilled = 0.0
     for priced in pricing.METERS:
@@ -113,6 +123,19 @@ def test_the_paid_bill_is_the_minimum_plus_each_overage(table):
         result.unbilled_monthly_usd == pytest.approx(unbilled) == pytest.approx((30 * 10_000_100 - 10e6) / 1e6 * 0.25)
     )
     assert result.to_json()["unbilledMonthlyUsd"] == round(unbilled, 2)
+
+
+def test_the_paid_quote_of_a_free_stack_prices_no_work_that_only_free_causes(table):
+    """Out of KV writes, Free falls back to D1 reads and more log lines: Paid never runs out, so
+    the quote of a Free stack is the bill of the same traffic on Paid (issue 18: $729.84 against
+    $569.62 at a million users before the fix)."""
+    million = {"activeUsers": 1_000_000, "subscriptionChecksPerUserPerDay": 10}
+    free = cost.estimate(settings_with(million), table)
+    paid = cost.estimate(settings_with({**million, "workersPlan": "paid"}), table)
+    assert free.kv_fallback is not None and paid.kv_fallback is None
+    assert free.own_paid_monthly_usd > paid.paid_monthly_usd  # the fallback's work, priced
+    assert free.paid_monthly_usd == pytest.approx(paid.paid_monthly_usd)
+    assert free.to_json()["paidMonthlyUsd"] == round(paid.paid_monthly_usd, 2)
 
 
 def test_the_prices_say_when_they_were_read():

@@ -1,7 +1,5 @@
 """What observing the Worker costs: Workers Logs events and Analytics Engine data points and queries."""
 
-import datetime as dt
-
 import pytest
 from cost_cases import DAY_S, GUIDE, daily, meter, settings_with, small_app
 
@@ -9,7 +7,6 @@ from infra import platform as pricing
 from infra.cost import estimate as cost
 from infra.cost import operations
 from infra.cost.free_plan import free_plan_warnings
-from infra.tools.estimate_report import workers_logs_pricing_note
 
 
 def test_log_events_are_invocation_logs_plus_the_workers_own_lines_times_the_sampling(table):
@@ -19,7 +16,7 @@ def test_log_events_are_invocation_logs_plus_the_workers_own_lines_times_the_sam
     hits, misses, updates, cron = 90_000, 10_000, 100, 1
 
     def events(**raw):
-        return daily(cost.estimate(settings_with(paid, **raw), table), "workers_log_events")
+        return cost.estimate(settings_with(paid, **raw), table).log_events_daily
 
     invocations = hits + misses + updates + cron
     assert events() == pytest.approx(invocations + misses + updates + cron + 0.01 * hits)
@@ -34,34 +31,48 @@ def test_log_events_are_invocation_logs_plus_the_workers_own_lines_times_the_sam
     assert events(observability={"enabled": False}) == 0
 
 
-def test_a_line_per_request_took_the_whole_free_log_allowance_and_sampling_frees_it(table):
-    """Just under the Free plan's 100,000 requests a day (KV writes fitting): with a line per
-    request, invocation logs and lines came to all of the 200,000 events a day; sampled routine
-    lines leave almost half of it."""
-    fits = {"activeUsers": 9_989, "subscriptionChecksPerUserPerDay": 10, "cacheHitRatio": 0.99}
-    every_line = cost.estimate(settings_with(fits, requestLog={"routineSampleRate": 1}), table)
-    sampled = cost.estimate(settings_with(fits), table)
-    assert every_line.kv_fallback is None and sampled.kv_fallback is None
-    assert meter(every_line, "worker_requests").daily == 99_991
-    assert meter(every_line, "workers_log_events").utilisation == pytest.approx(2 * 99_991 / 200_000)
-    logs = meter(sampled, "workers_log_events")
-    assert logs.free_daily_limit == 200_000 and logs.utilisation < 0.53
+def test_logs_are_billed_by_the_bytes_of_their_events(table):
+    """Since 2026-12-01 Workers Logs bills volume: each invocation log and each of the Worker's own
+    lines, at its size (the line's measured on workerd: tests/e2e/test_log_volume.py)."""
+    paid = {**GUIDE, "cacheHitRatio": 0.9, "workersPlan": "paid"}
+    result = cost.estimate(settings_with(paid, requestLog={"routineSampleRate": 1}), table)
+    invocations = 90_000 + 10_000 + 100 + 1
+    expected = invocations * (cost.INVOCATION_LOG_BYTES + cost.WORKER_LOG_LINE_BYTES)
+    assert daily(result, "workers_logs_bytes") == pytest.approx(expected)
+    assert result.log_events_daily == pytest.approx(2 * invocations)
+    # Kept 7 days on Paid: the stored volume is a week of it.
+    assert meter(result, "workers_logs_stored_bytes").bytes == pytest.approx(7 * expected)
 
 
-def test_past_the_paid_allowance_log_events_cost_60_cents_a_million(table):
-    big = {"activeUsers": 100_000, "subscriptionChecksPerUserPerDay": 10, "workersPlan": "paid"}
+def test_free_ingests_half_a_gigabyte_a_day_then_drops_the_rest(table):
+    """100 times the guide's users logging every line: past 0.5 GB a day Free stops ingesting."""
+    big = {"activeUsers": 1_000_000, "subscriptionChecksPerUserPerDay": 10, "cacheHitRatio": 0.99}
     result = cost.estimate(settings_with(big, requestLog={"routineSampleRate": 1}), table)
-    logs = meter(result, "workers_log_events")
-    monthly = 30 * 2 * (1_000_000 + 100 + 1)  # invocation log + own line, each request
+    logs = meter(result, "workers_logs_bytes")
+    assert logs.free_daily_limit == 0.5 * pricing.GB and logs.over_free_limit
+    warning = next(line for line in free_plan_warnings(result) if line.startswith("Workers Logs ingested"))
+    assert "ingestion stops" in warning and "dropped" in warning
+
+
+def test_past_the_paid_allowance_logs_cost_25_cents_a_gigabyte_and_10_cents_a_gigabyte_month(table):
+    big = {"activeUsers": 1_000_000, "subscriptionChecksPerUserPerDay": 10, "workersPlan": "paid"}
+    result = cost.estimate(settings_with(big, requestLog={"routineSampleRate": 1}), table)
+    logs = meter(result, "workers_logs_bytes")
+    monthly = 30 * (10_000_000 + 100 + 1) * (cost.INVOCATION_LOG_BYTES + cost.WORKER_LOG_LINE_BYTES)
     assert logs.monthly == pytest.approx(monthly)
-    assert logs.paid_usd == pytest.approx((monthly - 20_000_000) / 1e6 * 0.60)
-    assert logs.billed and result.paid_monthly_usd >= 5 + logs.paid_usd
+    assert logs.paid_usd == pytest.approx((monthly - 50e9) / 1e9 * 0.25)
+    stored = meter(result, "workers_logs_stored_bytes")
+    assert stored.paid_usd == pytest.approx((monthly / 30 * 7 - 12e9) / 1e9 * 0.10)
+    assert result.paid_monthly_usd >= 5 + logs.paid_usd + stored.paid_usd
 
 
 def test_once_kv_writes_run_out_the_would_be_hits_are_logged_as_misses(table):
     result = cost.estimate(settings_with({**GUIDE, "cacheHitRatio": 0.9}), table)
     served = result.kv_fallback.after_s / DAY_S
     assert result.kv_fallback.extra["workers_log_events"] == pytest.approx((1 - served) * 90_000 * (1 - 0.01))
+    assert result.kv_fallback.extra["workers_logs_bytes"] == pytest.approx(
+        (1 - served) * 90_000 * (1 - 0.01) * cost.WORKER_LOG_LINE_BYTES
+    )
 
 
 def test_analytics_engine_counts_each_request_once_and_its_queries_by_the_traffic_setting(table):
@@ -75,13 +86,11 @@ def test_analytics_engine_counts_each_request_once_and_its_queries_by_the_traffi
     assert daily(off, "ae_data_points") == 0
 
 
-def test_the_estimate_says_when_workers_logs_prices_change():
+def test_the_workers_logs_figures_are_those_of_the_volume_pricing():
     assert pricing.WORKERS_LOGS_PRICING_CHANGES_ON.isoformat() == "2026-12-01"
-    assert pricing.PRICES_READ_ON < pricing.WORKERS_LOGS_PRICING_CHANGES_ON
-    before = workers_logs_pricing_note(dt.date(2026, 11, 30))
-    assert "applies until 2026-11-30" in before and "from 2026-12-01 Cloudflare Observability pricing" in before
-    after = workers_logs_pricing_note(dt.date(2026, 12, 1))
-    assert "out of date" in after and "re-read" in after
+    logs = next(m for m in pricing.METERS if m.key == "workers_logs_bytes")
+    assert (logs.free_daily_limit, logs.paid_included_monthly) == (0.5e9, 50e9)
+    assert logs.paid_usd_per_million * 1_000 == pytest.approx(0.25)  # $ per GB
     result = cost.estimate(settings_with(GUIDE), operations.load_operations())
     assert result.to_json()["workersLogsPricingChangesOn"] == "2026-12-01"
     assert "https://developers.cloudflare.com/analytics/analytics-engine/pricing/" in result.to_json()["sources"]
