@@ -157,13 +157,6 @@ def apply(
     with tempfile.TemporaryDirectory(prefix="d1-migrations-") as folder:
         config_path = Path(folder) / "wrangler.json"
         config_path.write_text(json.dumps(single_database_config(database_name, database_id, migrations_dir)))
-        try:
-            check_existing_tables(
-                Database(database_name, config_path, local, persist_to, wrangler_environment), migrations_dir
-            )
-        except MigrationError as error:
-            print(f"error: {error}", file=sys.stderr, flush=True)
-            return 1
         if not local:
             try:
                 bookmark = restore.current_bookmark(database_name, database_id, wrangler_environment)
@@ -171,6 +164,13 @@ def apply(
                 print(f"error: {database_name}: no restore point, so no migrations: {error}", file=sys.stderr)
                 return 1
             print(restore_point_line(database_name, bookmark), flush=True)
+        try:
+            check_existing_tables(
+                Database(database_name, config_path, local, persist_to, wrangler_environment), migrations_dir
+            )
+        except MigrationError as error:
+            print(f"error: {error}", file=sys.stderr, flush=True)
+            return 1
         result = subprocess.run(
             wrangler_args(config_path, database_name, local=local, persist_to=persist_to),
             cwd=folder,
