@@ -105,8 +105,8 @@ def zizmor(*inputs):
     return json.loads(result.stdout)
 
 
-def test_there_are_the_three_workflows_and_no_reusable_one():
-    assert [f.name for f in FILES] == ["deploy.yml", "pr-comment.yml", "pull-request.yml"]
+def test_there_are_the_four_workflows_and_no_reusable_one():
+    assert [f.name for f in FILES] == ["backup.yml", "deploy.yml", "pr-comment.yml", "pull-request.yml"]
     assert all("workflow_call" not in triggers(load(f.name)) for f in FILES)
     assert [job_id for _, job_id, job in all_jobs() if "uses" in job] == []
 
@@ -715,7 +715,7 @@ def test_no_checkout_keeps_its_credentials_and_no_job_inherits_secrets():
         for step in steps(job)
         if str(step.get("uses", "")).startswith("actions/checkout@")
     ]
-    assert len(checkouts) == 7
+    assert len(checkouts) == 8
     assert [entry for entry in checkouts if entry[2].get("persist-credentials") is not False] == []
     assert not any(re.search(r"^\s*secrets:\s*inherit\b", path.read_text(), re.M) for path in FILES)
 
