@@ -260,8 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         if uuid not in self.state.databases:
             return self._error(404, 7404, f"The database {uuid} could not be found")
         history = self.state.bookmarks.setdefault(uuid, [f"00000001-00000000-00004e4f-{uuid.replace('-', '')[:32]}"])
-        if action == "bookmark" and method == "GET":
-            return self._ok({"bookmark": history[-1]})
+        if action == "bookmark" and method == "GET":  # with a `timestamp`: the oldest (the stub keeps no times)
+            return self._ok({"bookmark": history[0] if "timestamp" in query else history[-1]})
         if action == "restore" and method == "POST":
             target = query.get("bookmark", "")
             if target not in history:

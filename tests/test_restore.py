@@ -2,6 +2,7 @@
 (its own argument handling and API calls) against the local API stub. Only the remote call's
 effect on a real database is not tested here."""
 
+import datetime as dt
 import json
 import os
 
@@ -125,7 +126,7 @@ def test_before_last_deploy_without_a_restore_point_says_what_to_do(tmp_path, mo
         )
         assert stub.state.requests == []
     assert result.exit_code == 2
-    assert "no d1RestorePoint output" in result.output and "--bookmark" in result.output
+    assert "no d1RestorePoint output" in result.output and "--timestamp T" in result.output
 
 
 def test_a_production_stack_needs_its_name_again(tmp_path, monkeypatch):
@@ -215,3 +216,59 @@ def test_a_bookmark_d1_does_not_know_ends_with_wranglers_error(tmp_path, monkeyp
     assert result.exit_code == 2
     assert "wrangler d1 time-travel restore failed" in result.output and f"Invalid bookmark: {unknown}" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_timestamp_is_turned_into_its_bookmark_by_d1_then_restored(tmp_path, monkeypatch):
+    an_hour_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    path = outputs_file(tmp_path, "dev")
+    with CloudflareStub(stub_state()) as stub:
+        result = run_cli(
+            stub, monkeypatch, "--stack", "dev", "--timestamp", an_hour_ago, "--yes", "--outputs", str(path)
+        )
+        asked = [query for _, p, query in stub.state.requests if p.endswith("/time_travel/bookmark")]
+        assert stub.state.restores == [(DB_ID, BOOKMARK)]
+    assert result.exit_code == 0, result.output
+    assert [query["timestamp"][:19] for query in asked] == [an_hour_ago[:19]]  # wrangler sends it as ISO 8601
+
+
+def test_wrangler_refuses_a_timestamp_time_travel_cannot_reach(tmp_path, monkeypatch):
+    with CloudflareStub(stub_state()) as stub:
+        result = run_cli(
+            stub,
+            monkeypatch,
+            "--stack",
+            "dev",
+            "--timestamp",
+            "2001-01-01T00:00:00Z",
+            "--yes",
+            "--outputs",
+            str(outputs_file(tmp_path, "dev")),
+        )
+        assert stub.state.restores == []
+    assert result.exit_code == 2
+    assert (
+        "Invalid timestamp '2001-01-01T00:00:00Z'. Please provide a timestamp within the last 30 days" in result.output
+    )
+
+
+def test_one_way_to_name_the_point(tmp_path, monkeypatch):
+    path = outputs_file(tmp_path, "dev", d1RestorePoint=BOOKMARK)
+    with CloudflareStub(stub_state()) as stub:
+        both = run_cli(
+            stub,
+            monkeypatch,
+            "--stack",
+            "dev",
+            "--bookmark",
+            BOOKMARK,
+            "--before-last-deploy",
+            "--yes",
+            "--outputs",
+            str(path),
+        )
+        none = run_cli(stub, monkeypatch, "--stack", "dev", "--yes", "--outputs", str(path))
+        assert stub.state.requests == []
+    for result in (both, none):
+        assert (
+            result.exit_code == 2 and "give one of --bookmark B, --before-last-deploy or --timestamp T" in result.output
+        )

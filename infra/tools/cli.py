@@ -498,6 +498,10 @@ def restore_command(
             "--before-last-deploy", help="Go back to the bookmark the last migrating deploy recorded (d1RestorePoint)."
         ),
     ] = False,
+    timestamp: Annotated[
+        str | None,
+        typer.Option(help="Go back to this time: Unix seconds or RFC 3339 (e.g. a deploy's start, in its summary)."),
+    ] = None,
     production_stack: Annotated[
         str | None, typer.Option(metavar="STACK", help="Required for a production stack: its name again.")
     ] = None,
@@ -511,7 +515,8 @@ def restore_command(
 ) -> None:
     """Restore a stack's D1 database to a Time Travel bookmark (`wrangler d1 time-travel restore`):
     shows what it will do, asks, then prints the bookmark that undoes it. Time Travel reaches back
-    7 days on the Workers Free plan, 30 on Paid. Needs CLOUDFLARE_API_TOKEN (D1: Edit)."""
+    7 days on the Workers Free plan, 30 on Paid. Needs CLOUDFLARE_API_TOKEN (D1: Edit) and, unless
+    --outputs, Pulumi (the stack's database and restore point are its outputs)."""
     from infra.settings import stack_file_settings
     from infra.tools import restore
     from infra.tools.apply_migrations import allowed_environment
@@ -520,9 +525,10 @@ def restore_command(
     try:
         production = stack_file_settings(stack).is_production
         restore.production_guard(stack, production, production_stack)
-        _api_token("export a token allowed D1: Edit on the stack's account")
+        _api_token(f"export a token allowed {restore.PERMISSIONS} on the stack's account")
         target = restore.Target.from_outputs(stack, stack_outputs(stack, outputs, per_stack_option=False))
-        chosen = restore.chosen_bookmark(target, bookmark, before_last_deploy)
+        env = allowed_environment(os.environ)
+        chosen = restore.chosen_bookmark(target, bookmark, before_last_deploy, timestamp, env)
         if not yes and not typer.get_text_stream("stdin").isatty():
             typer.echo(restore.plan_text(target, chosen))
             raise UserError("no terminal to confirm on, nothing restored: add --yes if the plan above is what you want")
@@ -530,7 +536,7 @@ def restore_command(
             target,
             chosen,
             production=production,
-            env=allowed_environment(os.environ),
+            env=env,
             confirm=(lambda _: True) if yes else (lambda question: typer.confirm(question, default=False)),
             echo=typer.echo,
         )
@@ -577,7 +583,7 @@ def backup_command(
         elif stack is None:
             raise UserError("give --stack STACK (a deployed stack's database) or --local")
         else:
-            _api_token("export a token allowed D1: Edit on the stack's account")
+            _api_token(f"export a token allowed {restore.PERMISSIONS} on the stack's account")
             target = restore.Target.from_outputs(stack, stack_outputs(stack, outputs, per_stack_option=False))
             written = backup.export_remote(
                 target, backup.check_output(output or backup.default_output(target.database_name, now)), env

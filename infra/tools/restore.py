@@ -25,6 +25,8 @@ from infra.plan.outputs import StackOutputs, output_name
 from infra.tools.errors import UserError
 from infra.tools.pinned_wrangler import wrangler_path
 
+# What the commands need of the API token (docs/deploying.md's table lists the same).
+PERMISSIONS = "D1: Edit"
 # A bookmark as D1 prints it (00000085-0000024c-00004c6d-8e61117b...): hex groups joined by '-'.
 BOOKMARK = re.compile(r"^[0-9a-fA-F]+(-[0-9a-fA-F]+)+$")
 RESTORE_POINT_OUTPUT = output_name("d1_restore_point")
@@ -66,17 +68,25 @@ def check_bookmark(bookmark: str, option: str = "--bookmark") -> str:
     return bookmark
 
 
-def chosen_bookmark(target: Target, bookmark: str | None, before_last_deploy: bool) -> str:
-    """The bookmark to restore to: the one given, or the restore point the last migrating deploy recorded."""
-    if (bookmark is None) == (not before_last_deploy):
-        raise UserError("give one of --bookmark B or --before-last-deploy")
+def chosen_bookmark(
+    target: Target,
+    bookmark: str | None,
+    before_last_deploy: bool,
+    timestamp: str | None,
+    env: Mapping[str, str],
+) -> str:
+    """The bookmark to restore to: the one given, the restore point the last migrating deploy
+    recorded, or D1's bookmark for a time (e.g. a deploy's start, in its job summary)."""
+    if sum((bookmark is not None, before_last_deploy, timestamp is not None)) != 1:
+        raise UserError("give one of --bookmark B, --before-last-deploy or --timestamp T")
     if bookmark is not None:
         return check_bookmark(bookmark)
+    if timestamp is not None:
+        return bookmark_at(target, timestamp, env)
     if target.restore_point is None:
         raise UserError(
             f"stack {target.stack!r} has no {RESTORE_POINT_OUTPUT} output (no deploy has migrated its database "
-            "since the restore point was added): pass --bookmark B, e.g. from "
-            f"`npx wrangler d1 time-travel info {target.database_name} --timestamp <RFC3339 time> --env {target.stack}`"
+            "since the restore point was added): pass --timestamp T (a time before the deploy) or --bookmark B"
         )
     return check_bookmark(target.restore_point, RESTORE_POINT_OUTPUT)
 
@@ -131,7 +141,18 @@ def _wrangler_json(args: list[str], database_name: str, database_id: str, env: M
 
 def current_bookmark(database_name: str, database_id: str, env: Mapping[str, str]) -> str:
     """D1 Time Travel's bookmark for now (`wrangler d1 time-travel info <db> --json`)."""
-    answer = _wrangler_json(["time-travel", "info", database_name], database_name, database_id, env)
+    return _bookmark(["time-travel", "info", database_name], database_name, database_id, env)
+
+
+def bookmark_at(target: Target, timestamp: str, env: Mapping[str, str]) -> str:
+    """D1's bookmark for a time (`... info <db> --timestamp T --json`; wrangler checks the time:
+    Unix seconds or RFC 3339, in the past, within 30 days)."""
+    args = ["time-travel", "info", target.database_name, f"--timestamp={timestamp}"]
+    return _bookmark(args, target.database_name, target.database_id, {**env, ACCOUNT_ENV: target.account_id})
+
+
+def _bookmark(args: list[str], database_name: str, database_id: str, env: Mapping[str, str]) -> str:
+    answer = _wrangler_json(args, database_name, database_id, env)
     bookmark = answer.get("bookmark") if isinstance(answer, dict) else None
     if not isinstance(bookmark, str) or not BOOKMARK.match(bookmark):
         raise TimeTravelError(f"wrangler d1 time-travel info answered no bookmark: {answer!r}")
