@@ -10,6 +10,7 @@ import pytest
 from cloudflare_stub import CloudflareStub, StubState
 from typer.testing import CliRunner
 
+from infra import paths
 from infra.plan.migrations import restore_point, restore_point_line
 from infra.tools import apply_migrations, cli, restore
 
@@ -272,3 +273,12 @@ def test_one_way_to_name_the_point(tmp_path, monkeypatch):
         assert (
             result.exit_code == 2 and "give one of --bookmark B, --before-last-deploy or --timestamp T" in result.output
         )
+
+
+def test_deploying_lists_the_permission_the_commands_ask_for():
+    rows = dict(
+        (row.split("|")[1].strip(), row.split("|")[2].strip())
+        for row in (paths.ROOT / "docs" / "deploying.md").read_text().splitlines()
+        if row.startswith("| `guruai-cache ")
+    )
+    assert rows["`guruai-cache restore`"] == rows["`guruai-cache backup`"] == restore.PERMISSIONS
