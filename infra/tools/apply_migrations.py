@@ -159,7 +159,7 @@ def apply(
         config_path.write_text(json.dumps(single_database_config(database_name, database_id, migrations_dir)))
         if not local:
             try:
-                bookmark = restore.current_bookmark(database_name, database_id, wrangler_environment)
+                bookmark = restore.current_bookmark(database_name, database_id, wrangler_environment, WRANGLER)
             except restore.TimeTravelError as error:
                 print(f"error: {database_name}: no restore point, so no migrations: {error}", file=sys.stderr)
                 return 1

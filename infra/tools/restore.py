@@ -116,13 +116,16 @@ def undo_command(target: Target, previous: str, production: bool) -> str:
     return f"guruai-cache restore --stack {target.stack} --bookmark {previous}{guard}"
 
 
-def _wrangler_json(args: list[str], database_name: str, database_id: str, env: Mapping[str, str]) -> Any:
-    """Run `wrangler d1 <args> --json` against a config naming only this database; its JSON answer."""
+def _wrangler_json(
+    args: list[str], database_name: str, database_id: str, env: Mapping[str, str], wrangler: Path | None = None
+) -> Any:
+    """Run `wrangler d1 <args> --json` against a config naming only this database; its JSON answer.
+    `wrangler`: the executable (default: the pinned one)."""
     with tempfile.TemporaryDirectory(prefix="d1-time-travel-") as folder:
         config = Path(folder) / "wrangler.json"
         config.write_text(json.dumps(single_database_config(database_name, database_id)))
         result = subprocess.run(
-            [wrangler_path(), "d1", *args, "--json", "--config", str(config)],
+            [str(wrangler or wrangler_path()), "d1", *args, "--json", "--config", str(config)],
             cwd=folder,
             env=dict(env),
             stdin=subprocess.DEVNULL,
@@ -139,9 +142,9 @@ def _wrangler_json(args: list[str], database_name: str, database_id: str, env: M
         raise TimeTravelError(f"wrangler d1 {' '.join(args[:2])} printed no JSON: {result.stdout[-500:]}") from None
 
 
-def current_bookmark(database_name: str, database_id: str, env: Mapping[str, str]) -> str:
+def current_bookmark(database_name: str, database_id: str, env: Mapping[str, str], wrangler: Path | None = None) -> str:
     """D1 Time Travel's bookmark for now (`wrangler d1 time-travel info <db> --json`)."""
-    return _bookmark(["time-travel", "info", database_name], database_name, database_id, env)
+    return _bookmark(["time-travel", "info", database_name], database_name, database_id, env, wrangler)
 
 
 def bookmark_at(target: Target, timestamp: str, env: Mapping[str, str]) -> str:
@@ -151,8 +154,10 @@ def bookmark_at(target: Target, timestamp: str, env: Mapping[str, str]) -> str:
     return _bookmark(args, target.database_name, target.database_id, {**env, ACCOUNT_ENV: target.account_id})
 
 
-def _bookmark(args: list[str], database_name: str, database_id: str, env: Mapping[str, str]) -> str:
-    answer = _wrangler_json(args, database_name, database_id, env)
+def _bookmark(
+    args: list[str], database_name: str, database_id: str, env: Mapping[str, str], wrangler: Path | None = None
+) -> str:
+    answer = _wrangler_json(args, database_name, database_id, env, wrangler)
     bookmark = answer.get("bookmark") if isinstance(answer, dict) else None
     if not isinstance(bookmark, str) or not BOOKMARK.match(bookmark):
         raise TimeTravelError(f"wrangler d1 time-travel info answered no bookmark: {answer!r}")
