@@ -8,10 +8,13 @@ import os
 
 import pytest
 from cloudflare_stub import CloudflareStub, StubState
+from pulumi_mocks import COMMAND, StrictCloudflareMocks, run_program, unwrap
 from typer.testing import CliRunner
 
 from infra import paths
 from infra.plan.migrations import restore_point, restore_point_line
+from infra.stack import offline
+from infra.stack.mocks import SECRET_SIG, SECRET_VALUE
 from infra.tools import apply_migrations, cli, restore
 
 TOKEN = "stub-token-" + "r" * 29
@@ -60,8 +63,31 @@ def test_the_restore_point_line_is_read_back_from_the_migrations_output():
     assert restore_point(None) is None
 
 
-def test_the_stack_exports_the_restore_point(dev_run):
-    assert "d1RestorePoint" in dev_run.outputs
+def test_the_stack_exports_the_restore_point_its_migrations_printed(monkeypatch):
+    """pulumi-command keeps a Command's stdout as its `stdout` output, a secret when an input is
+    one (pulumi/pulumi-command#256), as the token from cloudflare:apiToken is here. The mocks
+    answer what apply_migrations prints; the stack output is the main database's bookmark alone,
+    in plain text."""
+    printed = {"db-migrations": BOOKMARK, "db-preview-migrations": "00000009-00000000-00004c6d-0123456789abcdef"}
+
+    class CommandsThatPrint(StrictCloudflareMocks):
+        def new_resource(self, args):
+            resource_id, state = super().new_resource(args)
+            if args.typ == COMMAND:
+                line = restore_point_line("guruai-db", printed[args.name])
+                stdout = f"==> guruai-db (remote): 1 migration file(s)\n{line}\nMigrations applied"
+                secret = unwrap(args.inputs)[1]
+                state = {**state, "stdout": {SECRET_SIG: SECRET_VALUE, "value": stdout} if secret else stdout}
+            return resource_id, state
+
+    monkeypatch.setattr(offline, "StrictCloudflareMocks", CommandsThatPrint)
+    run = run_program("dev")
+    assert run.outputs["d1RestorePoint"] == BOOKMARK
+    assert "d1RestorePoint" not in run.secret_outputs
+
+
+def test_before_any_migrations_ran_the_restore_point_is_empty(dev_run):
+    assert dev_run.outputs["d1RestorePoint"] is None
 
 
 def test_a_remote_migration_records_and_prints_the_bookmark_first(capfd):
