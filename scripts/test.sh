@@ -20,5 +20,10 @@ if [ $# -eq 0 ]; then
   echo "==> the team's files: settings check, generated files up to date"
   .venv/bin/guruai-cache settings check
   .venv/bin/guruai-cache wrangler render --check --local-only
+  # The migrations against MIGRATIONS_BASE (pull-request.yml sets the pull request's base), else
+  # origin/main; a clone with neither skips the checks that need a base and says so
+  # (docs/deploying.md#migrations-checked-before-they-run).
+  echo "==> migrations check"
+  .venv/bin/guruai-cache migrations check ${MIGRATIONS_BASE:+--against "$MIGRATIONS_BASE"}
 fi
 exec .venv/bin/pytest "$@"

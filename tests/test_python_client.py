@@ -25,8 +25,10 @@ from guruai_cache_client import (
     InvalidUserId,
     RetryPolicy,
     SubscriptionNotFound,
+    UnexpectedRedirect,
     WorkerClient,
     WorkerError,
+    WorkerTimeout,
     WorkerUnavailable,
     WorkerUnreachable,
 )
@@ -319,3 +321,102 @@ def test_the_clients_scopes_and_statuses_are_the_workers():
 
     assert get_args(Scope) == SCOPES == tuple(worker_contract.SCOPES)
     assert get_args(SubscriptionStatus) == tuple(worker_contract.SUBSCRIPTION_STATUSES)
+
+
+# --- which answers are retried (issue 17, "Retries") ------------------------------------------
+
+
+@pytest.mark.parametrize("status", [408, 500, 502, 503, 504, 520, 522, 524, 530])
+def test_a_transient_answer_to_a_read_is_retried(status):
+    """Reads and the idempotent PUT: a timeout, a passing 5xx, or Cloudflare's own 52x."""
+    script = Script(httpx.Response(status, text="<html>error</html>"), httpx.Response(200, json=ENTITLEMENTS))
+    assert script.client().entitlements("u1").tier == "pro"
+    assert len(script.requests) == 2 and len(script.sleeps) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 413, 501])
+def test_a_final_answer_is_not_retried(status):
+    script = Script(httpx.Response(status, text="no"), httpx.Response(200, json=ENTITLEMENTS))
+    with pytest.raises(WorkerError):
+        script.client().entitlements("u1")
+    assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize("answer", [error(503, "database_unavailable"), httpx.Response(502), httpx.Response(520)])
+def test_a_usage_post_is_not_sent_again_after_a_5xx(answer):
+    """The Worker answers 503 to any D1 error, also one after the count committed: sent once
+    more, a use could be counted twice (until the Worker takes an Idempotency-Key)."""
+    script = Script(answer, httpx.Response(200, json=USAGE))
+    with pytest.raises(WorkerUnavailable):
+        script.client().record_usage("u1")
+    assert len(script.requests) == 1
+
+
+def test_a_decimal_retry_after_is_waited_for():
+    script = Script(error(503, "database_unavailable", {"Retry-After": "1.5"}), httpx.Response(200, json=ENTITLEMENTS))
+    assert script.client().entitlements("u1").tier == "pro"
+    assert script.sleeps == [1.5]
+    assert RetryPolicy().delay(0, " 0.25 ") == 0.25
+    assert RetryPolicy().delay(0, "-1") is None and RetryPolicy().delay(0, "soon") is None
+
+
+def test_the_daily_limit_is_raised_at_once_even_when_its_window_resets_soon():
+    """Its Retry-After is the window's end: a few seconds before midnight it is short, and a
+    retry would still be refused until then (and would use the retries on a final answer)."""
+    script = Script(
+        error(429, "daily_limit_exceeded", {"Retry-After": "1"}, allowed=False, remaining=0, limit=10,
+              resetsAt="2026-01-02T00:00:00.000Z"),
+        httpx.Response(200, json=USAGE),
+    )  # fmt: skip
+    with pytest.raises(DailyLimitExceeded) as caught:
+        script.client().record_usage("u1")
+    assert len(script.requests) == 1 and script.sleeps == []
+    assert caught.value.resets_at == datetime(2026, 1, 2, tzinfo=UTC) and caught.value.retry_after == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_not_followed_and_says_so(status):
+    """The token must not follow a redirect to another host; the error names where it pointed."""
+    script = Script(httpx.Response(status, headers={"Location": "https://elsewhere.test/entitlements/u1"}))
+    with pytest.raises(UnexpectedRedirect) as caught:
+        script.client(fallback=FromOwnDatabase()).entitlements("u1")  # an answer: no fallback
+    assert len(script.requests) == 1
+    assert caught.value.location == "https://elsewhere.test/entitlements/u1" and caught.value.status == status
+    assert "'https://elsewhere.test/entitlements/u1'" in str(caught.value) and "check the base URL" in str(caught.value)
+
+
+def test_a_redirect_is_not_followed_by_an_http_client_that_would():
+    script = Script(httpx.Response(302, headers={"Location": "https://elsewhere.test/"}))
+    own = httpx.Client(transport=httpx.MockTransport(script), follow_redirects=True)
+    with pytest.raises(UnexpectedRedirect):
+        WorkerClient("https://worker.test", "tok", http_client=own, sleep=script.sleeps.append).entitlements("u1")
+    assert [str(r.url) for r in script.requests] == ["https://worker.test/entitlements/u1"]
+
+
+def test_a_timeout_after_sending_is_its_own_error_a_refused_connection_is_not():
+    """A fallback that counts locally must know whether the Worker may have counted the use."""
+    with pytest.raises(WorkerTimeout) as timed_out:
+        Script(httpx.ReadTimeout("slow")).client().record_usage("u1")
+    assert isinstance(timed_out.value, WorkerUnreachable)  # caught as before by `except WorkerUnreachable`
+    assert "the outcome is unknown" in str(timed_out.value)
+    for never_arrived in (httpx.ConnectError("refused"), httpx.ConnectTimeout("slow to connect")):
+        with pytest.raises(WorkerUnreachable) as caught:
+            Script(*[never_arrived] * 3).client().record_usage("u1")
+        assert not isinstance(caught.value, WorkerTimeout)
+
+
+def test_the_fallback_is_told_a_timed_out_use_may_have_been_counted():
+    class CountLocally(Fallback):
+        def record_usage(self, user_id, error):
+            self.error = error
+            raise error
+
+    fallback = CountLocally()
+    with pytest.raises(WorkerTimeout):
+        Script(httpx.WriteTimeout("slow")).client(fallback=fallback).record_usage("u1")
+    assert isinstance(fallback.error, WorkerTimeout)
+
+
+def test_a_408_without_a_code_is_unavailable_so_the_fallback_answers():
+    script = Script(*[httpx.Response(408)] * 3)
+    assert script.client(fallback=FromOwnDatabase()).entitlements("u1").tier == "free"

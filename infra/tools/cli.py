@@ -39,6 +39,12 @@ worker_app = typer.Typer(
 app.add_typer(wrangler_app, name="wrangler")
 app.add_typer(settings_app, name="settings")
 app.add_typer(worker_app, name="worker")
+migrations_app = typer.Typer(
+    help="Check the D1 migrations before they run, and write their integrity file.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(migrations_app, name="migrations")
 
 DEFAULT_STACKS = ("dev", "prod")
 DEFAULT_PORT = 8787  # as infra.tools.wrangler_dev, which this module does not import up front
@@ -211,6 +217,59 @@ def plan_command(
     except _user_errors(ValueError) as error:
         raise fail(str(error)) from None
     typer.echo(json.dumps(difference, indent=2) if as_json else plan_report.diff_text(difference, against, "this tree"))
+
+
+@migrations_app.command("check")
+def migrations_check_command(
+    against: Annotated[
+        str | None,
+        typer.Option(
+            metavar="REF",
+            help="The base the migrations are compared with (default: origin/main when this clone has it; "
+            "without one, the checks that need a base are skipped and the output says so).",
+        ),
+    ] = None,
+) -> None:
+    """Offline: the integrity file (worker/migrations/migrations.sum) and the sequence; no merged
+    migration edited, renamed or deleted; no statement remote D1 refuses; no lost column without
+    `-- guruai: destructive: <why>`; the base's Worker statements still prepare on the migrated
+    schema; no statement of the Worker reads a table row by row. One line per finding; exit 1 on a
+    finding, 2 on a mistake (an unknown ref)."""
+    from infra.tools import migrations_check
+
+    try:
+        report = migrations_check.check(paths.ROOT, against)
+    except _user_errors() as error:
+        raise fail(str(error)) from None
+    for note in report.notes:
+        typer.secho(f"note: {note}", err=True, fg=typer.colors.YELLOW)
+    for finding in report.findings:
+        typer.secho(finding.line(), err=True, fg=typer.colors.RED)
+    if report.findings:
+        raise typer.Exit(code=1)
+    typer.echo("migrations check: ok")
+
+
+@migrations_app.command("hash")
+def migrations_hash_command(
+    edited: Annotated[
+        str | None,
+        typer.Option(metavar="FILE", help="Record a reviewed edit of this merged migration (needs --reason)."),
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="Why the edit is safe for databases that applied it.")] = None,
+    against: Annotated[
+        str | None, typer.Option(metavar="REF", help="The base for --edited (default: origin/main).")
+    ] = None,
+) -> None:
+    """Write worker/migrations/migrations.sum (its one writer): one hash per migration and a sum
+    over them, keeping the recorded edits."""
+    from infra.tools import migrations_check
+
+    try:
+        written = migrations_check.write_sum(paths.ROOT, edited, reason, against)
+    except _user_errors() as error:
+        raise fail(str(error)) from None
+    typer.echo(f"wrote {written.relative_to(paths.ROOT)}")
 
 
 @app.command("local")

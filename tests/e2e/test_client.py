@@ -216,3 +216,39 @@ def test_the_docs_client_example_runs_against_the_local_worker(worker):
         [sys.executable, "-c", example], cwd=worker.project.directory, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr  # each call with a token of its scope
+
+
+def test_the_client_readme_quick_start_runs_against_the_local_worker(worker):
+    """client/README.md's quick start, as given, against the local Worker (its URL and tokens)."""
+    page = (ROOT / "client" / "README.md").read_text()
+    example = page.split("```python\n", 1)[1].split("```", 1)[0].replace("http://127.0.0.1:8787", worker.url)
+    result = subprocess.run(
+        [sys.executable, "-c", example], cwd=worker.project.directory, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("left today; ai-answers: True\n")  # user-pro, seeded by the local stack
+
+
+def test_the_async_client_runs_under_trio_against_the_worker(worker, user_id):
+    import trio
+
+    async def scenario():
+        async with AsyncWorkerClient(worker.url, worker.token) as c:
+            await c.set_subscription(user_id, "pro")
+            return await c.entitlements(user_id), await c.record_usage(user_id)
+
+    entitled, used = trio.run(scenario)
+    assert entitled.effective_tier == "pro" and used.used == 1
+
+
+def test_results_carry_the_workers_request_id_cache_state_and_figures(worker, user_id):
+    with client(worker) as c:
+        c.set_subscription(user_id, "pro")
+        first, second = c.subscription(user_id), c.subscription(user_id)
+        used = c.record_usage(user_id)
+        tiers = c.tiers()
+    assert first.meta.cache == "MISS" and second.meta.cache == "HIT"  # read from D1, then from KV
+    assert first.meta.request_id and first.meta.request_id != second.meta.request_id
+    assert used.rate_limit.limit == used.limit and used.rate_limit.remaining == used.remaining
+    assert used.rate_limit.resets_at.timestamp() == int(used.resets_at.timestamp())
+    assert tiers.meta.max_age == worker.settings.tiers_max_age

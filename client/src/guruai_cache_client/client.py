@@ -1,89 +1,88 @@
 """WorkerClient and AsyncWorkerClient: one method per route of worker/openapi.yaml.
 
-Both share the same calls (`_Call`: method, path, body, how to read the answer) and the same
-retry policy (`RetryPolicy`); only the sending differs. Retries are bounded: on 429 and 503,
-after `Retry-After` when the Worker sends one (and only if it is short enough), else after an
-exponential backoff with jitter; on a connection that never reached the Worker. A POST that
-may have reached the Worker is never re-sent after a timeout (it may have been counted).
+Both share the same calls (`_Call`: method, path, body, how to read the answer), the same
+retry decisions (retries.py) and the same options; only the sending differs. The shape follows
+openai-python's `SyncAPIClient`/`AsyncAPIClient` (`with_options`, `http_client`, environment
+defaults, a User-Agent naming the version) and stripe-python's `HTTPClient` (bounded retries,
+logged). A call that may have been counted (`POST /usage`) is never sent again once it may have
+reached the Worker: not after a timeout, not after a 5xx.
 """
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
-import random
+import copy
+import dataclasses
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+import anyio
 import httpx
 
 from guruai_cache_client.errors import (
     InvalidUserId,
+    UnexpectedRedirect,
     WorkerError,
+    WorkerTimeout,
     WorkerUnavailable,
     WorkerUnreachable,
+    code_of,
     error_for,
 )
+from guruai_cache_client.logs import log
 from guruai_cache_client.models import (
     Entitlements,
     Health,
     MalformedResponse,
+    ResponseMeta,
     Subscription,
     SubscriptionStatus,
     Tier,
+    Tiers,
     Usage,
     tiers_from_json,
 )
-from guruai_cache_client.urls import checked_base_url
+from guruai_cache_client.retries import (
+    RATE_LIMITED,
+    TRANSIENT_STATUSES,
+    RetryPolicy,
+    answer_is_retried,
+    never_sent,
+    retry_after_seconds,
+)
+from guruai_cache_client.urls import MissingURL, checked_base_url
+from guruai_cache_client.version import USER_AGENT
+
+__all__ = ["DEFAULT_TIMEOUT", "AsyncFallback", "AsyncWorkerClient", "Fallback", "RetryPolicy", "WorkerClient"]
 
 T = TypeVar("T")
 USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # worker/openapi.yaml's UserId
-RETRIED_STATUSES = (429, 503)
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+URL_VARIABLE = "GURUAI_CACHE_URL"
+TOKEN_VARIABLE = "GURUAI_CACHE_TOKEN"
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """At most `retries` more attempts; waits of at most `max_delay` seconds each."""
-
-    retries: int = 2
-    backoff: float = 0.2  # seconds before the first retry without Retry-After; doubles each time
-    max_delay: float = 5.0  # a longer Retry-After (a daily limit: hours) is not waited for
-
-    def delay(self, attempt: int, retry_after: str | None) -> float | None:
-        """Seconds to wait before attempt `attempt + 1`, or None: do not retry."""
-        if attempt >= self.retries:
-            return None
-        if retry_after is not None:
-            wait = _seconds(retry_after)
-            return wait if wait is not None and wait <= self.max_delay else None
-        jittered: float = self.backoff * 2**attempt * (0.5 + random.random())  # jitter: clients do not retry in step
-        return min(self.max_delay, jittered)
+class _NotGiven:
+    """An option left as it is (None is a value: no deadline)."""
 
 
-def _seconds(retry_after: str) -> float | None:
-    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110, 10.2.3)."""
-    if retry_after.strip().isdigit():
-        return float(retry_after.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(retry_after)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+NOT_GIVEN = _NotGiven()
 
 
 @dataclass(frozen=True)
 class _Call(Generic[T]):
     method: str
     path: str
-    parse: Callable[[Any], T]
+    parse: Callable[[Any, ResponseMeta], T]
     body: Any = None
-    idempotent: bool = True  # safe to send again after a timeout
+    idempotent: bool = True  # safe to send again whatever became of the first attempt
     public: bool = False  # no token
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
 
 
 def _user_path(route: str, user_id: str) -> str:
@@ -119,53 +118,176 @@ class _Calls:
 
     @staticmethod
     def record_usage(user_id: str) -> _Call[Usage]:
+        # Not idempotent until the Worker takes an Idempotency-Key (issue 17): a retry could count twice.
         return _Call("POST", _user_path("usage", user_id), Usage.from_json, idempotent=False)
 
 
-def _result(call: _Call[T], response: httpx.Response) -> T:
-    request_id = response.headers.get("X-Request-Id")
+def _result(call: _Call[T], response: httpx.Response, base_url: str) -> T:
+    meta = ResponseMeta.from_headers(response.status_code, response.headers)
+    if 300 <= response.status_code < 400:
+        location = response.headers.get("Location")
+        raise UnexpectedRedirect(
+            f"{response.status_code} redirect to {location!r}: the Worker never redirects and the client follows "
+            f"no redirect (the token goes only to {base_url}); check the base URL",
+            status=response.status_code,
+            request_id=meta.request_id,
+            body={"location": location},
+        )
     try:
         body = response.json()
     except ValueError:
         body = None
     if response.status_code >= 400:
         retry_after = response.headers.get("Retry-After")
-        raise error_for(response.status_code, body, request_id, _seconds(retry_after) if retry_after else None)
+        wait = retry_after_seconds(retry_after) if retry_after else None
+        raise error_for(response.status_code, body, meta.request_id, wait)
     try:
-        return call.parse(body)
+        return call.parse(body, meta)
     except MalformedResponse as error:
         raise WorkerError(
-            f"{response.status_code}: {error}", status=response.status_code, request_id=request_id
+            f"{response.status_code}: {error}", status=response.status_code, request_id=meta.request_id
         ) from None
 
 
-def _not_sent(error: httpx.TransportError) -> bool:
-    """The request never reached the Worker: re-sending it cannot count anything twice."""
-    return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+def _transport_failure(call: _Call[Any], error: httpx.TransportError) -> WorkerUnreachable:
+    cls = WorkerTimeout if isinstance(error, httpx.TimeoutException) and not never_sent(error) else WorkerUnreachable
+    what = "no answer in time: the outcome is unknown" if cls is WorkerTimeout else "the Worker did not answer"
+    return cls(f"{call}: {what} ({type(error).__name__}: {error})")
 
 
-def _unreachable(call: _Call[Any], error: httpx.TransportError) -> WorkerUnreachable:
-    return WorkerUnreachable(f"{call.method} {call.path}: the Worker did not answer ({type(error).__name__}: {error})")
+def _clipped(timeout: httpx.Timeout, remaining: float | None) -> httpx.Timeout:
+    """Each of the attempt's timeouts cut to what is left of the call's deadline."""
+    if remaining is None:
+        return timeout
+
+    def cut(value: float | None) -> float:
+        return remaining if value is None else min(value, remaining)
+
+    return httpx.Timeout(
+        connect=cut(timeout.connect), read=cut(timeout.read), write=cut(timeout.write), pool=cut(timeout.pool)
+    )
+
+
+@dataclass
+class _Shared:
+    """What a client and its `with_options` copies share: the connections and the tiers' cache."""
+
+    http: Any
+    owns_http: bool
+    tiers: tuple[float, Tiers] | None = None  # (expires at, by the client's clock; the tiers)
 
 
 class _Base:
-    def __init__(self, base_url: str, token: str | None, retry: RetryPolicy, headers: Mapping[str, str]) -> None:
-        self.base_url = checked_base_url(base_url)  # before any token is sent
-        self.token = token
-        self.retry = retry
-        self.headers = dict(headers)
+    def __init__(
+        self,
+        base_url: str | None,
+        token: str | None,
+        *,
+        timeout: httpx.Timeout | float | None,
+        retry: RetryPolicy | None,
+        headers: Mapping[str, str] | None,
+        deadline: float | None,
+        clock: Callable[[], float],
+    ) -> None:
+        url = base_url or os.environ.get(URL_VARIABLE)
+        if not url:
+            raise MissingURL(
+                f"no Worker URL: pass base_url, or set {URL_VARIABLE} (e.g. "
+                "https://guruai-worker-prod.<subdomain>.workers.dev; the local Worker: http://127.0.0.1:8787)"
+            )
+        self.base_url = checked_base_url(url)  # before any token is sent
+        self.token = token if token is not None else os.environ.get(TOKEN_VARIABLE)
+        self.timeout = httpx.Timeout(timeout)  # None: no timeouts (httpx's meaning)
+        self.retry = retry or RetryPolicy()
+        self.headers = dict(headers or {})
+        self.deadline = deadline
+        self._clock = clock
+
+    def __repr__(self) -> str:  # never the token
+        return f"{type(self).__name__}({self.base_url!r})"
 
     def _headers(self, call: _Call[Any]) -> dict[str, str]:
-        headers = {"Accept": "application/json", **self.headers}
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **self.headers}
         if not call.public and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
+
+    def _copy(self, timeout: Any, max_retries: int | None, retry: RetryPolicy | None, deadline: Any) -> Any:
+        options = copy.copy(self)  # shares _shared: the connections and the tiers' cache
+        if timeout is not None:
+            options.timeout = httpx.Timeout(timeout)
+        if retry is not None:
+            options.retry = retry
+        if max_retries is not None:
+            options.retry = dataclasses.replace(options.retry, retries=max_retries)
+        if not isinstance(deadline, _NotGiven):
+            options.deadline = deadline
+        return options
+
+    def _remaining(self, started: float) -> float | None:
+        return None if self.deadline is None else self.deadline - (self._clock() - started)
+
+    def _next_delay(
+        self, call: _Call[Any], attempt: int, started: float, outcome: httpx.TransportError | httpx.Response
+    ) -> float | None:
+        """How long to wait before sending `call` again, or None: raise now."""
+        if isinstance(outcome, httpx.Response):
+            status = outcome.status_code
+            if status != RATE_LIMITED and status not in TRANSIENT_STATUSES:
+                return None  # the common case, a success, decided without reading the body again
+            if not answer_is_retried(status, _code(outcome) if status == RATE_LIMITED else None, call.idempotent):
+                return None
+            delay = self.retry.delay(attempt, outcome.headers.get("Retry-After"))
+        else:
+            delay = self.retry.delay(attempt, None) if (call.idempotent or never_sent(outcome)) else None
+        remaining = self._remaining(started)
+        if delay is not None and remaining is not None and delay >= remaining:
+            return None  # the wait alone would pass the deadline
+        return delay
+
+    def _deadline_passed(self, call: _Call[Any]) -> WorkerTimeout:
+        return WorkerTimeout(f"{call}: the call's deadline of {self.deadline:g} s passed")
+
+    def _cached_tiers(self, shared: _Shared) -> Tiers | None:
+        if shared.tiers is not None and self._clock() < shared.tiers[0]:
+            return shared.tiers[1]
+        return None
+
+    def _keep_tiers(self, shared: _Shared, tiers: Tiers) -> None:
+        max_age = tiers.meta.max_age if tiers.meta else None
+        if max_age:  # the Worker's `private, max-age=<tiersMaxAge>`: the tiers change only with a deploy
+            shared.tiers = (self._clock() + max_age, tiers)
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        return code_of(response.json())
+    except ValueError:
+        return None
+
+
+def _log_retry(call: _Call[Any], attempt: int, retries: int, delay: float, reason: object) -> None:
+    log.info("retrying %s in %.2f s (attempt %d of %d): %s", call, delay, attempt + 2, retries + 1, reason)
+
+
+def _describe(outcome: httpx.TransportError | httpx.Response) -> str:
+    if isinstance(outcome, httpx.Response):
+        request_id = outcome.headers.get("X-Request-Id")
+        return f"{outcome.status_code} {_code(outcome) or 'error'}" + (f" (request {request_id})" if request_id else "")
+    return f"{type(outcome).__name__}: {outcome}"
+
+
+def _log_fallback(call: _Call[Any], fallback: object, error: WorkerUnavailable) -> None:
+    text = str(error)  # a transport failure names the call already; an answer does not
+    what = text if text.startswith(f"{call}:") else f"{call}: {text}"
+    log.warning("%s; answered by the fallback %s", what, type(fallback).__name__)
 
 
 class Fallback:
     """What the app answers itself when the Worker cannot (`WorkerUnavailable`): the guide's
     "graceful degradation" on the app's side. Override the methods your app can answer, e.g.
-    `entitlements` from its own database; the others re-raise the Worker's error."""
+    `entitlements` from its own database; the others re-raise the Worker's error.
+    `record_usage` gets a `WorkerTimeout` when the use may have been counted by the Worker."""
 
     def tiers(self, error: WorkerUnavailable) -> dict[str, Tier]:
         raise error
@@ -209,26 +331,53 @@ class AsyncFallback:
 class WorkerClient(_Base):
     """The Worker's API, synchronously. Use it as a context manager, or call `close()`.
 
+    `base_url` and `token` default to GURUAI_CACHE_URL and GURUAI_CACHE_TOKEN.
+
     >>> with WorkerClient("http://127.0.0.1:8787", token) as worker:  # doctest: +SKIP
     ...     worker.entitlements("user-pro").has("ai-answers")
     """
 
     def __init__(
         self,
-        base_url: str,
-        token: str | None,
+        base_url: str | None = None,
+        token: str | None = None,
         *,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
         fallback: Fallback | None = None,
         headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(base_url, token, retry or RetryPolicy(), headers or {})
+        if max_retries is not None:
+            retry = dataclasses.replace(retry or RetryPolicy(), retries=max_retries)
+        super().__init__(base_url, token, timeout=timeout, retry=retry, headers=headers, deadline=deadline, clock=clock)
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise TypeError(f"http_client: expected an httpx.Client, got {type(http_client).__name__}")
+        if http_client is not None and transport is not None:
+            raise TypeError("pass http_client or transport, not both (give the transport to your httpx.Client)")
         self.fallback = fallback
         self._sleep = sleep
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._shared = _Shared(http_client or httpx.Client(transport=transport), owns_http=http_client is None)
+
+    def with_options(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        deadline: float | _NotGiven | None = NOT_GIVEN,
+    ) -> WorkerClient:
+        """A copy for some calls, with other options; it shares this client's connections.
+
+        >>> worker.with_options(timeout=1, max_retries=0).entitlements("user-pro")  # doctest: +SKIP
+        """
+        changed: WorkerClient = self._copy(timeout, max_retries, retry, deadline)
+        return changed
 
     def __enter__(self) -> WorkerClient:
         return self
@@ -237,15 +386,24 @@ class WorkerClient(_Base):
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        """Close the connections, unless they are those of an `http_client` you passed (yours to close)."""
+        if self._shared.owns_http:
+            self._shared.http.close()
 
     def health(self) -> Health:
         """GET /health (no token)."""
         return self._send(_Calls.health())
 
-    def tiers(self) -> dict[str, Tier]:
-        """GET /tiers (scope read)."""
-        return self._answer(_Calls.tiers(), lambda f, e: f.tiers(e))
+    def tiers(self) -> Tiers:
+        """GET /tiers (scope read); kept for the answer's max-age (the Worker's `tiersMaxAge`)."""
+        cached = self._cached_tiers(self._shared)
+        if cached is not None:
+            return cached
+        tiers: dict[str, Tier] = self._answer(_Calls.tiers(), lambda f, e: f.tiers(e))
+        if not isinstance(tiers, Tiers):  # a fallback's plain dict: no meta, not kept
+            return Tiers(tiers)
+        self._keep_tiers(self._shared, tiers)
+        return tiers
 
     def subscription(self, user_id: str) -> Subscription:
         """GET /subscriptions/{userId} (scope read). Raises SubscriptionNotFound."""
@@ -264,52 +422,87 @@ class WorkerClient(_Base):
         """POST /usage/{userId} (scope usage). Raises DailyLimitExceeded, BurstLimited, NoActiveSubscription."""
         return self._answer(_Calls.record_usage(user_id), lambda f, e: f.record_usage(user_id, e))
 
-    def _answer(self, call: _Call[T], fallback: Callable[[Fallback, WorkerUnavailable], T]) -> T:
+    def _answer(self, call: _Call[T], fallback: Callable[[Fallback, WorkerUnavailable], Any]) -> T:
         try:
             return self._send(call)
         except WorkerUnavailable as error:
             if self.fallback is None:
                 raise
-            return fallback(self.fallback, error)
+            _log_fallback(call, self.fallback, error)
+            answer: T = fallback(self.fallback, error)
+            return answer
 
     def _send(self, call: _Call[T]) -> T:
+        started = self._clock()
         attempt = 0
         while True:
+            remaining = self._remaining(started)
+            if remaining is not None and remaining <= 0:
+                raise self._deadline_passed(call)
+            outcome: httpx.TransportError | httpx.Response
             try:
-                response = self._http.request(call.method, call.path, json=call.body, headers=self._headers(call))
+                outcome = self._shared.http.request(
+                    call.method,
+                    self.base_url + call.path,
+                    json=call.body,
+                    headers=self._headers(call),
+                    timeout=_clipped(self.timeout, remaining),
+                    follow_redirects=False,
+                )
             except httpx.TransportError as error:
-                delay = self.retry.delay(attempt, None) if (call.idempotent or _not_sent(error)) else None
-                if delay is None:
-                    raise _unreachable(call, error) from error
-            else:
-                delay = None
-                if response.status_code in RETRIED_STATUSES:
-                    delay = self.retry.delay(attempt, response.headers.get("Retry-After"))
-                if delay is None:
-                    return _result(call, response)
+                outcome = error
+            delay = self._next_delay(call, attempt, started, outcome)
+            if delay is None:
+                if isinstance(outcome, httpx.Response):
+                    return _result(call, outcome, self.base_url)
+                raise _transport_failure(call, outcome) from outcome
+            _log_retry(call, attempt, self.retry.retries, delay, _describe(outcome))
             self._sleep(delay)
             attempt += 1
 
 
 class AsyncWorkerClient(_Base):
-    """The Worker's API, for asyncio. Use it as an async context manager, or await `aclose()`."""
+    """The Worker's API, for async code under anyio: asyncio or trio. Use it as an async context
+    manager, or await `aclose()`. The same options as `WorkerClient`."""
 
     def __init__(
         self,
-        base_url: str,
-        token: str | None,
+        base_url: str | None = None,
+        token: str | None = None,
         *,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
         fallback: AsyncFallback | None = None,
         headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,  # not asyncio.sleep: trio has its own loop
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(base_url, token, retry or RetryPolicy(), headers or {})
+        if max_retries is not None:
+            retry = dataclasses.replace(retry or RetryPolicy(), retries=max_retries)
+        super().__init__(base_url, token, timeout=timeout, retry=retry, headers=headers, deadline=deadline, clock=clock)
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise TypeError(f"http_client: expected an httpx.AsyncClient, got {type(http_client).__name__}")
+        if http_client is not None and transport is not None:
+            raise TypeError("pass http_client or transport, not both (give the transport to your httpx.AsyncClient)")
         self.fallback = fallback
         self._sleep = sleep
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._shared = _Shared(http_client or httpx.AsyncClient(transport=transport), owns_http=http_client is None)
+
+    def with_options(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        deadline: float | _NotGiven | None = NOT_GIVEN,
+    ) -> AsyncWorkerClient:
+        """A copy for some calls, with other options; it shares this client's connections."""
+        changed: AsyncWorkerClient = self._copy(timeout, max_retries, retry, deadline)
+        return changed
 
     async def __aenter__(self) -> AsyncWorkerClient:
         return self
@@ -318,15 +511,24 @@ class AsyncWorkerClient(_Base):
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Close the connections, unless they are those of an `http_client` you passed."""
+        if self._shared.owns_http:
+            await self._shared.http.aclose()
 
     async def health(self) -> Health:
         """GET /health (no token)."""
         return await self._send(_Calls.health())
 
-    async def tiers(self) -> dict[str, Tier]:
-        """GET /tiers (scope read)."""
-        return await self._answer(_Calls.tiers(), lambda f, e: f.tiers(e))
+    async def tiers(self) -> Tiers:
+        """GET /tiers (scope read); kept for the answer's max-age."""
+        cached = self._cached_tiers(self._shared)
+        if cached is not None:
+            return cached
+        tiers: dict[str, Tier] = await self._answer(_Calls.tiers(), lambda f, e: f.tiers(e))
+        if not isinstance(tiers, Tiers):  # a fallback's plain dict: no meta, not kept
+            return Tiers(tiers)
+        self._keep_tiers(self._shared, tiers)
+        return tiers
 
     async def subscription(self, user_id: str) -> Subscription:
         """GET /subscriptions/{userId} (scope read)."""
@@ -345,28 +547,42 @@ class AsyncWorkerClient(_Base):
         """POST /usage/{userId} (scope usage)."""
         return await self._answer(_Calls.record_usage(user_id), lambda f, e: f.record_usage(user_id, e))
 
-    async def _answer(self, call: _Call[T], fallback: Callable[[AsyncFallback, WorkerUnavailable], Awaitable[T]]) -> T:
+    async def _answer(
+        self, call: _Call[T], fallback: Callable[[AsyncFallback, WorkerUnavailable], Awaitable[Any]]
+    ) -> T:
         try:
             return await self._send(call)
         except WorkerUnavailable as error:
             if self.fallback is None:
                 raise
-            return await fallback(self.fallback, error)
+            _log_fallback(call, self.fallback, error)
+            answer: T = await fallback(self.fallback, error)
+            return answer
 
     async def _send(self, call: _Call[T]) -> T:
+        started = self._clock()
         attempt = 0
         while True:
+            remaining = self._remaining(started)
+            if remaining is not None and remaining <= 0:
+                raise self._deadline_passed(call)
+            outcome: httpx.TransportError | httpx.Response
             try:
-                response = await self._http.request(call.method, call.path, json=call.body, headers=self._headers(call))
+                outcome = await self._shared.http.request(
+                    call.method,
+                    self.base_url + call.path,
+                    json=call.body,
+                    headers=self._headers(call),
+                    timeout=_clipped(self.timeout, remaining),
+                    follow_redirects=False,
+                )
             except httpx.TransportError as error:
-                delay = self.retry.delay(attempt, None) if (call.idempotent or _not_sent(error)) else None
-                if delay is None:
-                    raise _unreachable(call, error) from error
-            else:
-                delay = None
-                if response.status_code in RETRIED_STATUSES:
-                    delay = self.retry.delay(attempt, response.headers.get("Retry-After"))
-                if delay is None:
-                    return _result(call, response)
+                outcome = error
+            delay = self._next_delay(call, attempt, started, outcome)
+            if delay is None:
+                if isinstance(outcome, httpx.Response):
+                    return _result(call, outcome, self.base_url)
+                raise _transport_failure(call, outcome) from outcome
+            _log_retry(call, attempt, self.retry.retries, delay, _describe(outcome))
             await self._sleep(delay)
             attempt += 1

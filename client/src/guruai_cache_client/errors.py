@@ -1,7 +1,8 @@
 """One exception class per error code of worker/openapi.yaml (`ErrorCode`), in three families.
 
-- `WorkerUnavailable`: the Worker could not give an answer: it was unreachable (`WorkerUnreachable`)
-  or answered 5xx. Retried where safe, then handed to the caller's fallback, if any.
+- `WorkerUnavailable`: the Worker could not give an answer: it was unreachable (`WorkerUnreachable`;
+  `WorkerTimeout` when the request was sent and the outcome is unknown) or answered 5xx or 408.
+  Retried where safe, then handed to the caller's fallback, if any.
 - `RateLimited`: 429, `DailyLimitExceeded`, `BurstLimited` or `ClientRateLimited`.
 - everything else: the Worker answered, and the answer is final (auth, validation, not found).
 """
@@ -44,6 +45,14 @@ class WorkerUnreachable(WorkerUnavailable):
     """No HTTP answer at all (connection refused, DNS, timeout, reset)."""
 
     code = "unreachable"
+
+
+class WorkerTimeout(WorkerUnreachable):
+    """The request was sent, and no answer came in time (or the call's deadline passed): the
+    outcome is unknown. A `POST /usage` may have been counted; a fallback that counts locally
+    can tell this from a plain `WorkerUnreachable` (the request never arrived)."""
+
+    code = "timeout"
 
 
 class InternalError(WorkerUnavailable):
@@ -116,6 +125,18 @@ class ClientRateLimited(RateLimited):
 # --- final answers --------------------------------------------------------------------------------
 
 
+class UnexpectedRedirect(WorkerError):
+    """A 3xx: the Worker never redirects, so the base URL is wrong (or something in between
+    answers for it). Not followed: the bearer token must not go to another URL. `location` is
+    where it pointed."""
+
+    code = "unexpected_redirect"
+
+    @property
+    def location(self) -> str | None:
+        return self.body.get("location") if isinstance(self.body, dict) else None
+
+
 class Unauthorized(WorkerError):
     code = "unauthorized"
 
@@ -176,14 +197,32 @@ ERRORS_BY_CODE: dict[str, type[WorkerError]] = {
 }  # fmt: skip
 
 
+def _error_object(body: Any) -> dict[str, Any]:
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def code_of(body: Any) -> str | None:
+    """The error code of an error body, `{"error": {"code": ...}}`, if it has one."""
+    code = _error_object(body).get("code")
+    return code if isinstance(code, str) else None
+
+
 def error_for(status: int, body: Any, request_id: str | None, retry_after: float | None = None) -> WorkerError:
     """The exception for an error answer: by its code, else by its status."""
-    error = body.get("error") if isinstance(body, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
-    cls = ERRORS_BY_CODE.get(code) if isinstance(code, str) else None
+    code = code_of(body)
+    message = _error_object(body).get("message")
+    cls = ERRORS_BY_CODE.get(code) if code is not None else None
     if cls is None:
-        cls = ServiceUnavailable if status == 503 else WorkerUnavailable if status >= 500 else WorkerError
+        # A code this client does not know (a newer Worker) or no JSON at all (a proxy's page):
+        # the status decides the family. 408: the request was not processed in time.
+        cls = (
+            ServiceUnavailable
+            if status == 503
+            else WorkerUnavailable
+            if status >= 500 or status == 408
+            else WorkerError
+        )
     text = f"{status} {code or 'error'}: {message or 'no message'}"
     found = cls(text, status=status, request_id=request_id, body=body)
     if isinstance(found, RateLimited):

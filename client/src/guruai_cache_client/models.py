@@ -1,14 +1,65 @@
-"""What the Worker answers, as typed, immutable values (the schemas of worker/openapi.yaml)."""
+"""What the Worker answers, as typed, immutable values (the schemas of worker/openapi.yaml).
+
+Each result also carries `meta` (`ResponseMeta`): the answer's request id, cache state and
+rate-limit figures, from its headers. `meta` takes no part in equality: two reads of the same
+subscription are equal though their request ids differ.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, get_args
 
 SubscriptionStatus = Literal["active", "trialing", "past_due", "canceled"]
+SUBSCRIPTION_STATUSES: tuple[str, ...] = get_args(SubscriptionStatus)
 # What a client token may do (worker/openapi.yaml `Scope`).
 Scope = Literal["read", "usage", "write"]
+# worker/openapi.yaml's X-Cache: KV hit, read from D1 (now cached), or KV failed and D1 answered.
+CacheState = Literal["HIT", "MISS", "BYPASS"]
+CACHE_STATES: tuple[str, ...] = get_args(CacheState)
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age=(\d+)\s*(?:,|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """The daily window's figures (`X-RateLimit-*`), on `POST /usage` answers."""
+
+    limit: int
+    remaining: int
+    resets_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseMeta:
+    """What the answer's headers say besides the body."""
+
+    status: int
+    request_id: str | None  # finds the Worker's log line
+    cache: CacheState | None = None  # X-Cache, on subscription and entitlements reads
+    rate_limit: RateLimit | None = None  # X-RateLimit-*, on usage answers
+    max_age: int | None = None  # Cache-Control's max-age, on GET /tiers: how long the client keeps it
+
+    @classmethod
+    def from_headers(cls, status: int, headers: Any) -> ResponseMeta:
+        cache = headers.get("X-Cache")
+        max_age = _MAX_AGE.search(headers.get("Cache-Control") or "")
+        return cls(
+            status=status,
+            request_id=headers.get("X-Request-Id"),
+            cache=cache if cache in CACHE_STATES else None,
+            rate_limit=_rate_limit(headers),
+            max_age=int(max_age.group(1)) if max_age else None,
+        )
+
+
+def _rate_limit(headers: Any) -> RateLimit | None:
+    figures = [headers.get(f"X-RateLimit-{name}") for name in ("Limit", "Remaining", "Reset")]
+    if not all(isinstance(figure, str) and figure.isdigit() for figure in figures):
+        return None  # absent (not a usage answer) or not the documented digits: no figures
+    limit, remaining, reset = (int(figure) for figure in figures)
+    return RateLimit(limit, remaining, datetime.fromtimestamp(reset, UTC))
 
 
 class MalformedResponse(ValueError):
@@ -28,6 +79,13 @@ def _int(body: Any, name: str) -> int:
     return int(value)
 
 
+def _strings(body: Any, name: str) -> list[str]:
+    values: list[str] = _field(body, name, list)
+    if not all(isinstance(value, str) for value in values):
+        raise MalformedResponse(f"expected {name!r} to be a list of strings, got {values!r:.200}")
+    return values
+
+
 def _time(body: Any, name: str) -> datetime:
     text = _field(body, name, str)
     try:
@@ -41,13 +99,15 @@ class Health:
     status: str
     environment: str | None
     catalog_version: str | None  # a digest of the tiers and flags the Worker serves
+    meta: ResponseMeta | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def from_json(cls, body: Any) -> Health:
+    def from_json(cls, body: Any, meta: ResponseMeta | None = None) -> Health:
         return cls(
             status=_field(body, "status", str),
             environment=_field(body, "environment", (str, type(None))),
             catalog_version=_field(body, "catalogVersion", (str, type(None))),
+            meta=meta,
         )
 
 
@@ -64,7 +124,8 @@ class Tier:
             name=_field(body, "name", str),
             monthly_price=float(_field(body, "monthlyPrice", (int, float))),
             daily_request_limit=_int(body, "dailyRequestLimit"),
-            features=tuple(body.get("features") or ()),
+            # Optional in the contract; when present, a list (a string would be split into letters).
+            features=tuple(_strings(body, "features")) if "features" in body else (),
         )
 
 
@@ -75,15 +136,20 @@ class Subscription:
     status: SubscriptionStatus
     created_at: datetime
     updated_at: datetime
+    meta: ResponseMeta | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def from_json(cls, body: Any) -> Subscription:
+    def from_json(cls, body: Any, meta: ResponseMeta | None = None) -> Subscription:
+        status = _field(body, "status", str)
+        if status not in SUBSCRIPTION_STATUSES:
+            raise MalformedResponse(f"'status' is {status!r}, not one of {', '.join(SUBSCRIPTION_STATUSES)}")
         return cls(
             user_id=_field(body, "userId", str),
             tier=_field(body, "tier", str),
-            status=_field(body, "status", str),
+            status=status,
             created_at=_time(body, "createdAt"),
             updated_at=_time(body, "updatedAt"),
+            meta=meta,
         )
 
 
@@ -104,13 +170,14 @@ class Entitlements:
     # (`entitlementsCountMaxAge`), so uses counted elsewhere since are not in it yet. None from
     # a Worker that predates the field. `record_usage` is the exact check.
     usage_as_of: datetime | None = None
+    meta: ResponseMeta | None = field(default=None, compare=False, repr=False)
 
     def has(self, feature: str) -> bool:
         return feature in self.features
 
     @classmethod
-    def from_json(cls, body: Any) -> Entitlements:
-        features = _field(body, "features", list)
+    def from_json(cls, body: Any, meta: ResponseMeta | None = None) -> Entitlements:
+        features = _strings(body, "features")
         return cls(
             user_id=_field(body, "userId", str),
             tier=_field(body, "tier", str),
@@ -119,8 +186,9 @@ class Entitlements:
             used=_int(body, "used"),
             remaining=_int(body, "remaining"),
             resets_at=_time(body, "resetsAt"),
-            features=frozenset(str(feature) for feature in features),
+            features=frozenset(features),
             usage_as_of=_time(body, "usageAsOf") if "usageAsOf" in body else None,
+            meta=meta,
         )
 
 
@@ -134,9 +202,15 @@ class Usage:
     resets_at: datetime
     tier: str
     effective_tier: str
+    meta: ResponseMeta | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The daily window's figures from the headers (the body has them too)."""
+        return self.meta.rate_limit if self.meta else None
 
     @classmethod
-    def from_json(cls, body: Any) -> Usage:
+    def from_json(cls, body: Any, meta: ResponseMeta | None = None) -> Usage:
         if _field(body, "allowed", bool) is not True:
             raise MalformedResponse("a 200 usage answer must say allowed: true")
         return cls(
@@ -146,10 +220,19 @@ class Usage:
             resets_at=_time(body, "resetsAt"),
             tier=_field(body, "tier", str),
             effective_tier=_field(body, "effectiveTier", str),
+            meta=meta,
         )
 
 
-def tiers_from_json(body: Any) -> dict[str, Tier]:
+class Tiers(dict[str, Tier]):
+    """`GET /tiers`: the tiers by name (a dict, as before), with the answer's `meta`."""
+
+    meta: ResponseMeta | None = None
+
+
+def tiers_from_json(body: Any, meta: ResponseMeta | None = None) -> Tiers:
     if not isinstance(body, dict) or not body:
         raise MalformedResponse(f"expected an object of tiers, got {body!r:.200}")
-    return {name: Tier.from_json(tier) for name, tier in body.items()}
+    tiers = Tiers((name, Tier.from_json(tier)) for name, tier in body.items())
+    tiers.meta = meta
+    return tiers

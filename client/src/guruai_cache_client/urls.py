@@ -11,6 +11,10 @@ import ipaddress
 import httpx
 
 
+class MissingURL(ValueError):
+    """No base URL given, and no GURUAI_CACHE_URL in the environment."""
+
+
 class InsecureURL(ValueError):
     """A base URL the client refuses to send a token to (plain HTTP to another machine, or no HTTP at all)."""
 
