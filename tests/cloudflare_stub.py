@@ -8,6 +8,9 @@ TTL under 60 s; a D1 database is read by its uuid (with its `jurisdiction` when 
 KV namespace and D1 database lists page by `page`/`per_page` with a `result_info`, as the SDK's V4PagePaginationArray expects (it asks for the next page until
 one comes back empty). It binds a free port on 127.0.0.1 and records every request.
 
+D1 Time Travel (`guruai-cache restore`, the restore point the migrations record) answers the
+bookmark and restore endpoints wrangler calls (`StubState.bookmarks`, `StubState.restores`).
+
 For `preflight`: a token verifies at `/user/tokens/verify` (a user token) or only at
 `/accounts/<id>/tokens/verify` (an account-owned one; the user endpoint answers it 401/1000, as it
 does an unknown token); `StubState.denied` names the families the token may not read (403/10000);
@@ -138,6 +141,10 @@ class StubState:
     requests: list[tuple[str, str, dict]] = field(default_factory=list)
     analytics: AnalyticsEngine = field(default_factory=AnalyticsEngine)
     _unlisted: dict[str, int] = field(default_factory=dict)
+    # D1 Time Travel (`wrangler d1 time-travel info|restore`): each database's bookmarks, oldest
+    # first, its last the current one; a restore to one of them makes a new current bookmark.
+    bookmarks: dict[str, list[str]] = field(default_factory=dict)
+    restores: list[tuple[str, str]] = field(default_factory=list)  # (database uuid, bookmark restored to)
 
     def load_data_points(
         self,
@@ -234,6 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
         if rest == ["d1", "database"] and method == "GET":
             items = [self._database(u) for u in sorted(self.state.databases)]
             return self._page(items, query, default_size=1000, max_size=10000)
+        if rest[:2] == ["d1", "database"] and rest[3:4] == ["time_travel"] and len(rest) == 5:
+            return self._time_travel(method, rest[2], rest[4], query)
         if rest[:2] == ["d1", "database"] and len(rest) == 3 and method == "GET":
             if rest[2] not in self.state.databases:  # the code is this stub's guess; the status is what matters
                 return self._error(404, 7404, f"The database {rest[2]} could not be found")
@@ -242,6 +251,27 @@ class _Handler(BaseHTTPRequestHandler):
             if token == self.state.read_only_token:
                 return self._error(403, 10000, "Authentication error")
             return self._kv(method, rest[3], rest[4:], query, body)
+        return self._error(404, 7003, "Could not route to the requested resource")
+
+    def _time_travel(self, method: str, uuid: str, action: str, query: dict) -> None:
+        """D1 Time Travel as workers-sdk's src/d1/timeTravel/{utils,restore}.ts call it:
+        GET .../time_travel/bookmark -> {bookmark}; POST .../time_travel/restore?bookmark=B ->
+        {bookmark, previous_bookmark, message}. Error codes for an unknown bookmark are this stub's guess."""
+        if uuid not in self.state.databases:
+            return self._error(404, 7404, f"The database {uuid} could not be found")
+        history = self.state.bookmarks.setdefault(uuid, [f"00000001-00000000-00004e4f-{uuid.replace('-', '')[:32]}"])
+        if action == "bookmark" and method == "GET":  # with a `timestamp`: the oldest (the stub keeps no times)
+            return self._ok({"bookmark": history[0] if "timestamp" in query else history[-1]})
+        if action == "restore" and method == "POST":
+            target = query.get("bookmark", "")
+            if target not in history:
+                return self._error(400, 7500, f"Invalid bookmark: {target}")
+            previous = history[-1]
+            history.append(f"{len(history) + 1:08x}-00000000-00004e4f-{uuid.replace('-', '')[:32]}")
+            self.state.restores.append((uuid, target))
+            return self._ok(
+                {"bookmark": target, "previous_bookmark": previous, "message": "Database restored successfully"}
+            )
         return self._error(404, 7003, "Could not route to the requested resource")
 
     def _verified(self) -> None:

@@ -122,7 +122,9 @@ def test_wrangler_gets_an_allow_listed_environment_in_a_real_subprocess(tmp_path
     fake.write_text(
         "#!/usr/bin/env python3\nimport json, os, sys\n"
         f"open({str(dump)!r}, 'a').write(json.dumps(dict(os.environ)) + '\\n')\n"
-        "print(json.dumps([{'results': [], 'success': True}]) if 'execute' in sys.argv else 'Migrations applied')\n"
+        "bookmark = {'bookmark': '00000001-00000000-00004e4f-0123456789abcdef0123456789abcdef'}\n"
+        "print(json.dumps([{'results': [], 'success': True}]) if 'execute' in sys.argv\n"
+        "      else json.dumps(bookmark) if 'time-travel' in sys.argv else 'Migrations applied')\n"
     )
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setattr(apply_migrations, "WRANGLER", fake)
@@ -143,7 +145,7 @@ def test_wrangler_gets_an_allow_listed_environment_in_a_real_subprocess(tmp_path
     }
     assert apply_migrations.main(env=environment) == 0
     seen = [json.loads(line) for line in dump.read_text().splitlines()]
-    assert len(seen) == 2  # the table check, then the migrations
+    assert len(seen) == 3  # the restore point, the table check, then the migrations
     for child in seen:
         assert child["CLOUDFLARE_API_TOKEN"] == "cloudflare-token-for-wrangler"
         assert child["CLOUDFLARE_ACCOUNT_ID"] == "0" * 32

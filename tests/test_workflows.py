@@ -21,6 +21,9 @@ import pytest
 import yaml
 from lock_files import locked_versions, requirement_blocks
 from pulumi_mocks import ROOT
+from typer.testing import CliRunner
+
+from infra.tools import cli
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
@@ -105,8 +108,8 @@ def zizmor(*inputs):
     return json.loads(result.stdout)
 
 
-def test_there_are_the_three_workflows_and_no_reusable_one():
-    assert [f.name for f in FILES] == ["deploy.yml", "pr-comment.yml", "pull-request.yml"]
+def test_there_are_the_four_workflows_and_no_reusable_one():
+    assert [f.name for f in FILES] == ["backup.yml", "deploy.yml", "pr-comment.yml", "pull-request.yml"]
     assert all("workflow_call" not in triggers(load(f.name)) for f in FILES)
     assert [job_id for _, job_id, job in all_jobs() if "uses" in job] == []
 
@@ -715,7 +718,7 @@ def test_no_checkout_keeps_its_credentials_and_no_job_inherits_secrets():
         for step in steps(job)
         if str(step.get("uses", "")).startswith("actions/checkout@")
     ]
-    assert len(checkouts) == 7
+    assert len(checkouts) == 8
     assert [entry for entry in checkouts if entry[2].get("persist-credentials") is not False] == []
     assert not any(re.search(r"^\s*secrets:\s*inherit\b", path.read_text(), re.M) for path in FILES)
 
@@ -875,3 +878,85 @@ def test_code_owners_cover_every_file_the_deploy_jobs_read():
             "scripts/setup.sh", "client", "policy", ".github", "Pulumi.prod.yaml", "templates/wrangler.toml"} <= read  # fmt: skip
     files = [path for path in tracked_files() if any(path == p or path.startswith(p + "/") for p in read)]
     assert [path for path in files if not owners_of(path)] == []
+
+
+# --- Issue 19: the restore points in each deploy's summary, the encrypted daily backups -------
+
+
+def step_with(job, text):
+    (found,) = [step for step in steps(job) if text in step.get("run", "")]
+    return found
+
+
+@pytest.mark.parametrize("stack", sorted(STACK_ENVIRONMENTS))
+def test_each_deploy_names_its_restore_points_in_the_job_summary(tmp_path, stack):
+    job = jobs_of("deploy.yml")[stack]
+    note, summary = step_with(job, "DEPLOY_STARTED="), step_with(job, "GITHUB_STEP_SUMMARY")
+    (up,) = [s for s in steps(job) if str(s.get("uses", "")).startswith(PULUMI_ACTION)]
+    order = steps(job)
+    assert order.index(note) < order.index(up) < order.index(summary)
+    assert summary["if"] == "${{ !cancelled() }}"  # a failed deploy is when the team needs it
+    bookmark = "00000085-0000024c-00004c6d-8e61117bf38d7adb71b934ebbf891683"
+    fake = tmp_path / "bin" / "pulumi"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\n[ "$*" = "stack output d1RestorePoint --stack {stack}" ] && echo {bookmark}\n')
+    fake.chmod(0o755)
+    github_env, summary_file = tmp_path / "env", tmp_path / "summary.md"
+    env = {**os.environ, "GITHUB_ENV": str(github_env), "GITHUB_STEP_SUMMARY": str(summary_file)}
+    subprocess.run(["bash", "-ec", note["run"]], env=env, check=True, timeout=30)
+    started = github_env.read_text().strip().removeprefix("DEPLOY_STARTED=")
+    env |= {"DEPLOY_STARTED": started, "PATH": f"{fake.parent}:{os.environ['PATH']}"}
+    subprocess.run(["bash", "-ec", summary["run"]], env=env, check=True, timeout=30)
+    text = summary_file.read_text()
+    guard = " --production-stack prod" if stack == "prod" else ""
+    commands = re.findall(r"`(guruai-cache restore [^`]+)`", text)
+    assert commands == [
+        f"guruai-cache restore --stack {stack} --timestamp {started}{guard}",
+        f"guruai-cache restore --stack {stack} --before-last-deploy{guard}",
+    ]
+    assert bookmark in text
+    # The commands it gives get past the CLI's own checks (up to the missing token).
+    for command in commands:
+        result = CliRunner(env={"CLOUDFLARE_API_TOKEN": None}).invoke(cli.app, command.split()[1:])
+        assert result.exit_code == 2 and "CLOUDFLARE_API_TOKEN is not set" in result.output, result.output
+
+
+def test_the_daily_backup_uploads_only_exports_encrypted_to_the_teams_key(tmp_path):
+    workflow = load("backup.yml")
+    assert triggers(workflow)["schedule"] and "workflow_dispatch" in triggers(workflow)
+    job = workflow["jobs"]["export"]
+    assert job["environment"] == "backup" and job["strategy"]["matrix"]["stack"] == sorted(STACK_ENVIRONMENTS)
+    export = step_with(job, "guruai-cache backup")
+    (upload,) = [s for s in steps(job) if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    assert upload["with"]["path"] == "encrypted/*.sql.gpg" and "BACKUP_KEEP_DAYS" in upload["with"]["retention-days"]
+
+    team, runner, work, scratch = (tmp_path / name for name in ("team", "runner", "work", "tmp"))
+    for folder in (team, runner, work, scratch):
+        folder.mkdir(mode=0o700)
+    gpg = ["gpg", "--batch", "--homedir", str(team)]
+    try:
+        subprocess.run([*gpg, "--passphrase", "", "--quick-gen-key", "backups <ops@example.com>", "future-default", "default", "never"], check=True, capture_output=True, timeout=60)  # fmt: skip
+        public_key = subprocess.run([*gpg, "--armor", "--export"], check=True, capture_output=True, text=True).stdout
+        # The runner's guruai-cache: writes an export where --output says.
+        fake = work / ".venv" / "bin" / "guruai-cache"
+        fake.parent.mkdir(parents=True)
+        fake.write_text(
+            '#!/bin/sh\nwhile [ "$1" != --output ]; do shift; done\necho \'INSERT INTO subscriptions VALUES (1);\' > "$2"\n'
+        )
+        fake.chmod(0o755)
+        env = {
+            **os.environ,
+            "STACK": "prod",
+            "BACKUP_GPG_PUBLIC_KEY": public_key,
+            "GNUPGHOME": str(runner),
+            "TMPDIR": str(scratch),
+        }
+        subprocess.run(["bash", "-ec", export["run"]], cwd=work, env=env, check=True, capture_output=True, timeout=60)
+        (artifact,) = (work / "encrypted").glob("*.sql.gpg")
+        assert artifact.name.startswith("prod-") and b"INSERT INTO" not in artifact.read_bytes()
+        assert list(scratch.iterdir()) == []  # the plain export is gone before the upload
+        plain = subprocess.run([*gpg, "--decrypt", str(artifact)], check=True, capture_output=True, timeout=60).stdout
+        assert plain == b"INSERT INTO subscriptions VALUES (1);\n"
+    finally:
+        for home in (team, runner):
+            subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, timeout=30)

@@ -4,6 +4,7 @@ throwaway wrangler config that names one database to migrate."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +51,19 @@ NAME_ENV = "D1_DATABASE_NAME"
 ID_ENV = "D1_DATABASE_ID"
 ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
 TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
+
+# The restore point: the line infra/tools/apply_migrations.py prints before it migrates a remote
+# database (D1 Time Travel's bookmark at that moment), read back from the Command's stdout into
+# the `d1RestorePoint` stack output (infra/stack/migrations.py).
+RESTORE_POINT_PREFIX = "restore point before migrations: "
+_RESTORE_POINT = re.compile(rf"^{re.escape(RESTORE_POINT_PREFIX)}(\S+) bookmark (\S+)$", re.M)
+
+
+def restore_point_line(database_name: str, bookmark: str) -> str:
+    return f"{RESTORE_POINT_PREFIX}{database_name} bookmark {bookmark}"
+
+
+def restore_point(stdout: str | None) -> str | None:
+    """The bookmark of the last restore-point line in a migrations run's output (None: there is none)."""
+    found = _RESTORE_POINT.findall(stdout or "")
+    return found[-1][1] if found else None

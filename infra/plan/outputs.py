@@ -28,6 +28,9 @@ class StackOutputs(Generic[T]):
     d1_database_name: T
     d1_preview_database_id: T
     d1_preview_database_name: T
+    # D1 Time Travel's bookmark taken just before the last deploy that migrated the database
+    # (`guruai-cache restore --before-last-deploy` restores it; docs/deploying.md).
+    d1_restore_point: T
     worker_script_name: T
     # Where the Worker answers: the app's own domain when set, else its workers.dev address.
     worker_url: T

@@ -159,6 +159,7 @@ class CacheStack(pulumi.ComponentResource):
             d1_database_name=storage.database.name,
             d1_preview_database_id=storage.preview_database.id,
             d1_preview_database_name=storage.preview_database.name,
+            d1_restore_point=migrations.restore_point(self.migrations[0]),
             worker_script_name=self.worker.script.script_name,
             worker_url=self.exposure.url,
             cron_schedules=[args.worker.cron],

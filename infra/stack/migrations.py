@@ -60,3 +60,10 @@ def apply_on_deploy(
         add_previous_output_in_env=False,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[database]),
     )
+
+
+def restore_point(migrations: command.Command) -> pulumi.Output[str | None]:
+    """The bookmark the migrations printed before changing the database (its stdout is kept in
+    the state until they run again). Only the bookmark is read, so it is a plain output even when
+    the Command's inputs carry the token as a secret."""
+    return pulumi.Output.unsecret(migrations.stdout.apply(plan.restore_point))

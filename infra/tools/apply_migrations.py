@@ -11,6 +11,11 @@ Before applying, it reads the database's tables: a table the migrations would cr
 already exists with other columns (the setup guide's hand-made `subscriptions`) stops the
 deploy with the commands that fix it, before wrangler changes anything (infra/plan/schema.py).
 
+Then, on a remote database, it records D1 Time Travel's current bookmark (`wrangler d1
+time-travel info`) and prints it as the restore-point line, which the stack keeps as its
+`d1RestorePoint` output: `guruai-cache restore --before-last-deploy` goes back to it. Without a
+bookmark nothing is migrated.
+
 wrangler runs with an allow-listed environment: what Node, a proxy and the Cloudflare API
 need, never the rest of `pulumi up`'s environment (PULUMI_ACCESS_TOKEN,
 PULUMI_CONFIG_PASSPHRASE, other clouds' credentials), which the Command inherits.
@@ -35,8 +40,10 @@ from infra.plan.migrations import (
     NAME_ENV,
     TOKEN_ENV,
     migration_files,
+    restore_point_line,
     single_database_config,
 )
+from infra.tools import restore
 from infra.tools.pinned_wrangler import wrangler_env
 
 # What wrangler may see of the environment: the system and Node basics, proxies and
@@ -150,6 +157,13 @@ def apply(
     with tempfile.TemporaryDirectory(prefix="d1-migrations-") as folder:
         config_path = Path(folder) / "wrangler.json"
         config_path.write_text(json.dumps(single_database_config(database_name, database_id, migrations_dir)))
+        if not local:
+            try:
+                bookmark = restore.current_bookmark(database_name, database_id, wrangler_environment, WRANGLER)
+            except restore.TimeTravelError as error:
+                print(f"error: {database_name}: no restore point, so no migrations: {error}", file=sys.stderr)
+                return 1
+            print(restore_point_line(database_name, bookmark), flush=True)
         try:
             check_existing_tables(
                 Database(database_name, config_path, local, persist_to, wrangler_environment), migrations_dir

@@ -691,5 +691,113 @@ def metrics_command(
     Console().print(metrics.table(report))
 
 
+# --- restore and backup (issue 19): D1 Time Travel and exports ---------------------------------
+
+
+@app.command("restore")
+def restore_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack whose D1 database to restore.")],
+    bookmark: Annotated[str | None, typer.Option(help="The Time Travel bookmark to go back to.")] = None,
+    before_last_deploy: Annotated[
+        bool,
+        typer.Option(
+            "--before-last-deploy", help="Go back to the bookmark the last migrating deploy recorded (d1RestorePoint)."
+        ),
+    ] = False,
+    timestamp: Annotated[
+        str | None,
+        typer.Option(help="Go back to this time: Unix seconds or RFC 3339 (e.g. a deploy's start, in its summary)."),
+    ] = None,
+    production_stack: Annotated[
+        str | None, typer.Option(metavar="STACK", help="Required for a production stack: its name again.")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask (for scripts).")] = False,
+    outputs: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="A file holding the stack's `pulumi stack output --json`, instead of Pulumi."
+        ),
+    ] = None,
+) -> None:
+    """Restore a stack's D1 database to a Time Travel bookmark (`wrangler d1 time-travel restore`):
+    shows what it will do, asks, then prints the bookmark that undoes it. Time Travel reaches back
+    7 days on the Workers Free plan, 30 on Paid. Needs CLOUDFLARE_API_TOKEN (D1: Edit) and, unless
+    --outputs, Pulumi (the stack's database and restore point are its outputs)."""
+    from infra.settings import stack_file_settings
+    from infra.tools import restore
+    from infra.tools.apply_migrations import allowed_environment
+    from infra.tools.stack_outputs import stack_outputs
+
+    try:
+        production = stack_file_settings(stack).is_production
+        restore.production_guard(stack, production, production_stack)
+        _api_token(f"export a token allowed {restore.PERMISSIONS} on the stack's account")
+        target = restore.Target.from_outputs(stack, stack_outputs(stack, outputs, per_stack_option=False))
+        env = allowed_environment(os.environ)
+        chosen = restore.chosen_bookmark(target, bookmark, before_last_deploy, timestamp, env)
+        if not yes and not typer.get_text_stream("stdin").isatty():
+            typer.echo(restore.plan_text(target, chosen))
+            raise UserError("no terminal to confirm on, nothing restored: add --yes if the plan above is what you want")
+        restore.run(
+            target,
+            chosen,
+            production=production,
+            env=env,
+            confirm=(lambda _: True) if yes else (lambda question: typer.confirm(question, default=False)),
+            echo=typer.echo,
+        )
+    except _user_errors(restore.TimeTravelError) as error:
+        raise fail(str(error)) from None
+
+
+@app.command("backup")
+def backup_command(
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help="The stack whose D1 database to export.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="The SQL file to write (default: <database>-<UTC time>.sql here); never overwritten."),
+    ] = None,
+    local: Annotated[
+        bool, typer.Option("--local", help="Export the local database `guruai-cache local` runs, not a stack's.")
+    ] = False,
+    config: Annotated[
+        Path, typer.Option(help="With --local: the wrangler.toml whose local state to export.")
+    ] = paths.WRANGLER_TOML,
+    outputs: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="A file holding the stack's `pulumi stack output --json`, instead of Pulumi."
+        ),
+    ] = None,
+) -> None:
+    """Export a D1 database, schema and rows, to a SQL file (`wrangler d1 export`): a copy beyond
+    Time Travel's 7 (Free) or 30 (Paid) days. The remote database serves no queries while it is
+    exported. Needs CLOUDFLARE_API_TOKEN (D1: Edit) unless --local."""
+    import datetime as dt
+
+    from infra.tools import backup, restore
+    from infra.tools.apply_migrations import allowed_environment
+    from infra.tools.stack_outputs import stack_outputs
+
+    try:
+        env = allowed_environment(os.environ)
+        now = dt.datetime.now(dt.UTC)
+        if local:
+            written = backup.export_local(
+                config.resolve(), backup.check_output(output or backup.default_output("local", now)), env
+            )
+        elif stack is None:
+            raise UserError("give --stack STACK (a deployed stack's database) or --local")
+        else:
+            _api_token(f"export a token allowed {restore.PERMISSIONS} on the stack's account")
+            target = restore.Target.from_outputs(stack, stack_outputs(stack, outputs, per_stack_option=False))
+            written = backup.export_remote(
+                target, backup.check_output(output or backup.default_output(target.database_name, now)), env
+            )
+    except _user_errors(backup.BackupError) as error:
+        raise fail(str(error)) from None
+    typer.echo(f"wrote {written} ({written.stat().st_size} bytes)")
+
+
 if __name__ == "__main__":
     app()
