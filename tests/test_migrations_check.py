@@ -288,6 +288,28 @@ def test_an_added_column_keeps_the_serving_worker_working(repo):
     assert lines(repo) == []
 
 
+def test_a_required_column_the_serving_workers_insert_leaves_out_is_refused(repo):
+    """Every column still there, so every statement prepares; but the old Worker's upsert names no
+    `seats`, and a rebuild made it NOT NULL without a default: the statement fails when run."""
+    add(
+        repo,
+        "0002_seats.sql",
+        "CREATE TABLE subscriptions_new (\n"
+        "  user_id TEXT NOT NULL PRIMARY KEY, tier TEXT NOT NULL, status TEXT NOT NULL,\n"
+        "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, seats INTEGER NOT NULL\n"
+        ") WITHOUT ROWID;\n"
+        "INSERT INTO subscriptions_new SELECT *, 1 FROM subscriptions;\n"
+        "DROP TABLE subscriptions;\n"
+        "ALTER TABLE subscriptions_new RENAME TO subscriptions;\n",
+    )
+    found = one(repo)
+    assert found.startswith("main's Worker, UPSERT_SUBSCRIPTION: `INSERT INTO subscriptions")
+    assert (
+        "runs on main's schema but fails on the migrated one (NOT NULL constraint failed: subscriptions.seats)" in found
+    )
+    assert found.endswith("docs/deploying.md#a-breaking-schema-change-in-two-deploys)")
+
+
 @pytest.mark.wrangler
 def test_local_d1_agrees_a_renamed_column_breaks_the_serving_workers_statement(repo, tmp_path):
     """The same migrations applied by the real wrangler on local D1: the statement the check

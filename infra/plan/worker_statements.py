@@ -1,6 +1,6 @@
-"""The Worker's statements against a migrated schema: each still prepares (the Worker that is
-serving when the migrations run, the base's, must keep working), and none reads a table row by
-row (D1 bills every row read).
+"""The Worker's statements against a migrated schema: each still prepares and runs (the Worker
+that is serving when the migrations run, the base's, must keep working), and none reads a table
+row by row (D1 bills every row read).
 
 Both questions go to SQLite itself: a statement prepares (`EXPLAIN`) only if every table, column,
 index and trigger it needs exists, and `EXPLAIN QUERY PLAN` says how it reads each table.
@@ -58,6 +58,59 @@ def compatibility_findings(database: sqlite3.Connection, statements: Mapping[str
                     f"make the change in two deploys, expand then contract ({TWO_DEPLOYS})",
                 )
             )
+    return findings
+
+
+# Values bound to every parameter of a statement when it is run, tried in turn until one set runs
+# on the schema before the migrations: "active" passes the schema's text checks (a status, a user
+# id's length), 1 its numeric ones. Only "ran before, fails after" is a finding, so a sample that
+# fits neither schema is never blamed on the migration.
+SAMPLE_ARGUMENTS = ("active", 1)
+
+
+def _run_error(database: sqlite3.Connection, sql: str, arguments: list[object]) -> sqlite3.Error | None:
+    """Run the statement in a savepoint rolled back at once: the error it raises, or None."""
+    database.execute("SAVEPOINT probe")
+    try:
+        database.execute(sql, arguments).fetchall()
+        return None
+    except sqlite3.Error as error:
+        return error
+    finally:
+        database.execute("ROLLBACK TO probe")
+        database.execute("RELEASE probe")
+
+
+def run_findings(
+    before: sqlite3.Connection, after: sqlite3.Connection, statements: Mapping[str, str], label: str
+) -> list[Finding]:
+    """Each statement that still prepares, run with sample values on the schema before the
+    migrations and after: one that runs before and fails after (a NOT NULL column without a
+    default, a new CHECK, a trigger that aborts) would fail in the Worker at `label` while it
+    serves. Run on empty tables: a trigger or a constraint only rows would meet is not reached."""
+    findings = []
+    for name, sql in statements.items():
+        try:
+            count = len(_parameters(after, sql))
+            after.execute(f"EXPLAIN {sql}", [None] * count)
+        except sqlite3.Error:
+            continue  # it does not prepare: compatibility_findings says so
+        for sample in SAMPLE_ARGUMENTS:
+            arguments: list[object] = [sample] * count
+            if _run_error(before, sql, arguments) is not None:
+                continue
+            error = _run_error(after, sql, arguments)
+            if error is not None:
+                findings.append(
+                    Finding(
+                        f"{label}'s Worker, {name}",
+                        short(sql),
+                        f"runs on {label}'s schema but fails on the migrated one ({error}): it fails while "
+                        "that Worker serves",
+                        f"make the change in two deploys, expand then contract ({TWO_DEPLOYS})",
+                    )
+                )
+            break
     return findings
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import sqlite3
 import subprocess
 import tarfile
 import tempfile
@@ -96,6 +97,7 @@ def check(root: Path, against: str | None) -> Report:
     base = resolve_base(root, against)
     label = against or DEFAULT_BASE
     base_statements: dict[str, str] = {}
+    base_files: dict[str, bytes] = {}
     if base is None:
         notes.append(
             f"no base to compare with ({DEFAULT_BASE} is not in this clone): edits of merged migrations and "
@@ -120,6 +122,13 @@ def check(root: Path, against: str | None) -> Report:
     # way round for the plans, which judge this tree's Worker first).
     newer = {n: s for n, s in head_statements.items() if base_statements.get(n) != s}
     findings += worker_statements.compatibility_findings(database, base_statements, label)
+    if base_statements:
+        try:
+            before = migration_lint.migrated({n: c.decode() for n, c in base_files.items()})
+        except sqlite3.Error as error:
+            notes.append(f"{label}'s migrations do not run on SQLite ({error}): its Worker's statements were not run")
+        else:
+            findings += worker_statements.run_findings(before, database, base_statements, label)
     findings += worker_statements.compatibility_findings(database, newer, "this tree")
     findings += worker_statements.plan_findings(database, head_statements, "this tree")
     older = {n: s for n, s in base_statements.items() if head_statements.get(n) != s}
