@@ -256,7 +256,7 @@ def test_hand_made_tables_with_the_expected_columns_are_kept_and_migrated(tmp_pa
     )
     assert apply_migrations.apply(*database, local=True, persist_to=persist, env=wrangler_env()) == 0
     applied = local_d1_rows(config, persist, "SELECT name FROM d1_migrations")
-    assert [row["name"] for row in applied] == [plan.migration_files()[0].name]
+    assert [row["name"] for row in applied] == [f.name for f in plan.migration_files()]
     assert local_d1_rows(config, persist, "SELECT user_id FROM subscriptions") == [{"user_id": "carol"}]
 
 

@@ -117,9 +117,9 @@ def test_a_merged_migration_edited_is_refused_until_a_reviewed_edit_records_it(r
 
 
 def test_a_new_migration_missing_from_the_integrity_file_is_refused(repo):
-    add(repo, "0002_tier_index.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier);\n", rehash=False)
+    add(repo, "0003_tier_index.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier);\n", rehash=False)
     assert one(repo) == (
-        "0002_tier_index.sql: missing from migrations.sum; fix: run `guruai-cache migrations hash` "
+        "0003_tier_index.sql: missing from migrations.sum; fix: run `guruai-cache migrations hash` "
         "and commit worker/migrations/migrations.sum"
     )
     migrations_check.write_sum(repo, None, None, None)
@@ -127,9 +127,9 @@ def test_a_new_migration_missing_from_the_integrity_file_is_refused(repo):
 
 
 def test_a_stale_or_hand_edited_integrity_file_is_refused(repo):
-    add(repo, "0002_tier_index.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier);\n")
-    add(repo, "0002_tier_index.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier, status);\n", rehash=False)
-    assert "0002_tier_index.sql: changed since migrations.sum was written (stale hash)" in one(repo)
+    add(repo, "0003_tier_index.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier);\n")
+    add(repo, "0003_tier_index.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier, status);\n", rehash=False)
+    assert "0003_tier_index.sql: changed since migrations.sum was written (stale hash)" in one(repo)
 
     migrations_check.write_sum(repo, None, None, None)
     sum_path = migrations(repo) / migration_sum.SUM_FILE
@@ -142,28 +142,31 @@ def test_a_stale_or_hand_edited_integrity_file_is_refused(repo):
 
 
 def test_a_gap_or_a_duplicate_in_the_sequence_is_refused(repo):
-    add(repo, "0003_late.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier);\n")
-    assert one(repo) == "0003_late.sql: numbered 3 where 2 is next (a gap); fix: number it 0002"
-    (migrations(repo) / "0003_late.sql").rename(migrations(repo) / "0001_again.sql")
+    add(repo, "0004_late.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier);\n")
+    assert one(repo) == "0004_late.sql: numbered 4 where 3 is next (a gap); fix: number it 0003"
+    (migrations(repo) / "0004_late.sql").rename(migrations(repo) / "0001_again.sql")
     migrations_check.write_sum(repo, None, None, None)
     found = lines(repo)
     assert f"{FIRST}: has the number of 0001_again.sql; fix: renumber it after the last migration" in found
-    assert any(f.startswith(f"0001_again.sql: is new but sorts before {FIRST}, which is on main") for f in found)
+    assert any(
+        f.startswith("0001_again.sql: is new but sorts before 0002_usage_idempotency_keys.sql, which is on main")
+        for f in found
+    )
 
 
 def test_a_merged_migration_renamed_is_refused(repo):
-    add(repo, "0002_tier_index.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier);\n")
+    add(repo, "0003_tier_index.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier);\n")
     git(repo, "add", "-A")
     git(repo, "commit", "--quiet", "-m", "0002 merged")
-    (migrations(repo) / "0002_tier_index.sql").rename(migrations(repo) / "0002_index_on_tier.sql")
+    (migrations(repo) / "0003_tier_index.sql").rename(migrations(repo) / "0003_index_on_tier.sql")
     migrations_check.write_sum(repo, None, None, None)
     found = lines(repo)
-    assert found[0].startswith("0002_tier_index.sql: is on main but deleted or renamed here:")
-    assert found[1].startswith("0002_index_on_tier.sql: is new but sorts before 0002_tier_index.sql, which is on main")
+    assert found[0].startswith("0003_tier_index.sql: is on main but deleted or renamed here:")
+    assert found[1].startswith("0003_index_on_tier.sql: is new but sorts before 0003_tier_index.sql, which is on main")
 
 
 def test_without_a_base_the_check_says_what_it_skipped_and_origin_main_is_the_default(repo):
-    add(repo, "0002_rename.sql", "ALTER TABLE subscriptions RENAME COLUMN tier TO plan;\n")
+    add(repo, "0003_rename.sql", "ALTER TABLE subscriptions RENAME COLUMN tier TO plan;\n")
     report = migrations_check.check(repo, None)
     assert {f.where for f in report.findings} == {
         "this tree's Worker, SELECT_ACTIVE_SUBSCRIPTION",
@@ -191,30 +194,30 @@ def test_without_a_base_the_check_says_what_it_skipped_and_origin_main_is_the_de
     ],
 )
 def test_transaction_control_is_refused_statement_by_statement(repo, sql):
-    add(repo, "0002_tx.sql", sql)
+    add(repo, "0003_tx.sql", sql)
     found = lines(repo)
     assert len(found) == 2, found
     for line, statement in zip(found, [sql.splitlines()[0], sql.splitlines()[2]], strict=True):
-        assert line.startswith(f"0002_tx.sql: `{statement.rstrip(';')}` transaction control, which remote D1 refuses")
+        assert line.startswith(f"0003_tx.sql: `{statement.rstrip(';')}` transaction control, which remote D1 refuses")
         assert "(workerd #5411)" in line
 
 
 def test_pragma_writes_are_refused_but_d1s_deferred_foreign_keys_and_reads_are_not(repo):
-    add(repo, "0002_pragma.sql", "PRAGMA foreign_keys = OFF;\nPRAGMA journal_mode = WAL;\n")
+    add(repo, "0003_pragma.sql", "PRAGMA foreign_keys = OFF;\nPRAGMA journal_mode = WAL;\n")
     found = lines(repo)
     assert [f.split(" a PRAGMA write")[0] for f in found] == [
-        "0002_pragma.sql: `PRAGMA foreign_keys = OFF`",
-        "0002_pragma.sql: `PRAGMA journal_mode = WAL`",
+        "0003_pragma.sql: `PRAGMA foreign_keys = OFF`",
+        "0003_pragma.sql: `PRAGMA journal_mode = WAL`",
     ]
     assert "use `PRAGMA defer_foreign_keys = on`" in found[0]
-    add(repo, "0002_pragma.sql", "PRAGMA defer_foreign_keys = on;\nPRAGMA table_info(subscriptions);\n")
+    add(repo, "0003_pragma.sql", "PRAGMA defer_foreign_keys = on;\nPRAGMA table_info(subscriptions);\n")
     assert lines(repo) == []
 
 
 def test_a_triggers_begin_end_is_not_transaction_control(repo):
     add(
         repo,
-        "0002_trigger.sql",
+        "0003_trigger.sql",
         "CREATE TABLE audit (user_id TEXT NOT NULL PRIMARY KEY);\n"
         "CREATE TRIGGER subscriptions_audit AFTER INSERT ON subscriptions BEGIN\n"
         "  INSERT OR IGNORE INTO audit (user_id) VALUES (new.user_id);\nEND;\n",
@@ -241,13 +244,13 @@ def test_a_triggers_begin_end_is_not_transaction_control(repo):
     ],
 )  # fmt: skip
 def test_a_change_that_loses_data_is_refused_without_the_marker(repo, sql, statement, lost):
-    add(repo, "0002_lose.sql", sql)
+    add(repo, "0003_lose.sql", sql)
     found = [f for f in lines(repo) if "loses data" in f]
     assert found == [
-        f"0002_lose.sql: `{statement}` loses data ({lost}) without a reason; fix: keep the data (expand, then "
+        f"0003_lose.sql: `{statement}` loses data ({lost}) without a reason; fix: keep the data (expand, then "
         "contract in a later deploy: docs/deploying.md), or add the line `-- guruai: destructive: <why>` to the file"
     ]
-    add(repo, "0002_lose.sql", "-- guruai: destructive: nothing reads it since the 2026-10 deploy\n" + sql)
+    add(repo, "0003_lose.sql", "-- guruai: destructive: nothing reads it since the 2026-10 deploy\n" + sql)
     assert not [f for f in lines(repo) if "loses data" in f]
 
 
@@ -263,9 +266,9 @@ def test_a_rebuild_that_keeps_every_column_loses_nothing():
 
 
 def test_a_statement_sqlite_cannot_run_is_named(repo):
-    add(repo, "0002_typo.sql", "ALTER TABLE subscription ADD COLUMN plan TEXT;\n")
+    add(repo, "0003_typo.sql", "ALTER TABLE subscription ADD COLUMN plan TEXT;\n")
     assert lines(repo) == [
-        "0002_typo.sql: `ALTER TABLE subscription ADD COLUMN plan TEXT` does not run on SQLite (D1's engine): "
+        "0003_typo.sql: `ALTER TABLE subscription ADD COLUMN plan TEXT` does not run on SQLite (D1's engine): "
         "no such table: subscription; fix: correct the statement"
     ]
 
@@ -274,7 +277,7 @@ def test_a_statement_sqlite_cannot_run_is_named(repo):
 
 
 def test_a_column_the_serving_worker_reads_renamed_is_refused(repo):
-    add(repo, "0002_rename.sql", "ALTER TABLE subscriptions RENAME COLUMN tier TO plan;\n")
+    add(repo, "0003_rename.sql", "ALTER TABLE subscriptions RENAME COLUMN tier TO plan;\n")
     found = lines(repo)
     names = sorted(f.split(":")[0] for f in found)
     assert names == ["main's Worker, SELECT_ACTIVE_SUBSCRIPTION", "main's Worker, UPSERT_SUBSCRIPTION"]
@@ -284,7 +287,7 @@ def test_a_column_the_serving_worker_reads_renamed_is_refused(repo):
 
 
 def test_an_added_column_keeps_the_serving_worker_working(repo):
-    add(repo, "0002_plan.sql", "ALTER TABLE subscriptions ADD COLUMN seats INTEGER NOT NULL DEFAULT 1;\n")
+    add(repo, "0003_plan.sql", "ALTER TABLE subscriptions ADD COLUMN seats INTEGER NOT NULL DEFAULT 1;\n")
     assert lines(repo) == []
 
 
@@ -293,7 +296,7 @@ def test_a_required_column_the_serving_workers_insert_leaves_out_is_refused(repo
     `seats`, and a rebuild made it NOT NULL without a default: the statement fails when run."""
     add(
         repo,
-        "0002_seats.sql",
+        "0003_seats.sql",
         "CREATE TABLE subscriptions_new (\n"
         "  user_id TEXT NOT NULL PRIMARY KEY, tier TEXT NOT NULL, status TEXT NOT NULL,\n"
         "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, seats INTEGER NOT NULL\n"
@@ -314,7 +317,7 @@ def test_a_required_column_the_serving_workers_insert_leaves_out_is_refused(repo
 def test_local_d1_agrees_a_renamed_column_breaks_the_serving_workers_statement(repo, tmp_path):
     """The same migrations applied by the real wrangler on local D1: the statement the check
     refuses fails there too, with SQLite's words."""
-    add(repo, "0002_rename.sql", "ALTER TABLE subscriptions RENAME COLUMN tier TO plan;\n")
+    add(repo, "0003_rename.sql", "ALTER TABLE subscriptions RENAME COLUMN tier TO plan;\n")
     statement = migrations_check.sql_exports(repo / "worker" / "src")["SELECT_ACTIVE_SUBSCRIPTION"]
     database = ("guruai-db-test", "00000000-0000-4000-8000-000000000019")
     persist = tmp_path / "state"
@@ -349,7 +352,7 @@ def test_a_full_scan_of_a_billed_table_is_refused_and_a_non_unique_index_is_a_ra
         "subscriptions (SCAN subscriptions), and D1 bills each row read; fix: add an index that covers what "
         "it filters by, in a new migration"
     )
-    add(repo, "0002_tier.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier);\n")
+    add(repo, "0003_tier.sql", "CREATE INDEX subscriptions_tier ON subscriptions (tier);\n")
     assert (
         "reads a range of subscriptions (SEARCH subscriptions USING COVERING INDEX subscriptions_tier (tier=?))"
         in one(repo)
@@ -367,7 +370,7 @@ def test_the_crons_range_delete_is_the_only_allowed_range(repo):
 def test_a_migration_that_drops_the_key_the_worker_reads_by_is_refused(repo):
     add(
         repo,
-        "0002_usage.sql",
+        "0003_usage.sql",
         "CREATE TABLE usage_new (window_start INTEGER NOT NULL, user_id TEXT NOT NULL, count INTEGER NOT NULL);\n"
         "INSERT INTO usage_new SELECT * FROM usage;\nDROP TABLE usage;\nALTER TABLE usage_new RENAME TO usage;\n",
     )

@@ -6,6 +6,7 @@ import asyncio
 import email.utils
 import hashlib
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -139,11 +140,47 @@ def test_retry_after_as_an_http_date():
     assert delay is not None and 1 <= delay <= 3
 
 
-def test_a_usage_post_that_may_have_arrived_is_never_sent_twice():
-    script = Script(httpx.ReadTimeout("slow"), httpx.Response(200, json=USAGE))
-    with pytest.raises(WorkerUnreachable):
-        script.client().record_usage("u1")
-    assert len(script.requests) == 1  # it may have been counted
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ReadTimeout("slow"), error(503, "database_unavailable"), httpx.Response(502), httpx.Response(520)],
+)
+def test_a_usage_post_whose_outcome_is_unknown_is_retried_with_the_same_key(failure):
+    """A timeout or 5xx may come after the Worker counted the use: the retry carries the first
+    attempt's Idempotency-Key, so the Worker replays its answer instead of counting again."""
+    script = Script(failure, failure, httpx.Response(200, json=USAGE))
+    assert script.client().record_usage("u1").used == 1
+    keys = [r.headers.get("Idempotency-Key") for r in script.requests]
+    assert len(keys) == 3 and keys[0] is not None and keys == [keys[0]] * 3
+
+
+def test_each_use_has_a_key_of_its_own_and_a_caller_may_give_it():
+    script = Script(*[httpx.Response(200, json=USAGE)] * 3)
+    worker = script.client()
+    worker.record_usage("u1")
+    worker.record_usage("u1")
+    worker.record_usage("u1", idempotency_key="order-42-use-1")
+    first, second, given = (r.headers["Idempotency-Key"] for r in script.requests)
+    assert first != second and given == "order-42-use-1"
+    assert str(uuid.UUID(first, version=4)) == first
+
+
+def test_the_async_client_retries_a_use_with_the_same_key():
+    answers = [httpx.ReadTimeout("slow"), httpx.Response(200, json=USAGE)]
+    sent: list[httpx.Request] = []
+
+    def handler(request):
+        sent.append(request)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def use():
+        async with AsyncWorkerClient("https://worker.test", "tok", transport=httpx.MockTransport(handler)) as c:
+            return await c.with_options(retry=RetryPolicy(backoff=0.001)).record_usage("u1")
+
+    assert run(use()).used == 1
+    assert len(sent) == 2 and sent[0].headers["Idempotency-Key"] == sent[1].headers["Idempotency-Key"]
 
 
 def test_a_request_that_never_left_is_retried_even_a_post():
@@ -342,16 +379,6 @@ def test_a_final_answer_is_not_retried(status):
     assert len(script.requests) == 1
 
 
-@pytest.mark.parametrize("answer", [error(503, "database_unavailable"), httpx.Response(502), httpx.Response(520)])
-def test_a_usage_post_is_not_sent_again_after_a_5xx(answer):
-    """The Worker answers 503 to any D1 error, also one after the count committed: sent once
-    more, a use could be counted twice (until the Worker takes an Idempotency-Key)."""
-    script = Script(answer, httpx.Response(200, json=USAGE))
-    with pytest.raises(WorkerUnavailable):
-        script.client().record_usage("u1")
-    assert len(script.requests) == 1
-
-
 def test_a_decimal_retry_after_is_waited_for():
     script = Script(error(503, "database_unavailable", {"Retry-After": "1.5"}), httpx.Response(200, json=ENTITLEMENTS))
     assert script.client().entitlements("u1").tier == "pro"
@@ -396,7 +423,7 @@ def test_a_redirect_is_not_followed_by_an_http_client_that_would():
 def test_a_timeout_after_sending_is_its_own_error_a_refused_connection_is_not():
     """A fallback that counts locally must know whether the Worker may have counted the use."""
     with pytest.raises(WorkerTimeout) as timed_out:
-        Script(httpx.ReadTimeout("slow")).client().record_usage("u1")
+        Script(*[httpx.ReadTimeout("slow")] * 3).client().record_usage("u1")
     assert isinstance(timed_out.value, WorkerUnreachable)  # caught as before by `except WorkerUnreachable`
     assert "the outcome is unknown" in str(timed_out.value)
     for never_arrived in (httpx.ConnectError("refused"), httpx.ConnectTimeout("slow to connect")):
@@ -413,7 +440,7 @@ def test_the_fallback_is_told_a_timed_out_use_may_have_been_counted():
 
     fallback = CountLocally()
     with pytest.raises(WorkerTimeout):
-        Script(httpx.WriteTimeout("slow")).client(fallback=fallback).record_usage("u1")
+        Script(*[httpx.WriteTimeout("slow")] * 3).client(fallback=fallback).record_usage("u1")
     assert isinstance(fallback.error, WorkerTimeout)
 
 

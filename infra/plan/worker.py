@@ -50,6 +50,7 @@ SETTING_VARS: dict[str, Callable[[Settings], object]] = {
     "ENTITLEMENTS_COUNT_MAX_AGE": lambda s: s.entitlements_count_max_age,
     "BURST_RATE_LIMIT_PERIOD": lambda s: s.burst_rate_limit.period,
     "CLIENT_RATE_LIMIT_PERIOD": lambda s: s.client_rate_limit.period,
+    "IDEMPOTENCY_WINDOW_SECONDS": lambda s: s.idempotency_window_seconds,
 }
 
 

@@ -19,6 +19,8 @@ from infra.plan.migration_findings import TWO_DEPLOYS, Finding, short
 RANGE_SCANS_ALLOWED = {
     "DELETE_OLD_USAGE": "the cron's daily cleanup: every usage row before the current window, a range over "
     "the key's first column that reads only the rows it deletes",
+    "DELETE_OLD_KEYS": "the cron's daily cleanup of expired Idempotency-Keys: a range over usage_keys_created_at "
+    "that reads only the rows it deletes",
 }
 SCAN_FIX = "add an index that covers what it filters by, in a new migration"
 

@@ -91,6 +91,8 @@ class Settings(SettingModel):
     # Every authenticated route, per client; its limit unset: sized from `traffic`.
     client_rate_limit: ClientRateLimit = ClientRateLimit()
     usage_retention_days: int = Field(default=35, ge=1, le=3650)
+    # How long POST /usage replays the answer to an Idempotency-Key (seconds); the cron deletes older keys.
+    idempotency_window_seconds: int = Field(default=86400, ge=1, le=7 * 86400)
     # The length of the window POST /usage counts in (D1), in seconds; read from `ttls.rateLimit`,
     # its deprecated name, when unset. After usageRetentionDays, which bounds it.
     usage_window_seconds: int = Field(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -68,6 +69,17 @@ def over_client_limit(worker: RunningWorker, user_id: str) -> object:
     raise AssertionError(f"no 429 after {2 * CLIENT_LIMIT_SMALL + 2} requests at a limit of {CLIENT_LIMIT_SMALL}")
 
 
+def keyed_use(worker: RunningWorker, user_id: str, key: str | None = None) -> object:
+    """POST /usage with an Idempotency-Key (a new one unless given), as the Python client sends it."""
+    return worker.post(f"/usage/{user_id}", headers={"Idempotency-Key": key or str(uuid.uuid4())})
+
+
+def replayed(worker: RunningWorker, user_id: str) -> object:
+    key = str(uuid.uuid4())
+    keyed_use(worker, user_id, key)
+    return keyed_use(worker, user_id, key)
+
+
 # Outcomes measured on the Worker with a small client limit (the `limited_worker` fixture).
 ON_LIMITED_WORKER = {"client_rate_limited"}
 
@@ -118,6 +130,18 @@ DRIVERS: dict[str, Callable[[RunningWorker, str], object]] = {
         subscribe(w, u, "starter"),
         w.post(f"/usage/{u}"),
     )[-1],
+    # With an Idempotency-Key: the count and its stored answer in one D1 batch; a replay reads it.
+    "usage_post_allowed_keyed": lambda w, u: (cached(w, u), keyed_use(w, u), keyed_use(w, u))[-1],
+    "usage_post_allowed_replayed": lambda w, u: (cached(w, u), replayed(w, u))[-1],
+    "usage_post_denied_keyed": lambda w, u: (cached(w, u, "starter"), exhaust(w, u), keyed_use(w, u))[-1],
+    "usage_post_denied_replayed": lambda w, u: (cached(w, u, "starter"), exhaust(w, u), replayed(w, u))[-1],
+    "usage_post_idempotency_key_reused": lambda w, u: (
+        cached(w, u),
+        cached(w, f"{u}-b"),
+        keyed_use(w, f"{u}-b", f"{u}-key"),
+        keyed_use(w, u, f"{u}-key"),
+    )[-1],
+    "usage_post_invalid_idempotency_key": lambda w, u: keyed_use(w, u, "not a key"),
     "usage_post_no_subscription": lambda w, u: (w.get(f"/subscriptions/{u}"), w.post(f"/usage/{u}"))[-1],
     "usage_post_no_subscription_cache_miss": lambda w, u: w.post(f"/usage/{u}"),
     # A lapsed user: the row exists with an inactive status, so D1 reads it before filtering it out.

@@ -44,7 +44,7 @@ var OPERATION_IDS = (
 );
 var VAR_DEFAULTS = (
   /** @type {const} */
-  { "SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60, "CLIENT_RATE_LIMIT_PERIOD": 60 }
+  { "SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60, "CLIENT_RATE_LIMIT_PERIOD": 60, "IDEMPOTENCY_WINDOW_SECONDS": 86400 }
 );
 
 // ../../worker/src/state.js
@@ -147,6 +147,19 @@ var CountingDB = class {
   /** @param {string} sql */
   prepare(sql) {
     return new CountingStatement(this.db.prepare(sql), this.ops);
+  }
+  /**
+   * D1's batch: one transaction, each statement a query.
+   * @param {CountingStatement[]} statements
+   */
+  async batch(statements) {
+    this.ops.d1_queries += statements.length;
+    const results = await this.db.batch(statements.map((s) => s.inner));
+    for (const result of results) {
+      this.ops.d1_rows_read += result.meta?.rows_read ?? 0;
+      this.ops.d1_rows_written += result.meta?.rows_written ?? 0;
+    }
+    return results;
   }
 };
 var CountingStatement = class _CountingStatement {
@@ -546,6 +559,11 @@ var UPSERT_SUBSCRIPTION = `INSERT INTO subscriptions (user_id, tier, status, cre
 var SELECT_USED = "SELECT count FROM usage WHERE window_start = ?1 AND user_id = ?2";
 var COUNT_USE = "INSERT INTO usage (window_start, user_id, count) VALUES (?1, ?2, 1) ON CONFLICT (window_start, user_id) DO UPDATE SET count = count + 1 WHERE count < ?3 RETURNING count";
 var DELETE_OLD_USAGE = "DELETE FROM usage WHERE window_start < ?1";
+var CLAIM_KEY = "INSERT INTO usage_keys (key, fingerprint, owner, created_at, window_start, used_before, used, limit_value, tier, effective_tier) VALUES (?1, ?2, ?3, ?4, ?5, coalesce((SELECT count FROM usage WHERE window_start = ?5 AND user_id = ?6), 0), NULL, ?7, ?8, ?9) ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, owner = excluded.owner, created_at = excluded.created_at, window_start = excluded.window_start, used_before = excluded.used_before, used = NULL, limit_value = excluded.limit_value, tier = excluded.tier, effective_tier = excluded.effective_tier WHERE usage_keys.created_at < ?10";
+var COUNT_KEYED_USE = "INSERT INTO usage (window_start, user_id, count) SELECT ?1, ?2, 1 WHERE EXISTS (SELECT 1 FROM usage_keys WHERE key = ?4 AND owner = ?5) ON CONFLICT (window_start, user_id) DO UPDATE SET count = count + 1 WHERE count < ?3";
+var STORE_KEYED_ANSWER = "UPDATE usage_keys SET used = coalesce((SELECT count FROM usage WHERE window_start = ?1 AND user_id = ?2), 0) WHERE key = ?3 AND owner = ?4";
+var READ_KEY = "SELECT fingerprint, owner, window_start, used_before, used, limit_value, tier, effective_tier FROM usage_keys WHERE key = ?1";
+var DELETE_OLD_KEYS = "DELETE FROM usage_keys WHERE created_at < ?1";
 
 // ../../worker/src/subscription_cache.js
 async function lookupSubscription(userId, c) {
@@ -777,7 +795,9 @@ var usage_exports = {};
 __export(usage_exports, {
   postUsage: () => postUsage
 });
-async function postUsage(_request, c, { userId }) {
+var IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+async function postUsage(request, c, { userId }) {
+  const key = idempotencyKey(request);
   const catalog = readCatalog(c.env);
   if (!await underBurstLimit(userId, c)) {
     const period = numericVar(c.env, "BURST_RATE_LIMIT_PERIOD");
@@ -795,26 +815,84 @@ async function postUsage(_request, c, { userId }) {
   }
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;
-  const { windowStart, resetsAt, resetsAtText } = usageWindow(c.env);
+  const { windowStart } = usageWindow(c.env);
+  if (key !== null) return countKeyedUse(key, userId, limit, tier, subscription.tier, suffix, c);
   const { results } = await d1(c, () => c.db.prepare(COUNT_USE).bind(windowStart, userId, limit).run());
   const used = results.length ? Number(results[0].count) : null;
+  const answer = { windowStart, limit, tier: subscription.tier, effectiveTier: tier, allowed: used !== null, used: used ?? limit };
+  return usageAnswer(answer, userId, suffix, c, true);
+}
+function idempotencyKey(request) {
+  const key = request.headers.get("Idempotency-Key");
+  if (key === null) return null;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new HttpError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters (a UUID, say)", {
+      outcome: "usage_post_invalid_idempotency_key"
+    });
+  }
+  return key;
+}
+async function countKeyedUse(key, userId, limit, effectiveTier2, subscribedTier, suffix, c) {
+  const { windowStart } = usageWindow(c.env);
+  const owner = crypto.randomUUID();
+  const now = Math.floor(Date.now() / 1e3);
+  const expiredBefore = now - numericVar(c.env, "IDEMPOTENCY_WINDOW_SECONDS");
+  const fingerprint = `${c.caller.name}:${userId}`;
+  const batch = await d1(
+    c,
+    () => c.db.batch([
+      c.db.prepare(CLAIM_KEY).bind(key, fingerprint, owner, now, windowStart, userId, limit, subscribedTier, effectiveTier2, expiredBefore),
+      c.db.prepare(COUNT_KEYED_USE).bind(windowStart, userId, limit, key, owner),
+      c.db.prepare(STORE_KEYED_ANSWER).bind(windowStart, userId, key, owner),
+      c.db.prepare(READ_KEY).bind(key)
+    ])
+  );
+  const row = (
+    /** @type {Record<string, unknown>} */
+    batch[3].results[0]
+  );
+  if (row.fingerprint !== fingerprint) {
+    throw new HttpError(422, "idempotency_key_reused", `this Idempotency-Key was used for another request (another user or client) within ${numericVar(c.env, "IDEMPOTENCY_WINDOW_SECONDS")} s; use a new key for a new request`, {
+      outcome: "usage_post_idempotency_key_reused"
+    });
+  }
+  const fresh = row.owner === owner;
+  const used = Number(row.used);
+  const answer = {
+    windowStart: Number(row.window_start),
+    limit: Number(row.limit_value),
+    tier: String(row.tier),
+    effectiveTier: String(row.effective_tier),
+    allowed: used > Number(row.used_before),
+    used
+  };
+  if (!fresh) suffix = `_replayed${suffix}`;
+  const response = usageAnswer(answer, userId, suffix, c, fresh);
+  if (!fresh) response.headers.set("Idempotent-Replayed", "true");
+  return response;
+}
+function usageAnswer(answer, userId, suffix, c, counted) {
+  const { windowStart, limit, tier, used } = answer;
+  const current = usageWindow(c.env);
+  const resetsAt = windowStart + current.windowSeconds;
+  const resetsAtText = windowStart === current.windowStart ? current.resetsAtText : new Date(resetsAt * 1e3).toISOString();
   const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": String(resetsAt) };
   const usage = { limit, resetsAt: resetsAtText };
-  if (used === null) {
-    forgetCount(userId);
+  if (!answer.allowed) {
+    if (counted) forgetCount(userId);
     c.log.outcome = `usage_post_denied${suffix}`;
     headers["X-RateLimit-Remaining"] = "0";
     headers["Retry-After"] = String(Math.max(1, resetsAt - Math.floor(Date.now() / 1e3)));
-    return errorJson(c, 429, "daily_limit_exceeded", `user ${userId} used all ${limit} requests of tier ${tier} for this window`, headers, {
+    return errorJson(c, 429, "daily_limit_exceeded", `user ${userId} used all ${limit} requests of tier ${answer.effectiveTier} for this window`, headers, {
       allowed: false,
       remaining: 0,
       ...usage
     });
   }
-  rememberCount(userId, windowStart, used);
+  if (counted) rememberCount(userId, windowStart, used);
   c.log.outcome = `usage_post_allowed${suffix}`;
   headers["X-RateLimit-Remaining"] = String(limit - used);
-  return json(c, { allowed: true, used, remaining: limit - used, ...usage, tier: subscription.tier, effectiveTier: tier }, 200, headers);
+  return json(c, { allowed: true, used, remaining: limit - used, ...usage, tier, effectiveTier: answer.effectiveTier }, 200, headers);
 }
 async function underBurstLimit(userId, c) {
   try {
@@ -917,6 +995,8 @@ async function cleanUp(event, env) {
   try {
     const result = await db.prepare(DELETE_OLD_USAGE).bind(cutoff).run();
     log.deleted = result.meta.changes ?? 0;
+    const keys = await db.prepare(DELETE_OLD_KEYS).bind(Math.floor(now / 1e3) - numericVar(env, "IDEMPOTENCY_WINDOW_SECONDS")).run();
+    log.deleted_keys = keys.meta.changes ?? 0;
   } catch (error) {
     Object.assign(log, { outcome: "scheduled_cleanup_failed", error: describe(error), ops });
     console.error(JSON.stringify(log));

@@ -3,7 +3,7 @@
 
 /** @typedef {"read" | "usage" | "write"} Scope */
 /** @typedef {"active" | "trialing" | "past_due" | "canceled"} SubscriptionStatus */
-/** @typedef {"unauthorized" | "insufficient_scope" | "not_found" | "method_not_allowed" | "invalid_user_id" | "invalid_json" | "invalid_body" | "body_too_large" | "unknown_tier" | "subscription_not_found" | "no_active_subscription" | "daily_limit_exceeded" | "burst_limited" | "client_rate_limited" | "clients_unset" | "clients_invalid" | "tier_config_missing" | "tier_config_invalid" | "database_unavailable" | "internal_error"} ErrorCode */
+/** @typedef {"unauthorized" | "insufficient_scope" | "not_found" | "method_not_allowed" | "invalid_user_id" | "invalid_json" | "invalid_body" | "body_too_large" | "unknown_tier" | "subscription_not_found" | "no_active_subscription" | "daily_limit_exceeded" | "burst_limited" | "client_rate_limited" | "clients_unset" | "clients_invalid" | "tier_config_missing" | "tier_config_invalid" | "invalid_idempotency_key" | "idempotency_key_reused" | "database_unavailable" | "internal_error"} ErrorCode */
 
 export const SUBSCRIPTION_KEY_PREFIX = /** @type {const} */ ("subscription:");
 
@@ -27,4 +27,4 @@ export const ROUTES = /** @type {const} */ ({"/health": {"GET": null, "HEAD": nu
 
 export const OPERATION_IDS = /** @type {const} */ ({"GET /health": "getHealth", "HEAD /health": "headHealth", "GET /tiers": "getTiers", "GET /subscriptions/{userId}": "getSubscription", "PUT /subscriptions/{userId}": "putSubscription", "GET /entitlements/{userId}": "getEntitlements", "POST /usage/{userId}": "postUsage"});
 
-export const VAR_DEFAULTS = /** @type {const} */ ({"SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60, "CLIENT_RATE_LIMIT_PERIOD": 60});
+export const VAR_DEFAULTS = /** @type {const} */ ({"SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60, "CLIENT_RATE_LIMIT_PERIOD": 60, "IDEMPOTENCY_WINDOW_SECONDS": 86400});

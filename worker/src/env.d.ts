@@ -14,6 +14,7 @@ interface Env {
   ENTITLEMENTS_COUNT_MAX_AGE: string;
   BURST_RATE_LIMIT_PERIOD: string;
   CLIENT_RATE_LIMIT_PERIOD: string;
+  IDEMPOTENCY_WINDOW_SECONDS: string;
   CATALOG: unknown;
   CLIENTS?: string;
   METRICS?: AnalyticsEngineDataset;

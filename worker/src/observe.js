@@ -58,6 +58,19 @@ export class CountingDB {
   prepare(sql) {
     return new CountingStatement(this.db.prepare(sql), this.ops);
   }
+  /**
+   * D1's batch: one transaction, each statement a query.
+   * @param {CountingStatement[]} statements
+   */
+  async batch(statements) {
+    this.ops.d1_queries += statements.length;
+    const results = await this.db.batch(statements.map((s) => s.inner));
+    for (const result of results) {
+      this.ops.d1_rows_read += result.meta?.rows_read ?? 0;
+      this.ops.d1_rows_written += result.meta?.rows_written ?? 0;
+    }
+    return results;
+  }
 }
 
 class CountingStatement {

@@ -1,10 +1,10 @@
 // @ts-check
-// The cron job: delete usage rows older than the retention window. KV expires its keys by itself
+// The cron job: delete usage rows older than the retention window and expired Idempotency-Keys. KV expires its keys by itself
 // (every cached entry has a TTL); D1 keeps rows until something deletes them.
 
 import { newOps } from "./context.js";
 import { CountingDB, describe } from "./observe.js";
-import { DELETE_OLD_USAGE } from "./sql.js";
+import { DELETE_OLD_KEYS, DELETE_OLD_USAGE } from "./sql.js";
 import { numericVar } from "./vars.js";
 
 /**
@@ -36,6 +36,9 @@ export async function cleanUp(event, env) {
   try {
     const result = await db.prepare(DELETE_OLD_USAGE).bind(cutoff).run();
     log.deleted = result.meta.changes ?? 0;
+    // Idempotency-Keys past their window replay nothing (a new request replaces one): delete them.
+    const keys = await db.prepare(DELETE_OLD_KEYS).bind(Math.floor(now / 1000) - numericVar(env, "IDEMPOTENCY_WINDOW_SECONDS")).run();
+    log.deleted_keys = keys.meta.changes ?? 0;
   } catch (error) {
     Object.assign(log, { outcome: "scheduled_cleanup_failed", error: describe(error), ops });
     console.error(JSON.stringify(log));

@@ -4,8 +4,8 @@ Both share the same calls (`_Call`: method, path, body, how to read the answer),
 retry decisions (retries.py) and the same options; only the sending differs. The shape follows
 openai-python's `SyncAPIClient`/`AsyncAPIClient` (`with_options`, `http_client`, environment
 defaults, a User-Agent naming the version) and stripe-python's `HTTPClient` (bounded retries,
-logged). A call that may have been counted (`POST /usage`) is never sent again once it may have
-reached the Worker: not after a timeout, not after a 5xx.
+logged). `POST /usage` carries an `Idempotency-Key`, one per call and the same on each of its
+retries, so it is retried like the reads: the Worker counts a key once and replays its answer.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import dataclasses
 import os
 import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -80,6 +81,7 @@ class _Call(Generic[T]):
     body: Any = None
     idempotent: bool = True  # safe to send again whatever became of the first attempt
     public: bool = False  # no token
+    idempotency_key: str | None = None  # sent on every attempt: the Worker counts the call once
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -117,9 +119,11 @@ class _Calls:
         return _Call("GET", _user_path("entitlements", user_id), Entitlements.from_json)
 
     @staticmethod
-    def record_usage(user_id: str) -> _Call[Usage]:
-        # Not idempotent until the Worker takes an Idempotency-Key (issue 17): a retry could count twice.
-        return _Call("POST", _user_path("usage", user_id), Usage.from_json, idempotent=False)
+    def record_usage(user_id: str, idempotency_key: str | None) -> _Call[Usage]:
+        # One key per logical use, the same on every retry (as stripe-python and openai-python do):
+        # the Worker replays the first answer to it and counts nothing, so every retry is safe.
+        key = str(uuid.uuid4()) if idempotency_key is None else idempotency_key
+        return _Call("POST", _user_path("usage", user_id), Usage.from_json, idempotency_key=key)
 
 
 def _result(call: _Call[T], response: httpx.Response, base_url: str) -> T:
@@ -210,6 +214,8 @@ class _Base:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **self.headers}
         if not call.public and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        if call.idempotency_key is not None:
+            headers["Idempotency-Key"] = call.idempotency_key
         return headers
 
     def _copy(self, timeout: Any, max_retries: int | None, retry: RetryPolicy | None, deadline: Any) -> Any:
@@ -287,7 +293,8 @@ class Fallback:
     """What the app answers itself when the Worker cannot (`WorkerUnavailable`): the guide's
     "graceful degradation" on the app's side. Override the methods your app can answer, e.g.
     `entitlements` from its own database; the others re-raise the Worker's error.
-    `record_usage` gets a `WorkerTimeout` when the use may have been counted by the Worker."""
+    `record_usage` gets a `WorkerTimeout` when the use may have been counted by the Worker (its
+    retries, with the same Idempotency-Key, got no answer either)."""
 
     def tiers(self, error: WorkerUnavailable) -> dict[str, Tier]:
         raise error
@@ -418,9 +425,12 @@ class WorkerClient(_Base):
         """GET /entitlements/{userId} (scope read): tier, limit, today's remaining usage, features."""
         return self._answer(_Calls.entitlements(user_id), lambda f, e: f.entitlements(user_id, e))
 
-    def record_usage(self, user_id: str) -> Usage:
-        """POST /usage/{userId} (scope usage). Raises DailyLimitExceeded, BurstLimited, NoActiveSubscription."""
-        return self._answer(_Calls.record_usage(user_id), lambda f, e: f.record_usage(user_id, e))
+    def record_usage(self, user_id: str, *, idempotency_key: str | None = None) -> Usage:
+        """POST /usage/{userId} (scope usage), counted once however often it is retried: under
+        `idempotency_key` (a new UUID unless given; give your own to retry a use across calls).
+        Raises DailyLimitExceeded, BurstLimited, NoActiveSubscription."""
+        call = _Calls.record_usage(user_id, idempotency_key)
+        return self._answer(call, lambda f, e: f.record_usage(user_id, e))
 
     def _answer(self, call: _Call[T], fallback: Callable[[Fallback, WorkerUnavailable], Any]) -> T:
         try:
@@ -543,9 +553,10 @@ class AsyncWorkerClient(_Base):
         """GET /entitlements/{userId} (scope read)."""
         return await self._answer(_Calls.entitlements(user_id), lambda f, e: f.entitlements(user_id, e))
 
-    async def record_usage(self, user_id: str) -> Usage:
-        """POST /usage/{userId} (scope usage)."""
-        return await self._answer(_Calls.record_usage(user_id), lambda f, e: f.record_usage(user_id, e))
+    async def record_usage(self, user_id: str, *, idempotency_key: str | None = None) -> Usage:
+        """POST /usage/{userId} (scope usage), counted once: see WorkerClient.record_usage."""
+        call = _Calls.record_usage(user_id, idempotency_key)
+        return await self._answer(call, lambda f, e: f.record_usage(user_id, e))
 
     async def _answer(
         self, call: _Call[T], fallback: Callable[[AsyncFallback, WorkerUnavailable], Awaitable[Any]]

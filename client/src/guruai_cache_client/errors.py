@@ -60,7 +60,8 @@ class InternalError(WorkerUnavailable):
 
 
 class ServiceUnavailable(WorkerUnavailable):
-    """503: nothing was written or counted, so a retry is safe (the client retries, bounded)."""
+    """503: nothing was written, or a `POST /usage` was counted just before D1 failed: its retry
+    carries the same Idempotency-Key, so the Worker counts it once (the client retries, bounded)."""
 
     code = "service_unavailable"
 
@@ -187,12 +188,25 @@ class NoActiveSubscription(WorkerError):
     code = "no_active_subscription"
 
 
+class InvalidIdempotencyKey(WorkerError):
+    """400: the `idempotency_key` given to `record_usage` is not 1 to 255 printable ASCII characters."""
+
+    code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyReused(WorkerError):
+    """422: the `idempotency_key` was used for another user (or client) within the Worker's window."""
+
+    code = "idempotency_key_reused"
+
+
 ERRORS_BY_CODE: dict[str, type[WorkerError]] = {
     cls.code: cls
     for cls in (
         Unauthorized, InsufficientScope, NotFound, MethodNotAllowed, InvalidUserId, InvalidJson, InvalidBody,
         BodyTooLarge, UnknownTier, SubscriptionNotFound, NoActiveSubscription, DailyLimitExceeded, BurstLimited,
         ClientRateLimited, ClientsUnset, ClientsInvalid, TierConfigMissing, TierConfigInvalid, DatabaseUnavailable, InternalError,
+        InvalidIdempotencyKey, IdempotencyKeyReused,
     )
 }  # fmt: skip
 

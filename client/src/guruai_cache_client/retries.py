@@ -65,7 +65,7 @@ def answer_is_retried(status: int, code: str | None, idempotent: bool) -> bool:
 
     A 429 counted nothing, so any call may be sent again, except past a daily limit. A transient
     5xx may come after a `POST /usage` was counted (the Worker answers 503 on any D1 error), so
-    only idempotent calls are sent again until the Worker takes an Idempotency-Key.
+    only idempotent calls are sent again: `POST /usage` is one, with its Idempotency-Key.
     """
     if status == RATE_LIMITED:
         return code not in NEVER_RETRIED_CODES
