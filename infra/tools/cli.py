@@ -49,6 +49,11 @@ app.add_typer(migrations_app, name="migrations")
 DEFAULT_STACKS = ("dev", "prod")
 DEFAULT_PORT = 8787  # as infra.tools.wrangler_dev, which this module does not import up front
 DEFAULT_IP = "127.0.0.1"
+# The option of every command that reads a deployed stack's outputs: a file instead of Pulumi.
+OutputsFile = Annotated[
+    Path | None,
+    typer.Option(metavar="FILE", help="A file holding the stack's `pulumi stack output --json`, instead of Pulumi."),
+]
 
 
 def fail(message: str) -> typer.Exit:
@@ -589,13 +594,7 @@ def verify_command(
         str | None,
         typer.Option(help="The Worker's base URL; default: the stack's `workerUrl` output (where it answers)."),
     ] = None,
-    outputs: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="FILE",
-            help="A file holding the stack's `pulumi stack output --json` (its path), instead of asking Pulumi.",
-        ),
-    ] = None,
+    outputs: OutputsFile = None,
 ) -> None:
     """Check a deployed stack: seeded keys, a KV round trip in the preview namespace, the Worker's /health
     serving the catalog (tiers and flags) the stack's settings give.
@@ -712,12 +711,7 @@ def restore_command(
         str | None, typer.Option(metavar="STACK", help="Required for a production stack: its name again.")
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask (for scripts).")] = False,
-    outputs: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="FILE", help="A file holding the stack's `pulumi stack output --json`, instead of Pulumi."
-        ),
-    ] = None,
+    outputs: OutputsFile = None,
 ) -> None:
     """Restore a stack's D1 database to a Time Travel bookmark (`wrangler d1 time-travel restore`):
     shows what it will do, asks, then prints the bookmark that undoes it. Time Travel reaches back
@@ -763,12 +757,7 @@ def backup_command(
     config: Annotated[
         Path, typer.Option(help="With --local: the wrangler.toml whose local state to export.")
     ] = paths.WRANGLER_TOML,
-    outputs: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="FILE", help="A file holding the stack's `pulumi stack output --json`, instead of Pulumi."
-        ),
-    ] = None,
+    outputs: OutputsFile = None,
 ) -> None:
     """Export a D1 database, schema and rows, to a SQL file (`wrangler d1 export`): a copy beyond
     Time Travel's 7 (Free) or 30 (Paid) days. The remote database serves no queries while it is
