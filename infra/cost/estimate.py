@@ -573,10 +573,8 @@ def estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageS
     totals = daily_totals(requests, ops)
     totals.update(observability_totals(settings, requests, ops))
     if usage_store == "d1":
-        # In steady state the cron deletes as many usage rows and Idempotency-Keys a day as are created.
-        expiring = usage_rows_per_day(settings.traffic, settings.usage_window_seconds) + keyed_calls_per_day(requests)
-        for kind in OPERATION_KINDS:
-            totals[kind] += expiring * ops[PER_DELETED_ROW][kind]
+        for kind, amount in cleanup_totals(settings, requests, ops).items():
+            totals[kind] += amount
     fallback = None
     if settings.traffic.workers_plan == "free":
         fallback = kv_fallback(settings, totals, requests, ops)
@@ -598,6 +596,41 @@ def estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageS
         storage,
         totals["d1_queries"],
         fallback,
+        log_events_daily=totals["workers_log_events"],
+    )
+
+
+def cleanup_totals(settings: Settings, requests: Mapping[str, float], ops: OperationsTable) -> dict[str, float]:
+    """What the cron's deletes cost a day: in steady state it deletes as many usage rows and
+    Idempotency-Keys a day as are created, each at scheduled_cleanup.per_deleted_row."""
+    expiring = usage_rows_per_day(settings.traffic, settings.usage_window_seconds) + keyed_calls_per_day(requests)
+    return {kind: expiring * ops[PER_DELETED_ROW][kind] for kind in OPERATION_KINDS}
+
+
+def estimate_of_counts(
+    settings: Settings, requests: Mapping[str, float], table: OperationsTable, modelled: Estimate
+) -> Estimate:
+    """The quantities of counted traffic: `requests` a day per outcome, each with the operations
+    `table` gives it (for measured traffic: the averages its data points recorded), the cron's
+    cleanup as `modelled` (the model run on the same traffic) has it, and `modelled`'s KV and D1
+    stores (data points measure no storage); the logs kept are the counted logs'. No Free-plan
+    fallback is added: counted traffic includes it."""
+    totals = daily_totals(requests, table)
+    totals.update(observability_totals(settings, requests, table))
+    if modelled.usage_store == "d1":
+        for kind, amount in cleanup_totals(settings, modelled.requests, table).items():
+            totals[kind] += amount
+    logs_kept = totals["workers_logs_bytes"] * platform.WORKERS_LOGS_RETENTION_DAYS[settings.traffic.workers_plan]
+    storage = tuple(
+        dataclasses.replace(s, bytes=logs_kept) if s.key == "workers_logs_stored_bytes" else s for s in modelled.storage
+    )
+    return Estimate(
+        settings.traffic,
+        modelled.usage_store,
+        dict(requests),
+        tuple(MeterEstimate.of(m, totals[m.key]) for m in platform.METERS),
+        storage,
+        totals["d1_queries"],
         log_events_daily=totals["workers_log_events"],
     )
 

@@ -411,9 +411,9 @@ def estimate_command(
 
 def _measured_view(stack: str, settings: Any, result: Any, since: str) -> tuple[list[str], dict[str, Any]]:
     """The traffic the deployed Worker's data points show (the `metrics` query), priced beside the settings'."""
-    from infra.cost.calibration import calibrate, calibration_lines
-    from infra.cost.estimate import estimate
-    from infra.tools import metrics
+    import datetime as dt
+
+    from infra.tools import estimate_report, metrics
 
     span = metrics.parse_since(since)
     token = _api_token(f"export a token allowed {metrics.TOKEN_PERMISSION} on the account")
@@ -425,26 +425,14 @@ def _measured_view(stack: str, settings: Any, result: Any, since: str) -> tuple[
         )
     if not settings.metrics.enabled:
         raise UserError(f"stack {stack!r} sets metrics.enabled: false, so its Worker writes no data points")
-    report = metrics.run(
-        stack,
+    rows = metrics.run_operations(
         account_id,
         settings.names(stack).metrics_dataset,
         token,
-        span,
+        metrics.window_back_from(dt.datetime.now(dt.UTC), span),
         base_url=os.environ.get(metrics.BASE_URL_ENV) or metrics.DEFAULT_BASE_URL,
     )
-    calibration = calibrate(settings, report.routes, span)
-    measured = estimate(calibration.settings, usage_store=result.usage_store)
-    as_json = {
-        "days": calibration.days,
-        "measured": {k: round(v, 4) for k, v in calibration.measured.items()},
-        "paidMonthlyUsd": round(measured.paid_monthly_usd, 2),
-        "contradicted": [
-            {"setting": f"traffic.{c.setting}", "configured": c.configured, "measured": round(c.measured, 4)}
-            for c in calibration.contradictions
-        ],
-    }
-    return calibration_lines(calibration, result, measured), as_json
+    return estimate_report.measured_view(settings, result, rows, span)
 
 
 def _finops_views(settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:

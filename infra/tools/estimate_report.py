@@ -3,16 +3,23 @@ verdict first, then the figures, within 80 columns, one number format throughout
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from infra import platform
-from infra.cost.estimate import Estimate, MeterEstimate, StorageEstimate
+from infra.cost import calibration as calibrating
+from infra.cost.estimate import Estimate, MeterEstimate, StorageEstimate, estimate
 from infra.cost.free_plan import free_plan_warnings
+from infra.cost.operations import load_operations
 from infra.cost.verdict import usd, verdict_lines
+from infra.settings import Settings
+from infra.tools import metrics
 
 WIDTH = 80
 STORE_NAMES = {"d1": "usage counted in D1", "kv-counter": "the guide's KV-counter rate limiter"}
@@ -176,3 +183,34 @@ def print_estimate(result: Estimate, stack: str, console: Console | None = None)
     console.print(quantities_table(result, stack))
     console.print(requests_table(result))
     print_lines(summary_lines(result), console)
+
+
+def measured_view(
+    settings: Settings, result: Estimate, rows: Sequence[Mapping[str, Any]], span: dt.timedelta
+) -> tuple[list[str], dict[str, Any]]:
+    """`--from-metrics`: the data points' rows (metrics.operations_query) as measured traffic
+    settings and as a bill of their own recorded operations, beside the settings' estimate."""
+    outcomes = metrics.summarize_outcomes(rows)
+    calibration = calibrating.calibrate(settings, metrics.summarize(rows), span, outcomes)
+    table = load_operations()
+    modelled = estimate(calibration.settings, table, usage_store=result.usage_store)
+    recorded = calibrating.measured_operations_estimate(calibration, outcomes, table, modelled)
+    as_json = {
+        "days": calibration.days,
+        "measured": {k: round(v, 4) for k, v in calibration.measured.items()},
+        "negativeCacheHitRatio": None
+        if calibration.negative_hit_ratio is None
+        else round(calibration.negative_hit_ratio, 4),
+        # The bill of the operations the data points recorded; the model's bill of the same traffic.
+        "paidMonthlyUsd": round(recorded.paid_monthly_usd, 2),
+        "modelPaidMonthlyUsd": round(modelled.paid_monthly_usd, 2),
+        "operationsPerDay": {
+            kind: {"recorded": round(rec, 2), "model": round(mod, 2)}
+            for kind, (rec, mod) in calibrating.operations_compared(recorded, modelled).items()
+        },
+        "contradicted": [
+            {"setting": f"traffic.{c.setting}", "configured": c.configured, "measured": round(c.measured, 4)}
+            for c in calibration.contradictions
+        ],
+    }
+    return calibrating.calibration_lines(calibration, result, recorded, modelled), as_json
