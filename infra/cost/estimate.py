@@ -565,11 +565,21 @@ def negative_cache_works(settings: Settings) -> bool:
     return settings.custom_domain is not None or settings.route is not None
 
 
-def estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageStore) -> Estimate:
-    ops = kv_counter_alternative(table) if usage_store == "kv-counter" else with_cache_miss_variants(table)
-    requests = requests_per_day(
-        settings.traffic, settings.cron, settings.ttls.subscription, negative_cache=negative_cache_works(settings)
-    )
+def estimate_now(
+    settings: Settings,
+    table: OperationsTable,
+    usage_store: UsageStore,
+    *,
+    negative_cache: bool | None = None,
+    ops: OperationsTable | None = None,
+) -> Estimate:
+    """The estimate at today's traffic. `ops` replaces the per-outcome operations the usage store
+    implies (another design's), `negative_cache` whether negative entries can hit (default: as the
+    stack's domain allows)."""
+    if ops is None:
+        ops = kv_counter_alternative(table) if usage_store == "kv-counter" else with_cache_miss_variants(table)
+    works = negative_cache_works(settings) if negative_cache is None else negative_cache
+    requests = requests_per_day(settings.traffic, settings.cron, settings.ttls.subscription, negative_cache=works)
     totals = daily_totals(requests, ops)
     totals.update(observability_totals(settings, requests, ops))
     if usage_store == "d1":

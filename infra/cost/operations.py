@@ -191,3 +191,17 @@ def with_cache_miss_variants(table: OperationsTable) -> dict[str, dict[str, floa
             },
         )
     return extended
+
+
+def guide_original_design(table: OperationsTable) -> dict[str, dict[str, float]]:
+    """The seed guide's own Worker (its step 5; bench/guide-worker/) with its step 6 KV counter:
+    cache-aside over KV and D1 as here, but an unknown user's `null` is put in KV and never hits
+    (`if (!subscription)`), so every lookup of a user without a subscription reads KV, reads D1
+    and writes KV; usage is the KV counter (kv_counter_alternative). It writes no log line of its
+    own (every entry routine, priced with the routine rate at 0) and no data point."""
+    design = kv_counter_alternative(table)
+    for no_row, lapsed in NEGATIVE_HIT_TO_MISS.values():
+        for miss in (no_row, lapsed):
+            if not miss.startswith("usage_"):  # the KV counter looks up no subscription
+                design[miss] = {**design[miss], "kv_writes": design[miss]["kv_writes"] + 1}
+    return {outcome: {**ops, LOG_SAMPLED: 1.0} for outcome, ops in design.items()}

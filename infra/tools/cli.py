@@ -438,6 +438,7 @@ def _measured_view(stack: str, settings: Any, result: Any, since: str) -> tuple[
 def _finops_views(settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:
     from infra.cost import views
     from infra.cost.operations import load_operations
+    from infra.tools.estimate_report import design_table_lines
 
     table = load_operations()
     grid = views.sensitivity(settings, result, table)
@@ -446,7 +447,7 @@ def _finops_views(settings: Any, result: Any) -> tuple[list[str], dict[str, Any]
     lines = [
         *views.sensitivity_lines(grid),
         *views.growth_lines(months, result),
-        *views.design_lines(options),
+        *design_table_lines(options),
     ]
     as_json = {
         "sensitivity": {
@@ -455,9 +456,29 @@ def _finops_views(settings: Any, result: Any) -> tuple[list[str], dict[str, Any]
             "paidUsd": [[round(bill, 2) for bill in row] for row in grid.bills],
         },
         "growth": [{"month": m.month, "activeUsers": m.active_users, "paidUsd": round(m.paid_usd, 2)} for m in months],
-        "designs": [{"design": d.name, "paidUsd": round(d.paid_usd, 2)} for d in options],
+        "designs": [
+            {
+                "design": d.name,
+                "paidUsd": round(d.paid_usd, 2),
+                "lookupsFromD1PerDay": round(d.lookups_from_d1, 2),
+                "perDayOnPaid": {m.key: round(m.daily, 2) for m in d.paid.meters},
+                "firstFreeLimit": _first_free(d.free),
+            }
+            for d in options
+        ],
     }
     return lines, as_json
+
+
+def _first_free(free: Any) -> dict[str, Any] | None:
+    """The Free allowance a design's day uses up first, and when (JSON)."""
+    from infra.cost.estimate import utc_clock
+
+    out = [m for m in free.meters if m.exhausted_after_s is not None]
+    if not out:
+        return None
+    first = min(out, key=lambda m: m.exhausted_after_s)
+    return {"limit": first.label, "usedUpAtUtc": utc_clock(first.exhausted_after_s)}
 
 
 def _account_view(stack: str, settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:

@@ -79,7 +79,8 @@ def query(dataset: str, window: Window) -> str:
 
 
 # The operation counts each data point carries (worker/operations.json's kinds, in its doubles).
-OPERATION_FIELDS = tuple(name for name in METRICS_DATA_POINT["doubles"] if name != "duration_ms")
+DURATION = "duration_ms"  # the request's wall time on the Worker's clock (it advances only on I/O)
+OPERATION_FIELDS = tuple(name for name in METRICS_DATA_POINT["doubles"] if name != DURATION)
 
 
 def operations_query(dataset: str, window: Window) -> str:
@@ -87,7 +88,9 @@ def operations_query(dataset: str, window: Window) -> str:
     recorded: what `estimate --from-metrics` prices (its rows also give `summarize` its figures)."""
     route, outcome, cache, status = (data_point_column(name) for name in ("route", "outcome", "cache", "status"))
     table = dataset if IDENTIFIER.match(dataset) else f'"{dataset}"'
-    sums = "".join(f", SUM(_sample_interval * {data_point_column(name)}) AS {name}" for name in OPERATION_FIELDS)
+    sums = "".join(
+        f", SUM(_sample_interval * {data_point_column(name)}) AS {name}" for name in (*OPERATION_FIELDS, DURATION)
+    )
     return (
         f"SELECT {route} AS route, {outcome} AS outcome, {cache} AS cache, {status} AS status, "
         f"SUM(_sample_interval) AS requests{sums} "
@@ -189,8 +192,8 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, RouteFigures]:
 
 @dataclass
 class OutcomeFigures:
-    """One outcome's data points with one cache result: requests and each operation count, summed
-    (each weighted by its sample interval)."""
+    """One outcome's data points with one cache result: requests, each operation count and the
+    duration (ms), summed (each weighted by its sample interval)."""
 
     requests: float = 0
     operations: dict[str, float] = field(default_factory=dict)
@@ -203,7 +206,7 @@ def summarize_outcomes(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str
         try:
             key = (str(row["outcome"]), str(row["cache"]))
             requests = float(row["requests"])
-            counts = {name: float(row[name] or 0) for name in OPERATION_FIELDS}
+            counts = {name: float(row[name] or 0) for name in (*OPERATION_FIELDS, DURATION)}
         except (KeyError, TypeError, ValueError):
             raise UserError(f"the Analytics Engine SQL API answered a row this command cannot read: {row!r}") from None
         figures = outcomes.setdefault(key, OutcomeFigures())
