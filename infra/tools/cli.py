@@ -335,14 +335,17 @@ def estimate_command(
     ] = False,
     finops: Annotated[
         bool,
-        typer.Option("--finops", help="Also the bill against hit ratio and users, month by month, and other designs."),
+        typer.Option(
+            "--finops", help="Also the bill against hit ratio and users, month by month, and other designs in full."
+        ),
     ] = False,
     from_metrics: Annotated[
         bool,
         typer.Option(
             "--from-metrics",
-            help="Also price the traffic the deployed Worker measured (Analytics Engine; as `metrics`, "
-            "needs CLOUDFLARE_API_TOKEN), naming each setting it contradicts.",
+            help="Also price the KV and D1 operations the deployed Worker's data points recorded "
+            "(Analytics Engine; as `metrics`, needs CLOUDFLARE_API_TOKEN), naming each setting they "
+            "contradict and what the cache saves in time.",
         ),
     ] = False,
     since: Annotated[str, typer.Option(help="With --from-metrics: how far back, e.g. 24h or 7d.")] = "7d",
