@@ -53,15 +53,20 @@ SOURCES = (
     "https://developers.cloudflare.com/d1/platform/pricing/",
     "https://developers.cloudflare.com/workers/platform/pricing/",
     "https://developers.cloudflare.com/workers/observability/logs/workers-logs/#pricing",
+    "https://developers.cloudflare.com/observability/pricing/",
     "https://developers.cloudflare.com/analytics/analytics-engine/pricing/",
 )
 # "Beginning December 1, 2026, Workers Logs will use Cloudflare Observability pricing" (the
-# Workers pricing page). The volume figures below are those issue 18's review read on the
-# Observability pricing page; they could not be re-read here (the page is not in the stored
-# documentation this project can search), so WORKERS_LOGS_FIGURES_CONFIRMED says so.
+# Workers pricing page). The figures are those of that pricing page (WORKERS_LOGS_PRICING_PAGE,
+# "Last updated Oct 2, 2026"), read on 2026-12-06: Free "0.5 GB per day", "Seven-day
+# retention included", "Additional ingestion: Not available" ("On Free, Cloudflare stops
+# ingesting new data when the account reaches its daily limit. Ingestion resumes when the
+# allowance resets at 00:00 UTC"); Paid "50 GB per billing cycle" and "12 GB-month per billing
+# cycle", then "$0.25 per GB" and "$0.10 per GB-month"; an account-level allowance that Workers
+# Traces and the account's other logs share.
 WORKERS_LOGS_PRICING_CHANGES_ON = dt.date(2026, 12, 1)
-WORKERS_LOGS_PRICING_PAGE = "https://developers.cloudflare.com/workers/platform/pricing/#workers-logs"
-WORKERS_LOGS_FIGURES_CONFIRMED = False
+WORKERS_LOGS_PRICING_PAGE = "https://developers.cloudflare.com/observability/pricing/"
+WORKERS_LOGS_FIGURES_CONFIRMED = True
 
 # Workers Paid: a $5 monthly minimum that includes the monthly allowances below.
 WORKERS_PAID_MINIMUM_USD = 5.00
@@ -149,12 +154,14 @@ STORAGE_METERS = (
     # This project keeps everything in one database, so the per-database ceiling binds first.
     StorageMeter("d1_storage_bytes", "D1 storage", 500_000_000, 5 * GB, 0.75),
     # Workers Logs kept: Paid includes 12 GB-month a cycle, then $0.10 per GB-month (Cloudflare
-    # Observability pricing); Free keeps 3 days and bills none (no limit of its own: None).
+    # Observability pricing); Free keeps 7 days and bills none (no limit of its own: None).
     StorageMeter("workers_logs_stored_bytes", "Workers Logs stored", None, 12 * GB, 0.10),
 )
 
-# Workers Logs are kept 7 days on Paid, 3 on Free (the Workers Logs page): stored = a day's x that.
-WORKERS_LOGS_RETENTION_DAYS = {"free": 3, "paid": 7}
+# Workers Logs are kept seven days on either plan (the Observability pricing page: "Logs and traces
+# in the shared allowance have a default seven-day retention"; the 3 days Free kept before
+# 2026-12-01 are gone): stored = a day's ingest x that.
+WORKERS_LOGS_RETENTION_DAYS = {"free": 7, "paid": 7}
 
 # The most one D1 database holds, per plan: beyond it the database refuses writes.
 D1_MAX_DATABASE_BYTES = {"free": 500_000_000, "paid": 10 * GB}

@@ -42,6 +42,10 @@ D1_KINDS = tuple(kind for kind in OPERATION_KINDS if kind.startswith("d1_"))
 CACHED_SUBSCRIPTION_BYTES = 256  # key + JSON record + KV's per-key metadata
 SUBSCRIPTION_ROW_BYTES = 200
 USAGE_ROW_BYTES = 100  # one row per user per usage window: user id, window start, count, primary key
+# One Idempotency-Key's row in usage_keys, with its created_at index entry: 205 bytes in SQLite
+# (D1's engine) for a UUID key and owner and a `client:user` fingerprint
+# (tests/cost/test_keyed_usage.py measures it on the real migration and holds this within 25 %).
+KEY_ROW_BYTES = 250
 # Workers Logs bills bytes. The Worker's own line: the longest of its real lines on workerd is
 # 345 bytes (tests/e2e/test_log_volume.py holds this within 25 % above it). Cloudflare's invocation
 # log (URL, method, status, the request's metadata) is not written on workerd, so its size is
@@ -114,10 +118,13 @@ def requests_per_day(
         "entitlements_get_negative_hit": entitlements * traffic.unsubscribed_share * negative_hit,
         "entitlements_get_not_found": entitlements * traffic.unsubscribed_share * (1 - negative_hit) * (1 - lapsed),
         "entitlements_get_not_found_lapsed": entitlements * traffic.unsubscribed_share * (1 - negative_hit) * lapsed,
-        "usage_post_allowed": usage * (1 - traffic.usage_denied_share) * hit,
-        "usage_post_allowed_cache_miss": usage * (1 - traffic.usage_denied_share) * (1 - hit),
-        "usage_post_denied": usage * traffic.usage_denied_share * hit,
-        "usage_post_denied_cache_miss": usage * traffic.usage_denied_share * (1 - hit),
+        # A usage call with an Idempotency-Key (keyedUsageShare of them) costs the keyed entries.
+        **{
+            f"usage_post_{result}{keyed}{cache}": usage * share * of_keyed * of_cache
+            for result, share in (("allowed", 1 - traffic.usage_denied_share), ("denied", traffic.usage_denied_share))
+            for keyed, of_keyed in (("", 1 - traffic.keyed_usage_share), ("_keyed", traffic.keyed_usage_share))
+            for cache, of_cache in (("", hit), ("_cache_miss", 1 - hit))
+        },
         "usage_post_no_subscription": refused * negative_hit,
         "usage_post_no_subscription_cache_miss": refused * (1 - negative_hit) * (1 - lapsed),
         "usage_post_no_subscription_cache_miss_lapsed": refused * (1 - negative_hit) * lapsed,
@@ -149,6 +156,18 @@ def usage_rows_per_day(traffic: Traffic, window_s: int) -> float:
     windows_per_day = SECONDS_PER_DAY / window_s
     calls = traffic.usage_calls_per_user_per_day
     return traffic.active_users * (1 - traffic.unsubscribed_share) * min(windows_per_day, calls)
+
+
+def keyed_calls_per_day(requests: Mapping[str, float]) -> float:
+    """Usage calls a day that store an Idempotency-Key: one row each in usage_keys."""
+    return sum(count for outcome, count in requests.items() if "_keyed" in outcome)
+
+
+def stored_keys(requests: Mapping[str, float], idempotency_window_s: int, cron: str) -> float:
+    """Idempotency-Key rows D1 holds at most: each lives `idempotencyWindowSeconds`, and then
+    until the cron's next run deletes it (Little's law, at the moment before a run)."""
+    between_runs_s = SECONDS_PER_DAY / cron_runs_per_day(cron)
+    return keyed_calls_per_day(requests) * (idempotency_window_s + between_runs_s) / SECONDS_PER_DAY
 
 
 def _over(amount: float, limit: float) -> bool:
@@ -373,7 +392,7 @@ class Estimate:
             "paidMinimumUsd": platform.WORKERS_PAID_MINIMUM_USD,
             "unbilledMonthlyUsd": round(self.unbilled_monthly_usd, 2),
             "workersLogsPricingChangesOn": platform.WORKERS_LOGS_PRICING_CHANGES_ON.isoformat(),
-            # False while the volume figures are issue 18's reading, not re-read on Cloudflare's page here.
+            # True since the volume figures were read on Cloudflare's Observability pricing page (platform.py).
             "workersLogsFiguresConfirmed": platform.WORKERS_LOGS_FIGURES_CONFIRMED,
             "randomArrivalHitRatio": _num(self.random_arrival_hit_ratio),
             "negativeCacheHitRatio": _num(self.negative_hit_ratio),
@@ -471,7 +490,11 @@ def _storage(
     # Little's law: entries alive = entries written a day x how long each lives.
     fills = requests["subscription_get_miss"] + requests["entitlements_get_miss_count_read"]
     if usage_store == "d1":  # usage calls fill the same cache entries
-        fills += requests["usage_post_allowed_cache_miss"] + requests["usage_post_denied_cache_miss"]
+        fills += sum(
+            requests[f"usage_post_{result}{keyed}_cache_miss"]
+            for result in ("allowed", "denied")
+            for keyed in ("", "_keyed")
+        )
     # Negative entries live in the Cache API, not KV: only found subscriptions take KV space.
     cached = fills * settings.ttls.subscription / SECONDS_PER_DAY
     kv_bytes = seeds + min(traffic.active_users, cached) * CACHED_SUBSCRIPTION_BYTES
@@ -480,6 +503,7 @@ def _storage(
         d1_bytes += (
             usage_rows_per_day(traffic, settings.usage_window_seconds) * settings.usage_retention_days * USAGE_ROW_BYTES
         )
+        d1_bytes += stored_keys(requests, settings.idempotency_window_seconds, settings.cron) * KEY_ROW_BYTES
     else:  # the guide's counter: one key per user who used the API today, alive for the day
         kv_bytes += usage_rows_per_day(traffic, SECONDS_PER_DAY) * CACHED_SUBSCRIPTION_BYTES
     logs_kept = log_bytes_daily * platform.WORKERS_LOGS_RETENTION_DAYS[traffic.workers_plan]
@@ -541,18 +565,26 @@ def negative_cache_works(settings: Settings) -> bool:
     return settings.custom_domain is not None or settings.route is not None
 
 
-def estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageStore) -> Estimate:
-    ops = kv_counter_alternative(table) if usage_store == "kv-counter" else with_cache_miss_variants(table)
-    requests = requests_per_day(
-        settings.traffic, settings.cron, settings.ttls.subscription, negative_cache=negative_cache_works(settings)
-    )
+def estimate_now(
+    settings: Settings,
+    table: OperationsTable,
+    usage_store: UsageStore,
+    *,
+    negative_cache: bool | None = None,
+    ops: OperationsTable | None = None,
+) -> Estimate:
+    """The estimate at today's traffic. `ops` replaces the per-outcome operations the usage store
+    implies (another design's), `negative_cache` whether negative entries can hit (default: as the
+    stack's domain allows)."""
+    if ops is None:
+        ops = kv_counter_alternative(table) if usage_store == "kv-counter" else with_cache_miss_variants(table)
+    works = negative_cache_works(settings) if negative_cache is None else negative_cache
+    requests = requests_per_day(settings.traffic, settings.cron, settings.ttls.subscription, negative_cache=works)
     totals = daily_totals(requests, ops)
     totals.update(observability_totals(settings, requests, ops))
     if usage_store == "d1":
-        # In steady state the cron deletes as many usage rows a day as are created.
-        expiring = usage_rows_per_day(settings.traffic, settings.usage_window_seconds)
-        for kind in OPERATION_KINDS:
-            totals[kind] += expiring * ops[PER_DELETED_ROW][kind]
+        for kind, amount in cleanup_totals(settings, requests, ops).items():
+            totals[kind] += amount
     fallback = None
     if settings.traffic.workers_plan == "free":
         fallback = kv_fallback(settings, totals, requests, ops)
@@ -574,6 +606,41 @@ def estimate_now(settings: Settings, table: OperationsTable, usage_store: UsageS
         storage,
         totals["d1_queries"],
         fallback,
+        log_events_daily=totals["workers_log_events"],
+    )
+
+
+def cleanup_totals(settings: Settings, requests: Mapping[str, float], ops: OperationsTable) -> dict[str, float]:
+    """What the cron's deletes cost a day: in steady state it deletes as many usage rows and
+    Idempotency-Keys a day as are created, each at scheduled_cleanup.per_deleted_row."""
+    expiring = usage_rows_per_day(settings.traffic, settings.usage_window_seconds) + keyed_calls_per_day(requests)
+    return {kind: expiring * ops[PER_DELETED_ROW][kind] for kind in OPERATION_KINDS}
+
+
+def estimate_of_counts(
+    settings: Settings, requests: Mapping[str, float], table: OperationsTable, modelled: Estimate
+) -> Estimate:
+    """The quantities of counted traffic: `requests` a day per outcome, each with the operations
+    `table` gives it (for measured traffic: the averages its data points recorded), the cron's
+    cleanup as `modelled` (the model run on the same traffic) has it, and `modelled`'s KV and D1
+    stores (data points measure no storage); the logs kept are the counted logs'. No Free-plan
+    fallback is added: counted traffic includes it."""
+    totals = daily_totals(requests, table)
+    totals.update(observability_totals(settings, requests, table))
+    if modelled.usage_store == "d1":
+        for kind, amount in cleanup_totals(settings, modelled.requests, table).items():
+            totals[kind] += amount
+    logs_kept = totals["workers_logs_bytes"] * platform.WORKERS_LOGS_RETENTION_DAYS[settings.traffic.workers_plan]
+    storage = tuple(
+        dataclasses.replace(s, bytes=logs_kept) if s.key == "workers_logs_stored_bytes" else s for s in modelled.storage
+    )
+    return Estimate(
+        settings.traffic,
+        modelled.usage_store,
+        dict(requests),
+        tuple(MeterEstimate.of(m, totals[m.key]) for m in platform.METERS),
+        storage,
+        totals["d1_queries"],
         log_events_daily=totals["workers_log_events"],
     )
 

@@ -35,9 +35,14 @@ OUTCOMES = (
     "usage_post_allowed",
     "usage_post_denied",
     "usage_post_no_subscription",
+    "usage_post_allowed_keyed",
+    "usage_post_denied_keyed",
     "scheduled_cleanup",
 )
-# The cleanup's cost grows with what it deletes: scheduled_cleanup.per_deleted_row.
+# The cleanup's cost grows with what it deletes: scheduled_cleanup.per_deleted_row. It is priced
+# for each expired Idempotency-Key the cron deletes too: measured on workerd (2026-12-06, the
+# cleanup's own `ops` with 0, 1 and 4 expired keys in usage_keys: 2, 2 and 5 rows read, 0, 1
+# and 4 written), a key's row costs what a usage row does, one read and one written.
 PER_DELETED_ROW = "scheduled_cleanup.per_deleted_row"
 # Beside the counts: 1.0 when the outcome's log line is sampled (`"log": "sampled"`), 0.0 when
 # it is written every time (`"log": "always"`, and any entry that does not say).
@@ -107,7 +112,16 @@ def kv_counter_alternative(table: OperationsTable) -> dict[str, dict[str, float]
         **with_cache_miss_variants(table),
         # The guide's limiter looks up no subscription: a hit or a miss costs the same,
         # and a user without a subscription is counted like anyone else.
-        **dict.fromkeys(("usage_post_allowed", "usage_post_allowed_cache_miss"), allowed),
+        # Nor does it know Idempotency-Keys: a keyed call costs what any call does.
+        **dict.fromkeys(
+            (
+                "usage_post_allowed",
+                "usage_post_allowed_cache_miss",
+                "usage_post_allowed_keyed",
+                "usage_post_allowed_keyed_cache_miss",
+            ),
+            allowed,
+        ),
         **dict.fromkeys(
             (
                 "usage_post_no_subscription",
@@ -116,7 +130,15 @@ def kv_counter_alternative(table: OperationsTable) -> dict[str, dict[str, float]
             ),
             allowed,
         ),
-        **dict.fromkeys(("usage_post_denied", "usage_post_denied_cache_miss"), denied),
+        **dict.fromkeys(
+            (
+                "usage_post_denied",
+                "usage_post_denied_cache_miss",
+                "usage_post_denied_keyed",
+                "usage_post_denied_keyed_cache_miss",
+            ),
+            denied,
+        ),
     }
 
 
@@ -126,6 +148,8 @@ def kv_counter_alternative(table: OperationsTable) -> dict[str, dict[str, float]
 USAGE_LOOKUPS = (
     ("usage_post_allowed", "subscription_get_hit", "subscription_get_miss", "_cache_miss"),
     ("usage_post_denied", "subscription_get_hit", "subscription_get_miss", "_cache_miss"),
+    ("usage_post_allowed_keyed", "subscription_get_hit", "subscription_get_miss", "_cache_miss"),
+    ("usage_post_denied_keyed", "subscription_get_hit", "subscription_get_miss", "_cache_miss"),
     ("usage_post_no_subscription", "subscription_get_negative_hit", "subscription_get_not_found", "_cache_miss"),
     (
         "usage_post_no_subscription",
@@ -141,6 +165,8 @@ HIT_TO_MISS = {
     "entitlements_get_hit_count_read": "entitlements_get_miss_count_read",
     "usage_post_allowed": "usage_post_allowed_cache_miss",
     "usage_post_denied": "usage_post_denied_cache_miss",
+    "usage_post_allowed_keyed": "usage_post_allowed_keyed_cache_miss",
+    "usage_post_denied_keyed": "usage_post_denied_keyed_cache_miss",
 }
 # A cached "no subscription" misses into a user with no row or a lapsed one (by traffic.lapsedShare).
 NEGATIVE_HIT_TO_MISS = {
@@ -165,3 +191,17 @@ def with_cache_miss_variants(table: OperationsTable) -> dict[str, dict[str, floa
             },
         )
     return extended
+
+
+def guide_original_design(table: OperationsTable) -> dict[str, dict[str, float]]:
+    """The seed guide's own Worker (its step 5; bench/guide-worker/) with its step 6 KV counter:
+    cache-aside over KV and D1 as here, but an unknown user's `null` is put in KV and never hits
+    (`if (!subscription)`), so every lookup of a user without a subscription reads KV, reads D1
+    and writes KV; usage is the KV counter (kv_counter_alternative). It writes no log line of its
+    own (every entry routine, priced with the routine rate at 0) and no data point."""
+    design = kv_counter_alternative(table)
+    for no_row, lapsed in NEGATIVE_HIT_TO_MISS.values():
+        for miss in (no_row, lapsed):
+            if not miss.startswith("usage_"):  # the KV counter looks up no subscription
+                design[miss] = {**design[miss], "kv_writes": design[miss]["kv_writes"] + 1}
+    return {outcome: {**ops, LOG_SAMPLED: 1.0} for outcome, ops in design.items()}

@@ -1,6 +1,7 @@
 """The views a FinOps-minded reader asks for, from the same model: the bill against hit ratio and
-users, the bill month by month as users grow, and this design beside the alternatives (the
-guide's KV counter, and D1 alone with no KV cache). Pure functions over `estimate_now` runs."""
+users, the bill month by month as users grow, and this design beside the alternatives (its usage
+in the guide's KV counter, the guide's original Worker, and D1 alone with no KV cache), each in
+full. Pure functions over `estimate_now` runs."""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ from dataclasses import dataclass
 from infra import platform
 from infra.cost.estimate import (
     Estimate,
-    estimate,
+    UsageStore,
     estimate_now,
     users_on_day,
     with_traffic_fields,
     with_users,
 )
-from infra.cost.operations import KV_KINDS, OperationsTable, load_operations, with_cache_miss_variants
+from infra.cost.operations import (
+    KV_KINDS,
+    OperationsTable,
+    guide_original_design,
+    load_operations,
+    with_cache_miss_variants,
+)
 from infra.settings import Settings
 
 USER_FACTORS = (0.5, 1, 2, 5, 10)
@@ -87,20 +94,78 @@ class Design:
     name: str
     paid_usd: float
     note: str
+    paid: Estimate  # the design's quantities at today's traffic on Workers Paid
+    free: Estimate  # and on Free: which allowance runs out first, and when
+    lookups_from_d1: float  # lookups a day answered from D1 (its one region), not from KV near the user
+
+
+# The outcomes whose lookup the KV cache did not answer: D1 did (a usage call's own lookup is a
+# `_cache_miss` variant; the KV counter's usage calls look nothing up).
+D1_LOOKUPS = (
+    "subscription_get_miss",
+    "subscription_get_not_found",
+    "subscription_get_not_found_lapsed",
+    "entitlements_get_miss_count_read",
+    "entitlements_get_not_found",
+    "entitlements_get_not_found_lapsed",
+)
+
+
+def lookups_from_d1(result: Estimate) -> float:
+    """Lookups a day answered from D1 (its one region), not from KV near the user."""
+    usage = result.usage_store == "d1"
+    return sum(
+        count
+        for outcome, count in result.requests.items()
+        if outcome in D1_LOOKUPS or (usage and outcome.startswith("usage_post") and "_cache_miss" in outcome)
+    )
 
 
 def designs(settings: Settings, table: OperationsTable | None = None) -> tuple[Design, ...]:
-    """This design's Paid bill beside the guide's (usage counted in a KV counter) and D1 alone."""
+    """The same traffic on this design and on the alternatives, each run in full on both plans."""
     table = load_operations() if table is None else table
-    paid = _paid(settings)
-    this = estimate_now(paid, table, "d1").own_paid_monthly_usd
-    guide = estimate(paid, table, usage_store="kv-counter").paid_monthly_usd
-    no_cache = estimate_now(with_traffic_fields(paid, cache_hit_ratio=0.0), d1_only_alternative(table), "d1")
-    return (
-        Design("this design (KV cache, usage in D1)", this, "lookups answered from KV near the user"),
-        Design("the guide's (KV cache, usage in a KV counter)", guide, "counts lost under concurrency"),
-        Design("D1 alone, no KV cache", no_cache.own_paid_monthly_usd, "every lookup a D1 query, one region"),
+    guide_settings = settings.model_copy(
+        update={
+            "request_log": settings.request_log.model_copy(update={"routine_sample_rate": 0.0}),
+            "metrics": settings.metrics.model_copy(update={"enabled": False}),
+            "traffic": settings.traffic.model_copy(update={"keyed_usage_share": 0.0}),
+        }
     )
+    runs: tuple[tuple[str, str, Settings, UsageStore, bool | None, OperationsTable | None], ...] = (
+        ("this design (KV cache, usage in D1)", "lookups answered from KV near the user", settings, "d1", None, None),
+        (
+            "this, usage in the guide's KV counter",
+            "a KV write per use; counts lost under concurrency",
+            settings,
+            "kv-counter",
+            None,
+            None,
+        ),
+        (
+            "the guide's own Worker",
+            "no negative cache: each unknown user's lookup reads D1 and writes KV; no logs or metrics of its own",
+            guide_settings,
+            "kv-counter",
+            False,
+            guide_original_design(table),
+        ),
+        (
+            "D1 alone, no KV cache",
+            "every lookup a D1 query, answered from the database's one region",
+            with_traffic_fields(settings, cache_hit_ratio=0.0),
+            "d1",
+            False,
+            d1_only_alternative(table),
+        ),
+    )
+    options = []
+    for name, note, run, store, negative, ops in runs:
+        paid = estimate_now(_paid(run), table, store, negative_cache=negative, ops=ops)
+        free = estimate_now(
+            with_traffic_fields(run, workers_plan="free"), table, store, negative_cache=negative, ops=ops
+        )
+        options.append(Design(name, paid.own_paid_monthly_usd, note, paid, free, lookups_from_d1(paid)))
+    return tuple(options)
 
 
 def sensitivity_lines(view: Sensitivity) -> list[str]:
@@ -118,10 +183,4 @@ def growth_lines(months: Sequence[Month], result: Estimate) -> list[str]:
     for hit, what in ((result.first_limit_hit, "first Free limit"), (result.database_full, "D1 full")):
         if hit is not None:
             lines.append(f"{what}: day {hit.day} (month {hit.day // platform.DAYS_PER_MONTH}), {hit.label}")
-    return lines
-
-
-def design_lines(options: Sequence[Design]) -> list[str]:
-    lines = ["The same traffic, other designs, on Workers Paid:"]
-    lines += [f"- {d.name}: ${d.paid_usd:,.2f} a month ({d.note})" for d in options]
     return lines

@@ -41,6 +41,10 @@ class Traffic(SettingModel):
     lapsed_share: float = 1.0
     # Share of usage calls refused because the user is over the tier's daily limit.
     usage_denied_share: float = 0.0
+    # Share of usage calls that send an Idempotency-Key: every one from the Python client (0.2.0+,
+    # one key per use), so all of them by default. A keyed call is one D1 batch of four statements
+    # (worker/operations.json, usage_post_*_keyed), dearer than an unkeyed one.
+    keyed_usage_share: float = 1.0
     # Growth of active users per month (0.1 = +10 %), to find the day a free limit is hit.
     monthly_user_growth: float = Field(default=0.0, ge=0, le=10, allow_inf_nan=False)
     # CPU time a Worker invocation spends (ms): an assumption until measured; the dashboard's
@@ -63,7 +67,7 @@ class Traffic(SettingModel):
             raise problem("a boolean is not a number", "use a number, e.g. 10 or 0.5")
         return value
 
-    @field_validator("cache_hit_ratio", "unsubscribed_share", "lapsed_share", "usage_denied_share")
+    @field_validator("cache_hit_ratio", "unsubscribed_share", "lapsed_share", "usage_denied_share", "keyed_usage_share")
     @classmethod
     def _share(cls, value: float) -> float:
         if not 0 <= value <= 1:  # also refuses NaN

@@ -335,14 +335,17 @@ def estimate_command(
     ] = False,
     finops: Annotated[
         bool,
-        typer.Option("--finops", help="Also the bill against hit ratio and users, month by month, and other designs."),
+        typer.Option(
+            "--finops", help="Also the bill against hit ratio and users, month by month, and other designs in full."
+        ),
     ] = False,
     from_metrics: Annotated[
         bool,
         typer.Option(
             "--from-metrics",
-            help="Also price the traffic the deployed Worker measured (Analytics Engine; as `metrics`, "
-            "needs CLOUDFLARE_API_TOKEN), naming each setting it contradicts.",
+            help="Also price the KV and D1 operations the deployed Worker's data points recorded "
+            "(Analytics Engine; as `metrics`, needs CLOUDFLARE_API_TOKEN), naming each setting they "
+            "contradict and what the cache saves in time.",
         ),
     ] = False,
     since: Annotated[str, typer.Option(help="With --from-metrics: how far back, e.g. 24h or 7d.")] = "7d",
@@ -411,9 +414,9 @@ def estimate_command(
 
 def _measured_view(stack: str, settings: Any, result: Any, since: str) -> tuple[list[str], dict[str, Any]]:
     """The traffic the deployed Worker's data points show (the `metrics` query), priced beside the settings'."""
-    from infra.cost.calibration import calibrate, calibration_lines
-    from infra.cost.estimate import estimate
-    from infra.tools import metrics
+    import datetime as dt
+
+    from infra.tools import estimate_report, metrics
 
     span = metrics.parse_since(since)
     token = _api_token(f"export a token allowed {metrics.TOKEN_PERMISSION} on the account")
@@ -425,31 +428,20 @@ def _measured_view(stack: str, settings: Any, result: Any, since: str) -> tuple[
         )
     if not settings.metrics.enabled:
         raise UserError(f"stack {stack!r} sets metrics.enabled: false, so its Worker writes no data points")
-    report = metrics.run(
-        stack,
+    rows = metrics.run_operations(
         account_id,
         settings.names(stack).metrics_dataset,
         token,
-        span,
+        metrics.window_back_from(dt.datetime.now(dt.UTC), span),
         base_url=os.environ.get(metrics.BASE_URL_ENV) or metrics.DEFAULT_BASE_URL,
     )
-    calibration = calibrate(settings, report.routes, span)
-    measured = estimate(calibration.settings, usage_store=result.usage_store)
-    as_json = {
-        "days": calibration.days,
-        "measured": {k: round(v, 4) for k, v in calibration.measured.items()},
-        "paidMonthlyUsd": round(measured.paid_monthly_usd, 2),
-        "contradicted": [
-            {"setting": f"traffic.{c.setting}", "configured": c.configured, "measured": round(c.measured, 4)}
-            for c in calibration.contradictions
-        ],
-    }
-    return calibration_lines(calibration, result, measured), as_json
+    return estimate_report.measured_view(settings, result, rows, span)
 
 
 def _finops_views(settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:
     from infra.cost import views
     from infra.cost.operations import load_operations
+    from infra.tools.estimate_report import design_table_lines
 
     table = load_operations()
     grid = views.sensitivity(settings, result, table)
@@ -458,7 +450,7 @@ def _finops_views(settings: Any, result: Any) -> tuple[list[str], dict[str, Any]
     lines = [
         *views.sensitivity_lines(grid),
         *views.growth_lines(months, result),
-        *views.design_lines(options),
+        *design_table_lines(options),
     ]
     as_json = {
         "sensitivity": {
@@ -467,9 +459,29 @@ def _finops_views(settings: Any, result: Any) -> tuple[list[str], dict[str, Any]
             "paidUsd": [[round(bill, 2) for bill in row] for row in grid.bills],
         },
         "growth": [{"month": m.month, "activeUsers": m.active_users, "paidUsd": round(m.paid_usd, 2)} for m in months],
-        "designs": [{"design": d.name, "paidUsd": round(d.paid_usd, 2)} for d in options],
+        "designs": [
+            {
+                "design": d.name,
+                "paidUsd": round(d.paid_usd, 2),
+                "lookupsFromD1PerDay": round(d.lookups_from_d1, 2),
+                "perDayOnPaid": {m.key: round(m.daily, 2) for m in d.paid.meters},
+                "firstFreeLimit": _first_free(d.free),
+            }
+            for d in options
+        ],
     }
     return lines, as_json
+
+
+def _first_free(free: Any) -> dict[str, Any] | None:
+    """The Free allowance a design's day uses up first, and when (JSON)."""
+    from infra.cost.estimate import utc_clock
+
+    out = [m for m in free.meters if m.exhausted_after_s is not None]
+    if not out:
+        return None
+    first = min(out, key=lambda m: m.exhausted_after_s)
+    return {"limit": first.label, "usedUpAtUtc": utc_clock(first.exhausted_after_s)}
 
 
 def _account_view(stack: str, settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:

@@ -3,16 +3,24 @@ verdict first, then the figures, within 80 columns, one number format throughout
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from infra import platform
-from infra.cost.estimate import Estimate, MeterEstimate, StorageEstimate
+from infra.cost import calibration as calibrating
+from infra.cost.estimate import Estimate, MeterEstimate, StorageEstimate, estimate, utc_clock
 from infra.cost.free_plan import free_plan_warnings
+from infra.cost.operations import load_operations
 from infra.cost.verdict import usd, verdict_lines
+from infra.cost.views import Design
+from infra.settings import Settings
+from infra.tools import metrics
 
 WIDTH = 80
 STORE_NAMES = {"d1": "usage counted in D1", "kv-counter": "the guide's KV-counter rate limiter"}
@@ -176,3 +184,96 @@ def print_estimate(result: Estimate, stack: str, console: Console | None = None)
     console.print(quantities_table(result, stack))
     console.print(requests_table(result))
     print_lines(summary_lines(result), console)
+
+
+def measured_view(
+    settings: Settings, result: Estimate, rows: Sequence[Mapping[str, Any]], span: dt.timedelta
+) -> tuple[list[str], dict[str, Any]]:
+    """`--from-metrics`: the data points' rows (metrics.operations_query) as measured traffic
+    settings and as a bill of their own recorded operations, beside the settings' estimate."""
+    outcomes = metrics.summarize_outcomes(rows)
+    calibration = calibrating.calibrate(settings, metrics.summarize(rows), span, outcomes)
+    table = load_operations()
+    modelled = estimate(calibration.settings, table, usage_store=result.usage_store)
+    recorded = calibrating.measured_operations_estimate(calibration, outcomes, table, modelled)
+    latency = calibrating.measured_latency(outcomes, calibration.days)
+    as_json = {
+        "days": calibration.days,
+        "measured": {k: round(v, 4) for k, v in calibration.measured.items()},
+        "negativeCacheHitRatio": None
+        if calibration.negative_hit_ratio is None
+        else round(calibration.negative_hit_ratio, 4),
+        # The bill of the operations the data points recorded; the model's bill of the same traffic.
+        "paidMonthlyUsd": round(recorded.paid_monthly_usd, 2),
+        "modelPaidMonthlyUsd": round(modelled.paid_monthly_usd, 2),
+        "operationsPerDay": {
+            kind: {"recorded": round(rec, 2), "model": round(mod, 2)}
+            for kind, (rec, mod) in calibrating.operations_compared(recorded, modelled).items()
+        },
+        "contradicted": [
+            {"setting": f"traffic.{c.setting}", "configured": c.configured, "measured": round(c.measured, 4)}
+            for c in calibration.contradictions
+        ],
+        "latencyMs": None
+        if latency is None
+        else {"kvHit": round(latency.kv_hit_ms, 2), "d1Miss": round(latency.d1_miss_ms, 2)},
+    }
+    lines = calibrating.calibration_lines(calibration, result, recorded, modelled)
+    return [*lines, *calibrating.latency_lines(latency)], as_json
+
+
+# The quantities the designs differ in, in the order the bill lists them.
+DESIGN_ROWS = (
+    "kv_reads",
+    "kv_writes",
+    "d1_rows_read",
+    "d1_rows_written",
+    "workers_logs_bytes",
+    "ae_data_points",
+    "d1_storage_bytes",
+)
+
+
+# Labels short enough for a column of the designs' table.
+SHORT_LABELS = {
+    "D1 rows read": "D1 reads",
+    "D1 rows written": "D1 writes",
+    "Worker requests": "requests",
+    "Workers Logs ingested": "logs",
+    "AE data points": "AE points",
+    "AE read queries": "AE queries",
+}
+
+
+def _first_free_limit(free: Estimate) -> tuple[str, str]:
+    """The Free allowance a design's day uses up first, and when (UTC, traffic spread evenly)."""
+    out = [m for m in free.meters if m.exhausted_after_s is not None]
+    if not out:
+        return "none", "-"
+    first = min(out, key=lambda m: m.exhausted_after_s or 0)
+    return SHORT_LABELS.get(first.label, first.label)[:14], utc_clock(first.exhausted_after_s) or "-"
+
+
+def design_table_lines(options: Sequence[Design]) -> list[str]:
+    """The same traffic on each design, in full: a day's quantities (on Workers Paid), the lookups
+    D1 answers, the first Free allowance used up, and the Paid bill; the designs' notes below."""
+    label_width, width = 20, 15
+    lines = ["The same traffic, other designs (a day on Workers Paid; the bill a month):"]
+    lines.append(" " * label_width + "".join(f"{'(' + str(n) + ')':>{width}}" for n in range(1, len(options) + 1)))
+
+    def row(label: str, cells: Sequence[str]) -> None:
+        lines.append(f"{label:<{label_width}}" + "".join(f"{cell:>{width}}" for cell in cells))
+
+    for key in DESIGN_ROWS:
+        quantities = [next(q for q in d.paid.quantities if q.key == key) for d in options]
+        unit = "bytes" if isinstance(quantities[0], StorageEstimate) else quantities[0].unit
+        values = [q.bytes if isinstance(q, StorageEstimate) else q.daily for q in quantities]
+        row(quantities[0].label.replace("Workers Logs", "Logs"), [amount(v, unit) for v in values])
+    row("lookups from D1", [amount(d.lookups_from_d1) for d in options])
+    firsts = [_first_free_limit(d.free) for d in options]
+    row("Free: first used up", [name for name, _ in firsts])
+    row("  at (UTC)", [clock for _, clock in firsts])
+    row("bill on Paid", [usd(d.paid_usd) for d in options])
+    for n, option in enumerate(options, start=1):
+        lines.append(f"({n}) {option.name}: {option.note}")
+    return lines

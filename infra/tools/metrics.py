@@ -23,7 +23,7 @@ from rich.table import Table
 
 from infra import platform
 from infra.tools.errors import UserError
-from infra.worker_contract import data_point_column
+from infra.worker_contract import METRICS_DATA_POINT, data_point_column
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 BASE_URL_ENV = "CLOUDFLARE_BASE_URL"  # as the cloudflare SDK reads it
@@ -75,6 +75,29 @@ def query(dataset: str, window: Window) -> str:
         f"WHERE timestamp >= toDateTime({int(window.since.timestamp())}) "
         f"AND timestamp <= toDateTime({int(window.until.timestamp())}) "
         f"GROUP BY {route}, {cache}, {status} ORDER BY {route} FORMAT JSON"
+    )
+
+
+# The operation counts each data point carries (worker/operations.json's kinds, in its doubles).
+DURATION = "duration_ms"  # the request's wall time on the Worker's clock (it advances only on I/O)
+OPERATION_FIELDS = tuple(name for name in METRICS_DATA_POINT["doubles"] if name != DURATION)
+
+
+def operations_query(dataset: str, window: Window) -> str:
+    """`query` by outcome too, with the sample-weighted sum of each operation count the data points
+    recorded: what `estimate --from-metrics` prices (its rows also give `summarize` its figures)."""
+    route, outcome, cache, status = (data_point_column(name) for name in ("route", "outcome", "cache", "status"))
+    table = dataset if IDENTIFIER.match(dataset) else f'"{dataset}"'
+    sums = "".join(
+        f", SUM(_sample_interval * {data_point_column(name)}) AS {name}" for name in (*OPERATION_FIELDS, DURATION)
+    )
+    return (
+        f"SELECT {route} AS route, {outcome} AS outcome, {cache} AS cache, {status} AS status, "
+        f"SUM(_sample_interval) AS requests{sums} "
+        f"FROM {table} "
+        f"WHERE timestamp >= toDateTime({int(window.since.timestamp())}) "
+        f"AND timestamp <= toDateTime({int(window.until.timestamp())}) "
+        f"GROUP BY {route}, {outcome}, {cache}, {status} ORDER BY {route} FORMAT JSON"
     )
 
 
@@ -167,6 +190,32 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, RouteFigures]:
     return routes
 
 
+@dataclass
+class OutcomeFigures:
+    """One outcome's data points with one cache result: requests, each operation count and the
+    duration (ms), summed (each weighted by its sample interval)."""
+
+    requests: float = 0
+    operations: dict[str, float] = field(default_factory=dict)
+
+
+def summarize_outcomes(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], OutcomeFigures]:
+    """`operations_query`'s rows as figures per (outcome, cache)."""
+    outcomes: dict[tuple[str, str], OutcomeFigures] = {}
+    for row in rows:
+        try:
+            key = (str(row["outcome"]), str(row["cache"]))
+            requests = float(row["requests"])
+            counts = {name: float(row[name] or 0) for name in (*OPERATION_FIELDS, DURATION)}
+        except (KeyError, TypeError, ValueError):
+            raise UserError(f"the Analytics Engine SQL API answered a row this command cannot read: {row!r}") from None
+        figures = outcomes.setdefault(key, OutcomeFigures())
+        figures.requests += requests
+        for name, count in counts.items():
+            figures.operations[name] = figures.operations.get(name, 0.0) + count
+    return outcomes
+
+
 def fetch_rows(http: httpx.Client, base_url: str, account_id: str, token: str, sql: str) -> list[dict[str, Any]]:
     """POST the SQL; the rows of the JSON answer, or a UserError a person can act on."""
     url = f"{base_url.rstrip('/')}/accounts/{account_id}/analytics_engine/sql"
@@ -202,6 +251,20 @@ def fetch_rows(http: httpx.Client, base_url: str, account_id: str, token: str, s
     if not isinstance(data, list):
         raise UserError(f"the Analytics Engine SQL API answered without rows: {_first_line(response.text)}")
     return data
+
+
+def run_operations(
+    account_id: str,
+    dataset: str,
+    token: str,
+    window: Window,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    http: httpx.Client | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of `operations_query` over the window."""
+    with http or httpx.Client(timeout=TIMEOUT_S) as client:
+        return fetch_rows(client, base_url, account_id, token, operations_query(dataset, window))
 
 
 def run(

@@ -5,7 +5,7 @@ import json
 import re
 
 import pytest
-from cost_cases import GUIDE, settings_with, small_app
+from cost_cases import GUIDE, daily, settings_with, small_app
 from typer.testing import CliRunner
 
 from infra import paths
@@ -116,12 +116,46 @@ def test_finops_views_price_the_same_model_across_hit_ratios_users_months_and_de
     months = views.growth(settings, table)
     assert months[12].active_users == cost.users_on_day(settings.traffic, 360)
     assert months[12].paid_usd == pytest.approx(views.paid_bill(settings, table, users=months[12].active_users))
-    this, guide, d1_only = views.designs(settings_with({**GUIDE, "usageCallsPerUserPerDay": 10}), table)
-    assert guide.paid_usd > this.paid_usd  # a KV write per usage call
+    this, counter, _, d1_only = views.designs(settings_with({**GUIDE, "usageCallsPerUserPerDay": 10}), table)
+    assert counter.paid_usd > this.paid_usd  # a KV write per usage call
     # Without the cache every lookup is a D1 query and no KV operation is made.
     no_cache = views.d1_only_alternative(table)
     assert all(ops[kind] == 0 for ops in no_cache.values() for kind in ("kv_reads", "kv_writes"))
     assert d1_only.paid_usd >= 5.0
+
+
+def test_the_guides_own_worker_is_priced_in_full_beside_this_design_and_d1_alone(table):
+    """The seed guide's Worker (bench/guide-worker/): its cached `null` never hits, so each lookup of
+    a user without a subscription reads KV, reads D1 and writes KV; usage in its KV counter; no log
+    line or data point of its own. D1 alone answers every lookup from the database's one region."""
+    from infra.cost import views
+
+    traffic = {**GUIDE, "usageCallsPerUserPerDay": 10, "unsubscribedShare": 0.2, "lapsedShare": 0.5}
+    domain = {"hostname": "cache.example.com", "zoneId": "f" * 32}
+    settings = settings_with(traffic, customDomain=domain)  # negative entries can hit here
+    this, counter, guide, d1_only = views.designs(settings, table)
+    unknown = 10_000 * 10 * 0.2  # lookups a day of users without a subscription
+    negative = cost.negative_hit_ratio(0.9, settings.ttls.subscription)  # this Worker's, with a domain
+    assert 0 < negative < 1
+    # The guide puts each of them in KV (this Worker keeps its "no subscription" answers in the
+    # Cache API, no KV write), and reads D1 for each (this Worker's negative cache spares part).
+    assert daily(guide.paid, "kv_writes") - daily(counter.paid, "kv_writes") == pytest.approx(unknown)
+    lapsed_reads = daily(guide.paid, "d1_rows_read") - daily(counter.paid, "d1_rows_read")
+    assert lapsed_reads == pytest.approx(0.5 * unknown * negative)
+    assert guide.paid.requests["subscription_get_negative_hit"] == 0
+    assert daily(guide.paid, "ae_data_points") == 0
+    invocations = daily(guide.paid, "worker_requests")
+    assert daily(guide.paid, "workers_logs_bytes") == pytest.approx(invocations * cost.INVOCATION_LOG_BYTES)
+    # Lookups answered from D1: this design's misses; all of D1 alone's (subscription checks and
+    # usage calls' own lookups); the KV counter's usage calls look nothing up.
+    checks, usage = 10_000 * 10, 10_000 * 10
+    assert d1_only.lookups_from_d1 == pytest.approx(checks + usage)
+    expected = 0.1 * 0.8 * (checks + usage) + (1 - negative) * 0.2 * (checks + usage)
+    assert this.lookups_from_d1 == pytest.approx(expected)
+    assert guide.lookups_from_d1 == pytest.approx(0.1 * 0.8 * checks + 0.2 * checks)
+    assert daily(d1_only.paid, "kv_reads") == 0 and daily(d1_only.paid, "kv_writes") == 0
+    # Each design's Free day: which allowance runs out first.
+    assert any(m.exhausted_after_s is not None for m in guide.free.meters)
 
 
 def test_the_finops_option_prints_the_views_within_80_columns():

@@ -28,12 +28,18 @@ def test_without_growth_traffic_within_the_limits_never_hits_one(table):
 
 
 def d1_bytes(users, retention_days=35, usage_calls=1):
-    """What the model stores in D1 for `users` active users (all subscribed, each using the API daily)."""
-    return users * (cost.SUBSCRIPTION_ROW_BYTES + min(1, usage_calls) * retention_days * cost.USAGE_ROW_BYTES)
+    """What the model stores in D1 for `users` active users (all subscribed, each using the API daily):
+    their subscriptions, usage rows, and each call's Idempotency-Key, kept its day-long window and
+    up to a day more until the daily cron deletes it."""
+    return users * (
+        cost.SUBSCRIPTION_ROW_BYTES
+        + min(1, usage_calls) * retention_days * cost.USAGE_ROW_BYTES
+        + usage_calls * 2 * cost.KEY_ROW_BYTES
+    )
 
 
 def test_on_workers_paid_the_day_the_database_reaches_10_gb_is_named(table, logged):
-    # 1 M users x (200 + 35 x 100) bytes = 3.7 GB today; +10 % users a month crosses 10 GB later.
+    # 1 M users x (200 + 35 x 100 + 2 x 250) bytes = 4.2 GB today; +10 % users a month crosses 10 GB later.
     growing = {"activeUsers": 1_000_000, "usageCallsPerUserPerDay": 1, "monthlyUserGrowth": 0.1, "workersPlan": "paid"}
     result = cost.estimate(settings_with(growing), table)
     full = result.database_full

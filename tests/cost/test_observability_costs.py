@@ -44,6 +44,16 @@ def test_logs_are_billed_by_the_bytes_of_their_events(table):
     assert meter(result, "workers_logs_stored_bytes").bytes == pytest.approx(7 * expected)
 
 
+def test_free_keeps_its_logs_seven_days_as_paid_does(table):
+    """The Observability pricing page: "Seven-day retention included" on Free, as on Paid (Free
+    kept 3 days before 2026-12-01). The stored volume a Free stack shows is a week of its ingest."""
+    free = {**GUIDE, "cacheHitRatio": 0.9, "workersPlan": "free"}
+    result = cost.estimate(settings_with(free, requestLog={"routineSampleRate": 1}), table)
+    ingested = daily(result, "workers_logs_bytes")
+    assert ingested > 0
+    assert meter(result, "workers_logs_stored_bytes").bytes == pytest.approx(7 * ingested)
+
+
 def test_free_ingests_half_a_gigabyte_a_day_then_drops_the_rest(table):
     """100 times the guide's users logging every line: past 0.5 GB a day Free stops ingesting."""
     big = {"activeUsers": 1_000_000, "subscriptionChecksPerUserPerDay": 10, "cacheHitRatio": 0.99}

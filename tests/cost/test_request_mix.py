@@ -50,19 +50,26 @@ def test_a_lapsed_user_costs_the_d1_row_it_reads(table):
 
 
 def test_usage_calls_split_into_allowed_and_denied_hits_and_misses_and_cron_runs_follow_the_schedule():
-    traffic = Traffic(active_users=100, usage_calls_per_user_per_day=4, usage_denied_share=0.25, cache_hit_ratio=0.9)
+    traffic = Traffic(
+        active_users=100,
+        usage_calls_per_user_per_day=4,
+        usage_denied_share=0.25,
+        cache_hit_ratio=0.9,
+        keyed_usage_share=0.8,
+    )
     requests = cost.requests_per_day(traffic, "*/30 * * * *")
-    assert requests["usage_post_allowed"] == pytest.approx(400 * 0.75 * 0.9)
-    assert requests["usage_post_allowed_cache_miss"] == pytest.approx(400 * 0.75 * 0.1)
-    assert requests["usage_post_denied"] == pytest.approx(400 * 0.25 * 0.9)
-    assert requests["usage_post_denied_cache_miss"] == pytest.approx(400 * 0.25 * 0.1)
+    for keyed, share in (("", 0.2), ("_keyed", 0.8)):
+        assert requests[f"usage_post_allowed{keyed}"] == pytest.approx(400 * 0.75 * 0.9 * share)
+        assert requests[f"usage_post_allowed{keyed}_cache_miss"] == pytest.approx(400 * 0.75 * 0.1 * share)
+        assert requests[f"usage_post_denied{keyed}"] == pytest.approx(400 * 0.25 * 0.9 * share)
+        assert requests[f"usage_post_denied{keyed}_cache_miss"] == pytest.approx(400 * 0.25 * 0.1 * share)
     assert requests["scheduled_cleanup"] == 48
     assert cost.cron_runs_per_day("*/30 * * * *") == 48
     assert cost.cron_runs_per_day("0 3 * * 1") == pytest.approx(1 / 7)
 
 
 def test_usage_rows_are_kept_for_the_retention_window_and_their_cleanup_is_counted(table):
-    traffic = {**small_app(3)}
+    traffic = {**small_app(3), "keyedUsageShare": 0}  # keyed calls: tests/cost/test_keyed_usage.py
     short, long = (cost.estimate(settings_with(traffic, usageRetentionDays=days), table) for days in (10, 40))
     # One row per user per day, kept `usageRetentionDays` days.
     assert meter(long, "d1_storage_bytes").bytes - meter(short, "d1_storage_bytes").bytes == pytest.approx(
