@@ -38,9 +38,9 @@ def test_each_scope_is_allowed_its_routes_and_denied_the_others(worker, user_id,
         assert response.status_code != 401
         assert response.status_code != 403 or response.json()["error"]["code"] != "insufficient_scope"
         return
-    body = assert_error(response, 403, "insufficient_scope")
-    assert f'"{needed}"' in body["error"]["message"] and body["requiredScope"] == needed
-    assert response.headers["WWW-Authenticate"] == f'Bearer error="insufficient_scope", scope="{needed}"'
+    body = assert_error(response, 403, "insufficient_scope", frozenset({"requiredScope"}))
+    assert f'"{needed}"' in body["error"]["message"] and body["error"]["requiredScope"] == needed
+    assert response.headers["WWW-Authenticate"] == f'Bearer realm="guruai-cache", error="insufficient_scope", scope="{needed}"'
     assert line["outcome"] == "forbidden" and set(line["ops"].values()) == {0}  # refused before any storage
 
 

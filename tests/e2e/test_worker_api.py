@@ -28,11 +28,17 @@ ROUTES = [
 ]
 
 
-def assert_error(response: httpx.Response, status: int, code: str) -> dict:
+DAILY_EXTRAS = frozenset({"allowed", "remaining", "limit", "resetsAt"})  # the daily 429's figures, inside `error`
+
+
+def assert_error(response: httpx.Response, status: int, code: str, extras: frozenset[str] = frozenset()) -> dict:
+    """The one error shape: code, message, the request id and the error's own extras, all inside `error`."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert set(body["error"]) == {"code", "message"} and body["error"]["code"] == code, body
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "requestId", *extras} and body["error"]["code"] == code, body
+    assert body["error"]["requestId"] == response.headers["X-Request-Id"]
     assert body["error"]["message"] and ".js:" not in response.text and "    at " not in response.text
     return body
 
@@ -47,10 +53,11 @@ def subscribe(worker, user_id: str, tier: str = "pro", status: str = "active") -
 
 
 def test_health_needs_no_token_and_names_the_catalog_it_serves(worker):
-    response = worker.get("/health", token=None)
-    assert response.status_code == 200
     version = worker_plan(worker.settings, "local").catalog["version"]
-    assert response.json() == {"status": "ok", "environment": "local", "catalogVersion": version}
+    for legacy in (False, True):  # /v1/health and /health
+        response = worker.get("/health", token=None, legacy=legacy)
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "apiVersion": "3.0.0", "environment": "local", "catalogVersion": version}
 
 
 @pytest.mark.parametrize("method,path", ROUTES)
@@ -59,7 +66,10 @@ def test_every_other_route_needs_the_service_token(worker, method, path, authori
     headers = {} if authorization is None else {"Authorization": authorization.format(token=worker.token)}
     response = worker.request(method, path, token=None, headers=headers, json={"tier": "pro"})
     assert_error(response, 401, "unauthorized")
-    assert response.headers["WWW-Authenticate"] == "Bearer"
+    # RFC 6750 3: the realm; error="invalid_token" when a bearer token was sent and no client holds it.
+    sent_a_token = authorization is not None and authorization.startswith("Bearer ") and authorization != "Bearer"
+    challenge = 'Bearer realm="guruai-cache"' + (', error="invalid_token"' if sent_a_token else "")
+    assert response.headers["WWW-Authenticate"] == challenge
 
 
 def test_unknown_routes_and_methods_get_json_errors(worker):
@@ -191,7 +201,7 @@ def test_a_chunked_body_is_refused_once_past_the_limit_not_read_to_its_end(worke
             yield b"x" * 65_536
 
     before = len(worker.log_lines())
-    with httpx.Client(base_url=worker.url, timeout=60) as fresh:  # its own connection: the Worker ends it
+    with httpx.Client(base_url=worker.api_url, timeout=60) as fresh:  # its own connection: the Worker ends it
         response = fresh.put(
             f"/subscriptions/{user_id}", content=body(), headers={"Authorization": f"Bearer {worker.token}"}
         )
@@ -268,7 +278,7 @@ def test_daily_limit_is_exact_under_concurrent_requests(worker, user_id):
     subscribe(worker, user_id, tier=SMALL_TIER["name"])
     worker.get(f"/subscriptions/{user_id}")
     start = threading.Barrier(concurrent)
-    with httpx.Client(base_url=worker.url, timeout=60, limits=httpx.Limits(max_connections=concurrent)) as client:
+    with httpx.Client(base_url=worker.api_url, timeout=60, limits=httpx.Limits(max_connections=concurrent)) as client:
 
         def one_use(_):
             start.wait()
@@ -281,11 +291,11 @@ def test_daily_limit_is_exact_under_concurrent_requests(worker, user_id):
     assert len(allowed) == limit  # neither over- nor under-counted
     assert sorted(r.json()["remaining"] for r in allowed) == list(range(limit))  # each count handed out once
     for response in denied:
-        body = assert_error(response, 429, "daily_limit_exceeded")
+        body = assert_error(response, 429, "daily_limit_exceeded", DAILY_EXTRAS)["error"]
         assert (body["allowed"], body["remaining"], body["limit"]) == (False, 0, limit)
         assert response.headers["X-RateLimit-Limit"] == str(limit) and response.headers["X-RateLimit-Remaining"] == "0"
         assert int(response.headers["Retry-After"]) > 0
-    assert_error(worker.post(f"/usage/{user_id}"), 429, "daily_limit_exceeded")
+    assert_error(worker.post(f"/usage/{user_id}"), 429, "daily_limit_exceeded", DAILY_EXTRAS)
     rows = worker.d1(f"SELECT count FROM usage WHERE user_id = '{user_id}'")
     assert rows == [{"count": limit}]
 
