@@ -155,9 +155,13 @@ def test_every_response_describes_nosniff_and_its_cache_control():
 def test_the_daily_429_and_the_usage_answers_describe_their_rate_limit_fields():
     usage = SPEC["paths"]["/usage/{userId}"]["post"]["responses"]
     for status in ("200", "429"):
-        assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit"} <= set(
-            usage[status]["headers"]
-        ), status
+        assert {
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+            "RateLimit-Policy",
+            "RateLimit",
+        } <= set(usage[status]["headers"]), status
     entitlements = SPEC["paths"]["/entitlements/{userId}"]
     for method in ("get", "head"):
         assert {"RateLimit-Policy", "RateLimit"} <= set(entitlements[method]["responses"]["200"]["headers"])

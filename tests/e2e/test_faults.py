@@ -155,7 +155,7 @@ def test_a_failing_rate_limiter_lets_usage_through(faulty_worker, user_id):
 def test_a_failing_cleanup_is_logged_and_reported_as_failed(faulty_worker):
     """The fault wrapper's scheduled handler runs the real cleanup on a failing D1."""
     before = len(faulty_worker.log_lines())
-    response = faulty_worker.get("/__scheduled?cron=0+3+*+*+*", token=None)
+    response = faulty_worker.get("/__scheduled?cron=0+3+*+*+*", token=None, legacy=True)
     assert response.status_code >= 500  # the cron run counts as failed, not silently done
     line = faulty_worker.wait_for_log(lambda line: line.get("event") == "scheduled", "the failed cleanup", after=before)
     assert line["outcome"] == "scheduled_cleanup_failed" and "injected D1 failure" in line["error"]

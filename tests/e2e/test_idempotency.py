@@ -99,7 +99,7 @@ def test_a_replay_after_the_window_counts_again_and_the_cron_deletes_old_keys(wo
     worker.d1(
         f"INSERT INTO usage_keys (key, fingerprint, owner, created_at, window_start, used_before, used, limit_value, tier, effective_tier) VALUES ('{user_id}-old', 'x', 'x', {int(time.time()) - 86400 - 60}, 0, 0, 1, 1, 'pro', 'pro')"
     )
-    response = worker.get(f"/__scheduled?cron={worker.settings.cron.replace(' ', '+')}", token=None)
+    response = worker.get(f"/__scheduled?cron={worker.settings.cron.replace(' ', '+')}", token=None, legacy=True)
     assert response.status_code == 200
     worker.wait_for_log(
         lambda line: line.get("event") == "scheduled" and line.get("deleted_keys", 0) >= 1, "the cleanup"

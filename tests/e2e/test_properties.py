@@ -139,7 +139,7 @@ def assert_well_formed(response, method: str) -> None:
     assert response.status_code < 500, (response.status_code, response.text)
     if response.status_code >= 400 and method != "HEAD":
         body = response.json()
-        assert set(body["error"]) == {"code", "message"}, body
+        assert set(body) == {"error"} and {"code", "message", "requestId"} <= set(body["error"]), body
         assert ".js:" not in response.text and "    at " not in response.text
 
 
