@@ -11,6 +11,10 @@ overall deadline, bounded retries honouring Retry-After (retries), a `logging` l
 from guruai_cache_client.client import AsyncFallback, AsyncWorkerClient, Fallback, RetryPolicy, WorkerClient
 from guruai_cache_client.errors import (
     ERRORS_BY_CODE,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
     BodyTooLarge,
     BurstLimited,
     ClientRateLimited,
@@ -46,6 +50,7 @@ from guruai_cache_client.models import (
     Entitlements,
     Health,
     RateLimit,
+    RateLimitPolicy,
     ResponseMeta,
     Subscription,
     SubscriptionStatus,
@@ -59,6 +64,11 @@ from guruai_cache_client.version import __version__
 
 __all__ = [
     "ERRORS_BY_CODE",
+    "AuthenticationError",
+    "BadRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitPolicy",
     "AsyncFallback",
     "AsyncWorkerClient",
     "BodyTooLarge",
