@@ -462,10 +462,9 @@ def test_a_408_without_a_code_is_unavailable_so_the_fallback_answers():
 
 def test_calls_go_under_the_contracts_base_path_whether_or_not_the_url_names_it():
     from guruai_cache_client.urls import API_BASE_PATH
-
     from infra.plan.api import base_path
 
-    assert API_BASE_PATH == base_path()  # the client ships without the spec: this holds them equal
+    assert base_path() == API_BASE_PATH  # the client ships without the spec: this holds them equal
     for url in ("https://worker.test", "https://worker.test/", "https://worker.test/v1"):
         script = Script(httpx.Response(200, json=ENTITLEMENTS))
         WorkerClient(url, "tok", transport=httpx.MockTransport(script)).entitlements("u1")

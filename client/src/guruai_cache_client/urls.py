@@ -10,7 +10,6 @@ import ipaddress
 
 import httpx
 
-
 # The path the Worker's API is under (worker/openapi.yaml's servers end in it; a test holds them equal).
 API_BASE_PATH = "/v1"
 
