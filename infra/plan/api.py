@@ -78,7 +78,7 @@ def version(text: str | None = None) -> str:
 
 def base_path(text: str | None = None) -> str:
     """The path every server URL ends in (`/v1`): the prefix of every route the Worker serves."""
-    paths = {urlsplit(server["url"]).path.rstrip("/") for server in spec(text)["servers"]}
+    paths: set[str] = {urlsplit(server["url"]).path.rstrip("/") for server in spec(text)["servers"]}
     if len(paths) != 1:
         raise ValueError(f"the servers' URLs must share one base path, not {sorted(paths)}")
     return paths.pop()

@@ -75,8 +75,12 @@ def test_every_documented_path_serves_exactly_its_documented_methods(contract_wo
 
 @pytest.mark.parametrize("path", ["/", "/tier", "/subscriptions", "/usage/a/b", "/entitlements", "/admin", "/health/x"])
 def test_undocumented_paths_are_not_served(contract_worker, path):
+    """The contract's NotFound response (the `default` of every operation): 404 `not_found`, in
+    the one error shape, with the headers every answer has."""
     response = contract_worker.get(path)
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    assert response.json()["error"]["requestId"] == response.headers["X-Request-Id"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff" and response.headers["Cache-Control"] == "no-store"
 
 
 def test_an_unread_body_leaves_the_connection_usable(contract_worker):
