@@ -456,6 +456,8 @@ def test_the_unprefixed_paths_answer_as_api_2_with_deprecation_sunset_and_their_
     assert old.headers["Link"] == f'</v1/subscriptions/{user_id}?x=1>; rel="successor-version"'
     new = worker.get(f"/subscriptions/{user_id}")
     assert not {"Deprecation", "Sunset", "Link"} & set(new.headers)
+    # The log line says which calls still use the old paths (who to tell before the sunset).
+    assert worker.log_for(old)["deprecated_path"] is True and "deprecated_path" not in worker.log_for(new)
     # 2.0.0's error shape: the extras at the top level too (a 2.0.0 caller reads them there).
     app_b = worker.local_tokens["usage"]
     refused = worker.get("/tiers", token=app_b, legacy=True)

@@ -365,6 +365,7 @@ var RequestContext = class {
 // ../../worker/src/legacy.js
 var V1_ERROR_FIELDS = /* @__PURE__ */ new Set(["code", "message", "requestId"]);
 async function toLegacy(response, method, c) {
+  c.log.deprecated_path = true;
   const headers = new Headers(response.headers);
   for (const [name, value] of Object.entries(UNPREFIXED_HEADERS)) headers.set(name, value);
   if (c.log.route !== null) headers.set("Link", `<${API_BASE_PATH}${c.url.pathname}${c.url.search}>; rel="successor-version"`);

@@ -23,6 +23,7 @@ const V1_ERROR_FIELDS = new Set(["code", "message", "requestId"]);
  * @returns {Promise<Response>}
  */
 export async function toLegacy(response, method, c) {
+  c.log.deprecated_path = true; // who still calls the old paths, before the Sunset: the log lines say
   const headers = new Headers(response.headers);
   for (const [name, value] of Object.entries(UNPREFIXED_HEADERS)) headers.set(name, value);
   if (c.log.route !== null) headers.set("Link", `<${API_BASE_PATH}${c.url.pathname}${c.url.search}>; rel="successor-version"`);
