@@ -18,27 +18,30 @@ let started = null;
 let drainingSince = null;
 let putNext = 0;
 
+// The API's paths are under spec.prefix ("/v1"; "" for a Worker built before it).
+const prefix = spec.prefix ?? "";
+
 // kind -> the request it sends (and the user it is about, for the usage tally)
 const KINDS = {
-  drain: () => ({ method: "GET", path: "/health", headers: {} }),
-  health: () => ({ method: "GET", path: "/health", headers: {} }),
-  tiers: () => ({ method: "GET", path: "/tiers", headers: auth }),
-  subscription_hit: () => ({ method: "GET", path: `/subscriptions/hot-${pick(spec.users.hot)}`, headers: auth }),
-  subscription_miss: () => ({ method: "GET", path: `/subscriptions/miss-${missNext++}`, headers: auth }),
-  subscription_absent: () => ({ method: "GET", path: `/subscriptions/absent-${pick(spec.users.absent)}`, headers: auth }),
+  drain: () => ({ method: "GET", path: `${prefix}/health`, headers: {} }),
+  health: () => ({ method: "GET", path: `${prefix}/health`, headers: {} }),
+  tiers: () => ({ method: "GET", path: `${prefix}/tiers`, headers: auth }),
+  subscription_hit: () => ({ method: "GET", path: `${prefix}/subscriptions/hot-${pick(spec.users.hot)}`, headers: auth }),
+  subscription_miss: () => ({ method: "GET", path: `${prefix}/subscriptions/miss-${missNext++}`, headers: auth }),
+  subscription_absent: () => ({ method: "GET", path: `${prefix}/subscriptions/absent-${pick(spec.users.absent)}`, headers: auth }),
   subscription_put: () => ({
     method: "PUT",
-    path: `/subscriptions/put-${pick(spec.users.put)}`,
+    path: `${prefix}/subscriptions/put-${pick(spec.users.put)}`,
     headers: { ...auth, "Content-Type": "application/json" },
     body: JSON.stringify({ tier: putNext++ % 2 ? "pro" : "premium", status: "active" }),
   }),
   usage: () => {
     const user = `usage-${pick(spec.users.usage)}`;
-    return { method: "POST", path: `/usage/${user}`, headers: auth, user };
+    return { method: "POST", path: `${prefix}/usage/${user}`, headers: auth, user };
   },
   usage_small_tier: () => {
     const user = `small-${pick(spec.users.small)}`;
-    return { method: "POST", path: `/usage/${user}`, headers: auth, user };
+    return { method: "POST", path: `${prefix}/usage/${user}`, headers: auth, user };
   },
 };
 

@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from local_worker import free_port
-from worker_load import bench_settings, fresh_local_worker
+from worker_load import api_root, bench_settings, fresh_local_worker
 
 from infra.tools import local, wrangler_dev
 from infra.tools.pinned_wrangler import wrangler_env, wrangler_path
@@ -229,7 +229,8 @@ def main() -> None:
     results: dict[str, list[Run]] = {s.name: [] for s in SCENARIOS}
     with ExitStack() as stack:
         guide = stack.enter_context(guide_worker())
-        ours, token, project = stack.enter_context(fresh_local_worker(settings, seed_hit_user))
+        ours_root, token, project = stack.enter_context(fresh_local_worker(settings, seed_hit_user))
+        ours = api_root(ours_root)  # /v1 on a Worker that has it: the hit path, not the legacy one
         clients = clients_bound(project)
         warm(guide, ours, token)
         base = {"guide": guide, "ours": ours}

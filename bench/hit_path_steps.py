@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from guide_comparison import get, load_average, require_wrk, wrk
-from worker_load import BENCH_TOKEN, bench_settings, fresh_local_worker, seed_users
+from worker_load import BENCH_TOKEN, api_root, bench_settings, fresh_local_worker, seed_users
 
 STEPS = {
     "guide": "/steps/guide",
@@ -54,7 +54,8 @@ def main() -> None:
     headers = {"Authorization": f"Bearer {BENCH_TOKEN}"}
     runs: dict[str, list[float]] = {name: [] for name in STEPS}
     with fresh_local_worker(bench_settings(), seed_users, main=ROOT / "bench" / "hit_path_steps.js") as (url, _, _):
-        assert get(f"{url}/subscriptions/hit", BENCH_TOKEN) == 200  # fills the KV entry every step reads
+        STEPS["worker"] = api_root(url).removeprefix(url) + STEPS["worker"]  # under /v1, where the Worker has it
+        assert get(f"{url}{STEPS['worker']}", BENCH_TOKEN) == 200  # fills the KV entry every step reads
         time.sleep(1)
         assert all(get(url + path, BENCH_TOKEN) == 200 for path in STEPS.values())
         for round_number in range(args.rounds):

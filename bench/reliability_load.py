@@ -30,7 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from worker_load import BENCH_TIER, ROOT, bench_settings, fresh_local_worker, warm
+from worker_load import BENCH_TIER, ROOT, api_root, bench_settings, fresh_local_worker, warm
 
 from infra.settings import Settings
 from infra.tools import local
@@ -103,11 +103,12 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    with fresh_local_worker(settings(), seed_users) as (url, token, project):
+    with fresh_local_worker(settings(), seed_users) as (root, token, project):
+        url = api_root(root)
         for n in range(USERS["hot"]):
             warm(url, f"/subscriptions/hot-{n}", token)  # so that these GETs are hits from the start
         spec = {
-            "url": url, "token": token, "duration": args.duration, "connections": args.connections,
+            "url": root, "prefix": url.removeprefix(root), "token": token, "duration": args.duration, "connections": args.connections,
             "maxRequests": max(args.max_requests, args.connections), "weights": WEIGHTS, "users": USERS,
         }  # fmt: skip
         print(f"mixed load for {args.duration} s (at most {args.max_requests} requests)...", file=sys.stderr)

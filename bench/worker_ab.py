@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from guide_comparison import get, load_average, require_wrk, wrk
-from worker_load import BENCH_TOKEN, bench_settings, fresh_local_worker, seed_users
+from worker_load import BENCH_TOKEN, api_root, bench_settings, fresh_local_worker, seed_users
 
 ROUTES = ("/health", "/subscriptions/hit", "/entitlements/hit")
 
@@ -49,7 +49,7 @@ def main() -> None:
         fresh_local_worker(settings, seed_users) as (url_a, _, _),
         fresh_local_worker(settings, seed_users, worker_source=args.edited) as (url_b, _, _),
     ):
-        urls = {"A": url_a, "B": url_b}
+        urls = {"A": api_root(url_a), "B": api_root(url_b)}  # each under /v1 if it has it
         for url in urls.values():  # fill the caches each route hits
             assert get(f"{url}/subscriptions/hit", BENCH_TOKEN) == 200, f"{url}: the hit user is not served"
             get(f"{url}/usage/hit", BENCH_TOKEN, "POST")

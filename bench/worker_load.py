@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -78,6 +79,17 @@ def seed_users(project: local.LocalProject) -> None:
         )
     finally:
         Path(file.name).unlink()
+
+
+def api_root(url: str) -> str:
+    """Where the API's routes are on the Worker at `url`: under /v1 (API 3), or at the root for a
+    Worker built before it (a bundle of an earlier revision, in an A/B run). Not the unprefixed
+    paths on a v1 Worker: those answer through legacy.js, which is not the hit path measured."""
+    try:
+        with urllib.request.urlopen(f"{url}/v1/health") as response:
+            return f"{url}/v1" if response.status == 200 else url
+    except urllib.error.HTTPError:
+        return url
 
 
 def warm(url: str, path: str, token: str, method: str = "GET") -> None:
@@ -145,7 +157,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=10, help="concurrent connections (default 10)")
     args = parser.parse_args()
 
-    with fresh_local_worker(bench_settings(), seed_users) as (url, token, _project):
+    with fresh_local_worker(bench_settings(), seed_users) as (root, token, _project):
+        url = api_root(root)
+        prefix = url.removeprefix(root)
         warm(url, "/subscriptions/hit", token)
         warm(url, "/usage/hit", token, "POST")  # today's count exists, as for a user the app counts
         warm(url, "/entitlements/hit", token)
@@ -158,7 +172,7 @@ def main() -> None:
             "cache hit: GET /subscriptions/:id": {**common, "method": "GET", "headers": auth, "url": f"{url}/subscriptions/hit"},
             "entitlements hit: GET /entitlements/:id": {**common, "method": "GET", "headers": auth, "url": f"{url}/entitlements/hit"},
             "miss from D1: GET /subscriptions/:id": {
-                **common, "method": "GET", "headers": auth, "pathTemplate": "/subscriptions/miss-{n}",
+                **common, "method": "GET", "headers": auth, "pathTemplate": prefix + "/subscriptions/miss-{n}",
             },
             "usage: POST /usage/:id": {**common, "method": "POST", "headers": auth, "url": f"{url}/usage/usage"},
         }  # fmt: skip

@@ -78,3 +78,16 @@ def test_the_package_metadata_says_license_authors_classifiers_and_urls():
 def test_the_changelog_has_the_current_version():
     version = tomllib.loads((CLIENT / "pyproject.toml").read_text())["project"]["version"]
     assert re.search(rf"^## {re.escape(version)} ", (CLIENT / "CHANGELOG.md").read_text(), re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [("subscription", SUBSCRIPTION), ("entitlements", ENTITLEMENTS), ("health", {"status": "ok", "environment": None,
+      "catalogVersion": None, "apiVersion": "3.0.0"})],
+)  # fmt: skip
+def test_a_field_a_later_version_adds_is_ignored(route, body):
+    """The contract: clients ignore response fields they do not know (a minor version may add them)."""
+    plain = getattr(Script(httpx.Response(200, json=body)).client(), route)(*(["u1"] if route != "health" else []))
+    added = {**body, "addedLater": {"any": ["shape"]}}
+    later = getattr(Script(httpx.Response(200, json=added)).client(), route)(*(["u1"] if route != "health" else []))
+    assert later == plain

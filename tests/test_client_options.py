@@ -147,7 +147,7 @@ def test_the_url_and_token_default_to_the_environment(monkeypatch):
     monkeypatch.setenv("GURUAI_CACHE_TOKEN", "env-token")
     script = Script(httpx.Response(200, json=ENTITLEMENTS))
     WorkerClient(transport=httpx.MockTransport(script)).entitlements("u1")
-    assert str(script.requests[0].url) == "https://guruai-worker-dev.acme.workers.dev/entitlements/u1"
+    assert str(script.requests[0].url) == "https://guruai-worker-dev.acme.workers.dev/v1/entitlements/u1"
     assert script.requests[0].headers["Authorization"] == "Bearer env-token"
     assert repr(WorkerClient()) == "WorkerClient('https://guruai-worker-dev.acme.workers.dev')"  # no token
     monkeypatch.delenv("GURUAI_CACHE_URL")

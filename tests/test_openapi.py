@@ -100,7 +100,7 @@ def test_the_docs_route_table_lists_every_operation_with_its_scope_and_error_cod
             assert (f"`{scope}`" if scope else "none") in row
     usage = next(line for line in table.splitlines() if line.startswith("| `POST /usage/{userId}` |"))
     assert "429 `daily_limit_exceeded`, `burst_limited`" in usage
-    assert "`internal_error`" not in usage  # a response's own codes, not every code the contract has
+    assert "`invalid_json`" not in usage  # a response's own codes, not every code the contract has
 
 
 def test_the_tier_schema_has_every_field_the_settings_tier_has():
@@ -110,3 +110,102 @@ def test_the_tier_schema_has_every_field_the_settings_tier_has():
 
     described = set(SPEC["components"]["schemas"]["Tier"]["properties"])
     assert {field.alias or name for name, field in Tier.model_fields.items()} == described
+
+
+# --- a contract that leaves nothing out (issue 17) ---------------------------------------------
+
+
+def every_response():
+    """(METHOD path, status, the response resolved) for every response of every operation."""
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                for status, response in operation["responses"].items():
+                    yield f"{method.upper()} {path}", str(status), api._resolve(SPEC, response)
+
+
+def test_every_operation_describes_the_default_error_a_405_with_allow_and_a_500():
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = operation["responses"]
+            assert {"default", "405", "500"} <= set(responses), f"{method} {path}"
+            assert "Allow" in api._resolve(SPEC, responses["405"])["headers"]
+    codes = {status: api._codes_in(SPEC, SPEC["components"]["responses"][name]) for status, name in
+             (("404", "NotFound"), ("405", "MethodNotAllowed"), ("500", "InternalError"))}  # fmt: skip
+    assert codes == {"404": ["not_found"], "405": ["method_not_allowed"], "500": ["internal_error"]}
+
+
+def test_every_401_and_403_describes_its_www_authenticate_challenge():
+    statuses = [(where, status) for where, status, response in every_response() if status in ("401", "403")]
+    assert statuses
+    for where, status, response in every_response():
+        if status in ("401", "403"):
+            header = response["headers"]["WWW-Authenticate"]
+            assert 'realm="guruai-cache"' in header["schema"]["pattern"], (where, status)
+
+
+def test_every_response_describes_nosniff_and_its_cache_control():
+    for where, status, response in every_response():
+        headers = response.get("headers", {})
+        assert {"X-Request-Id", "X-Content-Type-Options", "Cache-Control"} <= set(headers), (where, status)
+
+
+def test_the_daily_429_and_the_usage_answers_describe_their_rate_limit_fields():
+    usage = SPEC["paths"]["/usage/{userId}"]["post"]["responses"]
+    for status in ("200", "429"):
+        assert {
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+            "RateLimit-Policy",
+            "RateLimit",
+        } <= set(usage[status]["headers"]), status
+    entitlements = SPEC["paths"]["/entitlements/{userId}"]
+    for method in ("get", "head"):
+        assert {"RateLimit-Policy", "RateLimit"} <= set(entitlements[method]["responses"]["200"]["headers"])
+
+
+def test_every_get_route_has_head():
+    for path, item in SPEC["paths"].items():
+        if "get" in item:
+            assert "head" in item, path
+            assert item["head"].get("security") == item["get"].get("security"), path
+
+
+def test_the_servers_end_in_v1_and_the_worker_serves_the_documents_version():
+    assert api.base_path() == "/v1"
+    assert all(server["url"].endswith("/v1") for server in SPEC["servers"])
+    contract = (paths.WORKER_SRC / "contract.js").read_text()
+    assert f'export const API_VERSION = /** @type {{const}} */ ("{SPEC["info"]["version"]}");' in contract
+    assert SPEC["info"]["version"] == "3.0.0"
+    # RFC 9745's Deprecation is "@" and Unix seconds; RFC 8594's Sunset an HTTP-date.
+    assert api.unprefixed_headers() == {"Deprecation": "@1796601600", "Sunset": "Wed, 30 Jun 2027 23:59:59 GMT"}
+
+
+def schemas_reached(node, seen=None):
+    """Every schema object reachable from `node`, $refs followed."""
+    seen = set() if seen is None else seen
+    node = api._resolve(SPEC, node)
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from schemas_reached(value, seen)
+    elif isinstance(node, list):
+        for value in node:
+            yield from schemas_reached(value, seen)
+
+
+def test_responses_allow_fields_they_do_not_list_and_request_bodies_do_not():
+    """Clients must ignore unknown fields (the document says so), so a later version may add one:
+    no response schema forbids it. The Worker refuses unknown fields in a request body."""
+    for where, status, response in every_response():
+        for schema in schemas_reached(response.get("content", {})):
+            assert schema.get("additionalProperties") is not False, (where, status)
+    change = SPEC["paths"]["/subscriptions/{userId}"]["put"]["requestBody"]
+    assert any(schema.get("additionalProperties") is False for schema in schemas_reached(change))
+    assert "ignore" in SPEC["info"]["description"] and "codes they do" in SPEC["info"]["description"]

@@ -130,6 +130,8 @@ def test_bindings_point_at_the_production_resources_in_a_stable_order(dev_run):
         assert by_name[name]["text"] == str(value)
     # The burst 429's Retry-After: the limiter's own period, which the binding does not tell the script.
     assert by_name["BURST_RATE_LIMIT_PERIOD"]["text"] == str(int(by_name["RATE_LIMITER"]["simple"]["period"]))
+    # The burst policy of the RateLimit-Policy field: the limiter's own limit, as the binding tells it not either.
+    assert by_name["BURST_RATE_LIMIT_LIMIT"]["text"] == str(int(by_name["RATE_LIMITER"]["simple"]["limit"]))
     # The client limiter: its own namespace, its limit sized from the stack's traffic (none set here).
     assert by_name["CLIENT_LIMITER"]["namespaceId"] != by_name["RATE_LIMITER"]["namespaceId"]
     assert by_name["CLIENT_LIMITER"]["simple"]["limit"] >= 5 * 60

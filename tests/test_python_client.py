@@ -17,6 +17,8 @@ from guruai_cache_client import (
     ERRORS_BY_CODE,
     AsyncFallback,
     AsyncWorkerClient,
+    AuthenticationError,
+    BadRequestError,
     BurstLimited,
     DailyLimitExceeded,
     DatabaseUnavailable,
@@ -24,7 +26,12 @@ from guruai_cache_client import (
     Fallback,
     InsecureURL,
     InvalidUserId,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimited,
+    RateLimitPolicy,
     RetryPolicy,
+    ServiceUnavailable,
     SubscriptionNotFound,
     UnexpectedRedirect,
     WorkerClient,
@@ -34,6 +41,7 @@ from guruai_cache_client import (
     WorkerUnreachable,
 )
 from guruai_cache_client.__main__ import main as token_command
+from guruai_cache_client.errors import error_for
 from infra import paths
 
 ENTITLEMENTS = {
@@ -321,7 +329,7 @@ def test_https_and_plain_http_to_this_machine_are_allowed(url):
             return await worker.entitlements("u1")
 
     assert run(scenario()).tier == "pro"
-    assert [str(r.url) for r in recorder.requests] == [url.rstrip("/") + "/entitlements/u1"] * 2
+    assert [str(r.url) for r in recorder.requests] == [url.rstrip("/") + "/v1/entitlements/u1"] * 2
     assert {r.headers["Authorization"] for r in recorder.requests} == {"Bearer t"}
 
 
@@ -417,7 +425,7 @@ def test_a_redirect_is_not_followed_by_an_http_client_that_would():
     own = httpx.Client(transport=httpx.MockTransport(script), follow_redirects=True)
     with pytest.raises(UnexpectedRedirect):
         WorkerClient("https://worker.test", "tok", http_client=own, sleep=script.sleeps.append).entitlements("u1")
-    assert [str(r.url) for r in script.requests] == ["https://worker.test/entitlements/u1"]
+    assert [str(r.url) for r in script.requests] == ["https://worker.test/v1/entitlements/u1"]
 
 
 def test_a_timeout_after_sending_is_its_own_error_a_refused_connection_is_not():
@@ -447,3 +455,74 @@ def test_the_fallback_is_told_a_timed_out_use_may_have_been_counted():
 def test_a_408_without_a_code_is_unavailable_so_the_fallback_answers():
     script = Script(*[httpx.Response(408)] * 3)
     assert script.client(fallback=FromOwnDatabase()).entitlements("u1").tier == "free"
+
+
+# --- API v1 (issue 17): the base path, the error families, the extras inside `error` -----------
+
+
+def test_calls_go_under_the_contracts_base_path_whether_or_not_the_url_names_it():
+    from guruai_cache_client.urls import API_BASE_PATH
+    from infra.plan.api import base_path
+
+    assert base_path() == API_BASE_PATH  # the client ships without the spec: this holds them equal
+    for url in ("https://worker.test", "https://worker.test/", "https://worker.test/v1"):
+        script = Script(httpx.Response(200, json=ENTITLEMENTS))
+        WorkerClient(url, "tok", transport=httpx.MockTransport(script)).entitlements("u1")
+        assert str(script.requests[0].url) == "https://worker.test/v1/entitlements/u1", url
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "family"),
+    [
+        (400, "invalid_user_id", BadRequestError), (413, "body_too_large", BadRequestError),
+        (422, "idempotency_key_reused", BadRequestError), (405, "method_not_allowed", BadRequestError),
+        (401, "unauthorized", AuthenticationError), (403, "insufficient_scope", PermissionDeniedError),
+        (404, "not_found", NotFoundError), (404, "subscription_not_found", NotFoundError),
+        (404, "no_active_subscription", NotFoundError), (429, "burst_limited", RateLimited),
+        (500, "internal_error", WorkerUnavailable), (503, "database_unavailable", WorkerUnavailable),
+    ],
+)  # fmt: skip
+def test_each_codes_class_is_in_its_statuss_family(status, code, family):
+    assert issubclass(ERRORS_BY_CODE[code], family)
+    found = error_for(status, {"error": {"code": code, "message": "m"}}, None)
+    assert type(found) is ERRORS_BY_CODE[code] and found.code == code
+
+
+@pytest.mark.parametrize(
+    ("status", "family"),
+    [(400, BadRequestError), (409, BadRequestError), (401, AuthenticationError), (403, PermissionDeniedError),
+     (404, NotFoundError), (429, RateLimited), (500, WorkerUnavailable), (503, ServiceUnavailable)],
+)  # fmt: skip
+def test_a_code_this_client_does_not_know_keeps_its_value_in_its_statuss_family(status, family):
+    script = Script(*[error(status, "a_code_from_a_later_version")] * 3)
+    with pytest.raises(family) as caught:
+        script.client(max_retries=0).subscription("u1")
+    assert type(caught.value) is family and caught.value.code == "a_code_from_a_later_version"
+    assert "a_code_from_a_later_version" in str(caught.value)
+
+
+def test_an_errors_extras_are_read_inside_the_error_and_at_the_top_level_of_an_api_2_answer():
+    figures = {"allowed": False, "remaining": 0, "limit": 10, "resetsAt": "2026-01-02T00:00:00.000Z"}
+    v1 = {"error": {"code": "daily_limit_exceeded", "message": "m", "requestId": "r", **figures}}
+    v2 = {"error": {"code": "daily_limit_exceeded", "message": "m"}, **figures}
+    for body in (v1, v2):
+        found = error_for(429, body, "r")
+        assert isinstance(found, DailyLimitExceeded)
+        assert (found.limit, found.resets_at) == (10, datetime(2026, 1, 2, tzinfo=UTC))
+    scope = {"code": "insufficient_scope", "message": "m"}
+    assert error_for(403, {"error": {**scope, "requiredScope": "write"}}, None).required_scope == "write"
+    assert error_for(403, {"error": scope, "requiredScope": "write"}, None).required_scope == "write"
+
+
+def test_a_replayed_use_says_so_and_the_ratelimit_fields_are_in_meta():
+    headers = {
+        "Idempotent-Replayed": "true",
+        "RateLimit-Policy": '"burst";q=40;w=60, "daily";q=10;w=86400',
+        "RateLimit": '"daily";r=9;t=3600',
+    }
+    usage = Script(httpx.Response(200, json=USAGE, headers=headers)).client().record_usage("u1")
+    assert usage.replayed is True
+    assert usage.meta is not None and usage.meta.policy("daily") == RateLimitPolicy("daily", 10, 86400, 9, 3600)
+    assert usage.meta.policy("burst") == RateLimitPolicy("burst", 40, 60, None, None)
+    fresh = Script(httpx.Response(200, json=USAGE)).client().record_usage("u1")
+    assert fresh.replayed is False and fresh.meta is not None and fresh.meta.policies == ()

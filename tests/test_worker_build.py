@@ -76,6 +76,9 @@ def test_the_contract_module_evaluates_to_the_python_values():
     expected["ROUTES"] = api.routes()  # from the API's contract, worker/openapi.yaml
     expected["OPERATION_IDS"] = api.operation_ids()
     expected["VAR_DEFAULTS"] = var_defaults()  # the settings' defaults
+    expected["API_VERSION"] = api.version()  # what /health reports
+    expected["API_BASE_PATH"] = api.base_path()  # "/v1"
+    expected["UNPREFIXED_HEADERS"] = api.unprefixed_headers()  # Deprecation and Sunset
     assert exported == json.loads(json.dumps(expected))  # tuples as lists
     assert exported["ACTIVE_STATUSES"] and set(exported["ACTIVE_STATUSES"]) < set(exported["SUBSCRIPTION_STATUSES"])
 

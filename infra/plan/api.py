@@ -7,8 +7,11 @@ its method and its scope are added in the contract alone, then served by a handl
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.utils import format_datetime
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -65,6 +68,28 @@ def operation_ids(text: str | None = None) -> dict[str, str]:
             raise ValueError(f"{method} {path} has no operationId: the Worker's handler is named by it")
         found[f"{method} {path}"] = operation["operationId"]
     return found
+
+
+def version(text: str | None = None) -> str:
+    """The API's version (info.version): what /health reports."""
+    found: str = spec(text)["info"]["version"]
+    return found
+
+
+def base_path(text: str | None = None) -> str:
+    """The path every server URL ends in (`/v1`): the prefix of every route the Worker serves."""
+    paths: set[str] = {urlsplit(server["url"]).path.rstrip("/") for server in spec(text)["servers"]}
+    if len(paths) != 1:
+        raise ValueError(f"the servers' URLs must share one base path, not {sorted(paths)}")
+    return paths.pop()
+
+
+def unprefixed_headers(text: str | None = None) -> dict[str, str]:
+    """What an answer on a path without the base path carries (x-unprefixed-paths): RFC 9745's
+    `Deprecation` (`@` and Unix seconds) and RFC 8594's `Sunset` (an HTTP-date)."""
+    dates = spec(text)["x-unprefixed-paths"]
+    deprecated, sunset = (datetime.fromisoformat(dates[name]) for name in ("deprecated", "sunset"))
+    return {"Deprecation": f"@{int(deprecated.timestamp())}", "Sunset": format_datetime(sunset, usegmt=True)}
 
 
 def error_codes(text: str | None = None) -> list[str]:

@@ -48,6 +48,7 @@ SETTING_VARS: dict[str, Callable[[Settings], object]] = {
     "USAGE_RETENTION_DAYS": lambda s: s.usage_retention_days,
     "ROUTINE_LOG_SAMPLE_RATE": lambda s: s.request_log.routine_sample_rate,
     "ENTITLEMENTS_COUNT_MAX_AGE": lambda s: s.entitlements_count_max_age,
+    "BURST_RATE_LIMIT_LIMIT": lambda s: s.burst_rate_limit.limit,
     "BURST_RATE_LIMIT_PERIOD": lambda s: s.burst_rate_limit.period,
     "CLIENT_RATE_LIMIT_PERIOD": lambda s: s.client_rate_limit.period,
     "IDEMPOTENCY_WINDOW_SECONDS": lambda s: s.idempotency_window_seconds,

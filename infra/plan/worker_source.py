@@ -47,6 +47,9 @@ def contract_module() -> str:
     values = {name: getattr(worker_contract, name) for name in worker_contract.WORKER_EXPORTS}
     values["ROUTES"] = api.routes()
     values["OPERATION_IDS"] = api.operation_ids()
+    values["API_VERSION"] = api.version()
+    values["API_BASE_PATH"] = api.base_path()
+    values["UNPREFIXED_HEADERS"] = api.unprefixed_headers()
     values["VAR_DEFAULTS"] = var_defaults()
     for name, value in values.items():
         lines.append("")

@@ -281,7 +281,7 @@ def _serve(project: LocalProject, ip: str, port: int, url: str, tokens: local_cl
         for scope, token in tokens.items():
             typer.echo(f"  {scope} token:  {token}")
         typer.echo(f"  (in {project.tokens_file}; client `local-<scope>` each)")
-        typer.echo(f"  try:    curl -H 'Authorization: Bearer {tokens['read']}' {url}/entitlements/user-pro")
+        typer.echo(f"  try:    curl -H 'Authorization: Bearer {tokens['read']}' {url}/v1/entitlements/user-pro")
         typer.echo(f"  cron:   curl '{url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*'   (local only, no token)\n")
         code = process.wait()
         raise UserError(f"wrangler dev exited with code {code}")

@@ -29,6 +29,13 @@ const FAULTS = {
   "catalog-invalid": (env, request) => ({ ...env, CATALOG: request.headers.get("X-Test-Catalog") }),
   "clients-missing": (env) => ({ ...env, CLIENTS: undefined }),
   "clients-invalid": (env) => ({ ...env, CLIENTS: '{"app": {"sha256": "not hex", "scopes": ["read"]}}' }),
+  // a failure nothing expects (reading the catalog binding throws): the Worker's 500 internal_error
+  unexpected: (env) =>
+    Object.defineProperty({ ...env }, "CATALOG", {
+      get() {
+        throw new Error("injected unexpected failure");
+      },
+    }),
   // Analytics Engine: no binding (metrics off), or one whose writeDataPoint throws
   "metrics-missing": (env) => ({ ...env, METRICS: undefined }),
   "metrics-failing": (env) => ({

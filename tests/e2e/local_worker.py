@@ -27,12 +27,14 @@ import tomlkit
 
 from infra import paths
 from infra.plan import wrangler_toml
+from infra.plan.api import base_path
 from infra.settings import Settings, stack_file_settings
 from infra.tools import local, wrangler_dev
 from infra.tools.render import LOCAL_SETTINGS_STACK
 
 ROOT = paths.ROOT
 LOG_WAIT_S = 15.0
+API_BASE_PATH = base_path()  # "/v1": every request goes there unless `legacy`
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 # Small limits, so the limit tests need few requests: a tier whose daily limit is reached
@@ -122,6 +124,11 @@ class RunningWorker:
         self.client = httpx.Client(base_url=self.url, timeout=30)
 
     @property
+    def api_url(self) -> str:
+        """The API's base URL: the Worker's, under /v1 (the servers' URLs in worker/openapi.yaml)."""
+        return self.url + API_BASE_PATH
+
+    @property
     def token(self) -> str:
         """The configured client `tester`'s token: every scope."""
         return CLIENT_TOKENS["tester"]
@@ -136,13 +143,16 @@ class RunningWorker:
         finally:
             self.extra_headers = before
 
-    def request(self, method: str, path: str, *, token: str | None = "default", **kwargs: Any) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, token: str | None = "default", legacy: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """`path` under the API's base path (/v1), or as is with `legacy` (API 2.0.0's paths)."""
         headers = {**self.extra_headers, **kwargs.pop("headers", {})}
         if token == "default":
             token = self.token
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        return self.client.request(method, path, headers=headers, **kwargs)
+        return self.client.request(method, path if legacy else API_BASE_PATH + path, headers=headers, **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)

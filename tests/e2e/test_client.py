@@ -252,3 +252,77 @@ def test_results_carry_the_workers_request_id_cache_state_and_figures(worker, us
     assert used.rate_limit.limit == used.limit and used.rate_limit.remaining == used.remaining
     assert used.rate_limit.resets_at.timestamp() == int(used.resets_at.timestamp())
     assert tiers.meta.max_age == worker.settings.tiers_max_age
+
+
+# --- the released client 0.2.0 against the v1 Worker ----------------------------------------------
+
+RELEASED_CLIENT = "ef7bb7c"  # main when client 0.2.0 was released (API 2.0.0)
+RELEASED_CALLS = """
+import sys
+import guruai_cache_client as g
+from guruai_cache_client import *
+assert g.__file__.startswith(sys.argv[1]), g.__file__  # the released source, not this tree's
+url, token, read_token, user, small, limit = sys.argv[2:8]
+with WorkerClient(url, token) as c:
+    assert c.health().status == "ok"
+    assert small in c.tiers()
+    assert c.set_subscription(user, "pro").tier == "pro"
+    assert c.subscription(user).tier == "pro" and c.entitlements(user).effective_tier == "pro"
+    assert c.record_usage(user).used == 1
+    for call, error in ((lambda: c.subscription(user + "-none"), SubscriptionNotFound),
+                        (lambda: c.entitlements(user + "-none"), SubscriptionNotFound),
+                        (lambda: c.record_usage(user + "-none"), NoActiveSubscription),
+                        (lambda: c.set_subscription(user, "gold"), UnknownTier)):
+        try:
+            call()
+            raise SystemExit(f"no {error.__name__}")
+        except error:
+            pass
+    c.set_subscription(user, small)
+    for _ in range(int(limit) - 1):  # one use counted above
+        c.record_usage(user)
+    try:
+        c.record_usage(user)
+        raise SystemExit("no DailyLimitExceeded")
+    except DailyLimitExceeded as limited:
+        assert limited.limit == int(limit) and limited.resets_at is not None, limited.body
+with WorkerClient(url, read_token) as c:
+    try:
+        c.set_subscription(user, "pro")
+        raise SystemExit("no InsufficientScope")
+    except InsufficientScope as refused:
+        assert refused.required_scope == "write", refused.body
+with WorkerClient(url, "not-a-token") as c:
+    try:
+        c.tiers()
+        raise SystemExit("no Unauthorized")
+    except Unauthorized:
+        pass
+print("ok")
+"""
+
+
+def test_the_released_client_0_2_0_still_works_against_the_v1_worker(worker, user_id, tmp_path):
+    """Until the unprefixed paths' sunset, an app on client 0.2.0 keeps working: every call, and
+    the errors it reads (codes, required_scope and the daily figures at 2.0.0's top level)."""
+    archive = subprocess.run(
+        ["git", "archive", RELEASED_CLIENT, "client/src/guruai_cache_client"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp_path)], input=archive, check=True)
+    source = tmp_path / "client" / "src"
+    assert (
+        "0.2.0"
+        in subprocess.run(
+            ["git", "show", f"{RELEASED_CLIENT}:client/pyproject.toml"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    arguments = [str(source), worker.url, worker.token, worker.local_tokens["read"], user_id, SMALL_TIER["name"]]
+    result = subprocess.run(
+        [sys.executable, "-c", RELEASED_CALLS, *arguments, str(SMALL_TIER["dailyRequestLimit"])],
+        env={**os.environ, "PYTHONPATH": str(source)}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

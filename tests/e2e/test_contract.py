@@ -75,8 +75,12 @@ def test_every_documented_path_serves_exactly_its_documented_methods(contract_wo
 
 @pytest.mark.parametrize("path", ["/", "/tier", "/subscriptions", "/usage/a/b", "/entitlements", "/admin", "/health/x"])
 def test_undocumented_paths_are_not_served(contract_worker, path):
+    """The contract's NotFound response (the `default` of every operation): 404 `not_found`, in
+    the one error shape, with the headers every answer has."""
     response = contract_worker.get(path)
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    assert response.json()["error"]["requestId"] == response.headers["X-Request-Id"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff" and response.headers["Cache-Control"] == "no-store"
 
 
 def test_an_unread_body_leaves_the_connection_usable(contract_worker):
@@ -84,7 +88,7 @@ def test_an_unread_body_leaves_the_connection_usable(contract_worker):
     Worker run as is (unbundled, as `wrangler dev` runs it): it drains the unread body, as
     wrangler's dev bundling used to, so local workerd never answers a next request with a 503 of
     its own (about 1 in 100 did without it)."""
-    with httpx.Client(base_url=contract_worker.url, timeout=10) as client:
+    with httpx.Client(base_url=contract_worker.api_url, timeout=10) as client:
         statuses = [
             client.put(
                 "/subscriptions/user-pro", json={"tier": "pro"}, headers={"Authorization": "Bearer no"}
@@ -112,7 +116,7 @@ def test_every_response_matches_the_contract(case, contract_worker):
     is_put = (case.method.upper(), case.path) == ("PUT", "/subscriptions/{userId}")
     try:
         response = case.call_and_validate(
-            base_url=contract_worker.url,
+            base_url=contract_worker.api_url,
             headers=headers,
             excluded_checks=[positive_data_acceptance] if is_put else [],
             timeout=30,

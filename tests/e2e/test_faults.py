@@ -155,7 +155,19 @@ def test_a_failing_rate_limiter_lets_usage_through(faulty_worker, user_id):
 def test_a_failing_cleanup_is_logged_and_reported_as_failed(faulty_worker):
     """The fault wrapper's scheduled handler runs the real cleanup on a failing D1."""
     before = len(faulty_worker.log_lines())
-    response = faulty_worker.get("/__scheduled?cron=0+3+*+*+*", token=None)
+    response = faulty_worker.get("/__scheduled?cron=0+3+*+*+*", token=None, legacy=True)
     assert response.status_code >= 500  # the cron run counts as failed, not silently done
     line = faulty_worker.wait_for_log(lambda line: line.get("event") == "scheduled", "the failed cleanup", after=before)
     assert line["outcome"] == "scheduled_cleanup_failed" and "injected D1 failure" in line["error"]
+
+
+def test_an_unexpected_failure_is_a_500_in_the_one_error_shape_naming_its_request(faulty_worker):
+    """The contract's 500 `internal_error`: the request id in the message and the error object,
+    the detail in the log line only, and the headers every answer has."""
+    response = faulty_worker.get("/tiers", headers={"X-Test-Fault": "unexpected"})
+    body = assert_error(response, 500, "internal_error")
+    request_id = response.headers["X-Request-Id"]
+    assert request_id in body["error"]["message"] and "injected" not in response.text
+    assert response.headers["X-Content-Type-Options"] == "nosniff" and response.headers["Cache-Control"] == "no-store"
+    line = faulty_worker.log_for(response)
+    assert line["outcome"] == "internal_error" and "injected unexpected failure" in line["error"]

@@ -219,7 +219,7 @@ def test_scheduled_cleanup_operations_per_deleted_row(worker, user_id):
         + ", ".join(f"({old}, '{user_id}-{n}', 1)" for n in range(deleted))
     )
     before = len(worker.log_lines())
-    worker.get("/__scheduled?cron=0+3+*+*+*", token=None)
+    worker.get("/__scheduled?cron=0+3+*+*+*", token=None, legacy=True)
     line = worker.wait_for_log(lambda line: line.get("event") == "scheduled", "the cleanup", after=before)
     assert line["deleted"] == deleted
     assert line["outcome"] == "scheduled_cleanup"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,11 +29,17 @@ ROUTES = [
 ]
 
 
-def assert_error(response: httpx.Response, status: int, code: str) -> dict:
+DAILY_EXTRAS = frozenset({"allowed", "remaining", "limit", "resetsAt"})  # the daily 429's figures, inside `error`
+
+
+def assert_error(response: httpx.Response, status: int, code: str, extras: frozenset[str] = frozenset()) -> dict:
+    """The one error shape: code, message, the request id and the error's own extras, all inside `error`."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert set(body["error"]) == {"code", "message"} and body["error"]["code"] == code, body
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "requestId", *extras} and body["error"]["code"] == code, body
+    assert body["error"]["requestId"] == response.headers["X-Request-Id"]
     assert body["error"]["message"] and ".js:" not in response.text and "    at " not in response.text
     return body
 
@@ -47,10 +54,16 @@ def subscribe(worker, user_id: str, tier: str = "pro", status: str = "active") -
 
 
 def test_health_needs_no_token_and_names_the_catalog_it_serves(worker):
-    response = worker.get("/health", token=None)
-    assert response.status_code == 200
     version = worker_plan(worker.settings, "local").catalog["version"]
-    assert response.json() == {"status": "ok", "environment": "local", "catalogVersion": version}
+    for legacy in (False, True):  # /v1/health and /health
+        response = worker.get("/health", token=None, legacy=legacy)
+        assert response.status_code == 200
+        assert response.json() == {
+            "status": "ok",
+            "apiVersion": "3.0.0",
+            "environment": "local",
+            "catalogVersion": version,
+        }
 
 
 @pytest.mark.parametrize("method,path", ROUTES)
@@ -59,7 +72,10 @@ def test_every_other_route_needs_the_service_token(worker, method, path, authori
     headers = {} if authorization is None else {"Authorization": authorization.format(token=worker.token)}
     response = worker.request(method, path, token=None, headers=headers, json={"tier": "pro"})
     assert_error(response, 401, "unauthorized")
-    assert response.headers["WWW-Authenticate"] == "Bearer"
+    # RFC 6750 3: the realm; error="invalid_token" when a bearer token was sent and no client holds it.
+    sent_a_token = authorization is not None and authorization.startswith("Bearer ") and authorization != "Bearer"
+    challenge = 'Bearer realm="guruai-cache"' + (', error="invalid_token"' if sent_a_token else "")
+    assert response.headers["WWW-Authenticate"] == challenge
 
 
 def test_unknown_routes_and_methods_get_json_errors(worker):
@@ -67,7 +83,7 @@ def test_unknown_routes_and_methods_get_json_errors(worker):
     assert_error(worker.get("/subscriptions/a/b"), 404, "not_found")
     wrong_method = worker.request("DELETE", "/subscriptions/user-pro")
     assert_error(wrong_method, 405, "method_not_allowed")
-    assert wrong_method.headers["Allow"] == "GET, PUT"
+    assert wrong_method.headers["Allow"] == "GET, HEAD, PUT"
     assert_error(worker.get("/usage/user-pro"), 405, "method_not_allowed")
 
 
@@ -191,7 +207,7 @@ def test_a_chunked_body_is_refused_once_past_the_limit_not_read_to_its_end(worke
             yield b"x" * 65_536
 
     before = len(worker.log_lines())
-    with httpx.Client(base_url=worker.url, timeout=60) as fresh:  # its own connection: the Worker ends it
+    with httpx.Client(base_url=worker.api_url, timeout=60) as fresh:  # its own connection: the Worker ends it
         response = fresh.put(
             f"/subscriptions/{user_id}", content=body(), headers={"Authorization": f"Bearer {worker.token}"}
         )
@@ -268,7 +284,7 @@ def test_daily_limit_is_exact_under_concurrent_requests(worker, user_id):
     subscribe(worker, user_id, tier=SMALL_TIER["name"])
     worker.get(f"/subscriptions/{user_id}")
     start = threading.Barrier(concurrent)
-    with httpx.Client(base_url=worker.url, timeout=60, limits=httpx.Limits(max_connections=concurrent)) as client:
+    with httpx.Client(base_url=worker.api_url, timeout=60, limits=httpx.Limits(max_connections=concurrent)) as client:
 
         def one_use(_):
             start.wait()
@@ -281,11 +297,11 @@ def test_daily_limit_is_exact_under_concurrent_requests(worker, user_id):
     assert len(allowed) == limit  # neither over- nor under-counted
     assert sorted(r.json()["remaining"] for r in allowed) == list(range(limit))  # each count handed out once
     for response in denied:
-        body = assert_error(response, 429, "daily_limit_exceeded")
+        body = assert_error(response, 429, "daily_limit_exceeded", DAILY_EXTRAS)["error"]
         assert (body["allowed"], body["remaining"], body["limit"]) == (False, 0, limit)
         assert response.headers["X-RateLimit-Limit"] == str(limit) and response.headers["X-RateLimit-Remaining"] == "0"
         assert int(response.headers["Retry-After"]) > 0
-    assert_error(worker.post(f"/usage/{user_id}"), 429, "daily_limit_exceeded")
+    assert_error(worker.post(f"/usage/{user_id}"), 429, "daily_limit_exceeded", DAILY_EXTRAS)
     rows = worker.d1(f"SELECT count FROM usage WHERE user_id = '{user_id}'")
     assert rows == [{"count": limit}]
 
@@ -299,6 +315,11 @@ def test_burst_limit_answers_429_before_the_daily_limit(worker, user_id):
         statuses.append(response.status_code)
         if response.status_code == 429:
             assert_error(response, 429, "burst_limited")
+            # What the burst 429 can tell (draft-ietf-httpapi-ratelimit-headers-12): the policy and
+            # nothing left; the binding tells not when its window ends, so Retry-After is its period.
+            assert response.headers["RateLimit-Policy"] == f'"burst";q={BURST_LIMIT};w=60'
+            assert response.headers["RateLimit"] == '"burst";r=0'
+            assert response.headers["Retry-After"] == "60"
             break
     assert statuses[:BURST_LIMIT] == [200] * BURST_LIMIT
     assert statuses[-1] == 429
@@ -320,7 +341,7 @@ def test_scheduled_cleanup_deletes_usage_rows_past_retention(worker, user_id):
     ages = {"old": retention + 5, "just-old": retention + 1, "kept": retention - 1, "today": 0}
     values = ", ".join(f"({now - age * day}, '{user_id}-{name}', 3)" for name, age in ages.items())
     worker.d1(f"INSERT INTO usage (window_start, user_id, count) VALUES {values}")
-    response = worker.get(f"/__scheduled?cron={worker.settings.cron.replace(' ', '+')}", token=None)
+    response = worker.get(f"/__scheduled?cron={worker.settings.cron.replace(' ', '+')}", token=None, legacy=True)
     assert response.status_code == 200
     line = worker.wait_for_log(
         lambda line: line.get("event") == "scheduled" and line.get("deleted", 0) >= 2, "the cleanup"
@@ -340,7 +361,7 @@ def test_a_cleanup_time_in_the_future_deletes_nothing_newer_than_the_retention_w
     worker.d1(f"INSERT INTO usage (window_start, user_id, count) VALUES {values}")
     far_future_ms = (now + 100 * 365 * day) * 1000
     before = len(worker.log_lines())
-    response = worker.get(f"/cdn-cgi/handler/scheduled?time={far_future_ms}", token=None)
+    response = worker.get(f"/cdn-cgi/handler/scheduled?time={far_future_ms}", token=None, legacy=True)
     assert response.status_code == 200
     line = worker.wait_for_log(lambda line: line.get("event") == "scheduled", "the cleanup", after=before)
     assert line["outcome"] == "scheduled_cleanup"
@@ -365,3 +386,82 @@ def test_the_worker_reads_its_tiers_from_the_binding_not_from_kv(worker, user_id
         assert subscribe(worker, user_id, tier="premium")["tier"] == "premium"
     finally:
         local.seed_kv(worker.project, worker.settings)
+
+
+# --- API v1: HEAD, the RateLimit fields, the unprefixed paths -----------------------------------
+
+
+def ratelimit_fields(response: httpx.Response) -> tuple[str, int, int]:
+    """RateLimit's daily item, read as a client would: (policy name, r, t)."""
+    match = re.fullmatch(r'"(\w+)";r=(\d+);t=(\d+)', response.headers["RateLimit"])
+    assert match, response.headers["RateLimit"]
+    return match.group(1), int(match.group(2)), int(match.group(3))
+
+
+def test_usage_answers_and_entitlements_carry_the_ietf_ratelimit_fields_beside_the_x_ones(worker, user_id):
+    limit = SMALL_TIER["dailyRequestLimit"]
+    window = worker.settings.usage_window_seconds
+    policy = f'"burst";q={BURST_LIMIT};w=60, "daily";q={limit};w={window}'
+    subscribe(worker, user_id, tier=SMALL_TIER["name"])
+    used = worker.post(f"/usage/{user_id}")
+    assert used.headers["RateLimit-Policy"] == policy
+    name, remaining, reset = ratelimit_fields(used)
+    until_reset = int(used.headers["X-RateLimit-Reset"]) - time.time()
+    assert (name, remaining) == ("daily", limit - 1) and abs(reset - until_reset) <= 2
+    entitlements = worker.get(f"/entitlements/{user_id}")
+    assert entitlements.headers["RateLimit-Policy"] == policy
+    assert ratelimit_fields(entitlements)[:2] == ("daily", limit - 1)
+    window_start = int(time.time()) // window * window
+    worker.d1(f"UPDATE usage SET count = {limit} WHERE user_id = '{user_id}' AND window_start = {window_start}")
+    denied = worker.post(f"/usage/{user_id}")
+    assert_error(denied, 429, "daily_limit_exceeded", DAILY_EXTRAS)
+    assert denied.headers["RateLimit-Policy"] == policy and ratelimit_fields(denied)[:2] == ("daily", 0)
+
+
+@pytest.mark.parametrize("template", ["/health", "/tiers", "/subscriptions/{}", "/entitlements/{}"])
+def test_head_answers_every_get_route_with_its_status_and_headers_and_no_body(worker, user_id, template):
+    subscribe(worker, user_id)
+    for path in (template.format(user_id), template.format("nobody-here")):
+        got, head = worker.get(path), worker.request("HEAD", path)
+        assert head.status_code == got.status_code and head.content == b""
+        # Per request, or about the body (HEAD has none): the rest must be the same.
+        varying = {
+            "x-request-id",
+            "content-length",
+            "transfer-encoding",
+            "content-encoding",
+            "date",
+            "x-cache",
+            "ratelimit",
+        }
+        assert {k: v for k, v in head.headers.items() if k not in varying} == {
+            k: v for k, v in got.headers.items() if k not in varying
+        }
+        assert worker.log_for(head)["method"] == "HEAD"
+
+
+def test_the_health_route_answers_under_v1_and_nothing_else_answers_outside_the_documents_paths(worker):
+    assert worker.get("/health", token=None).json()["apiVersion"] == "3.0.0"
+    assert_error(worker.get("/v1/tiers"), 404, "not_found")  # /v1/v1/tiers
+    assert_error(worker.get("/v2/tiers", legacy=True), 404, "not_found")
+
+
+def test_the_unprefixed_paths_answer_as_api_2_with_deprecation_sunset_and_their_successor(worker, user_id):
+    subscribe(worker, user_id)
+    old = worker.get(f"/subscriptions/{user_id}?x=1", legacy=True)
+    assert old.status_code == 200 and old.json() == worker.get(f"/subscriptions/{user_id}").json()
+    # RFC 9745 (Deprecation: @<Unix seconds>), RFC 8594 (Sunset: an HTTP-date), RFC 8288's Link.
+    assert old.headers["Deprecation"] == "@1796601600"
+    assert old.headers["Sunset"] == "Wed, 30 Jun 2027 23:59:59 GMT"
+    assert old.headers["Link"] == f'</v1/subscriptions/{user_id}?x=1>; rel="successor-version"'
+    new = worker.get(f"/subscriptions/{user_id}")
+    assert not {"Deprecation", "Sunset", "Link"} & set(new.headers)
+    # The log line says which calls still use the old paths (who to tell before the sunset).
+    assert worker.log_for(old)["deprecated_path"] is True and "deprecated_path" not in worker.log_for(new)
+    # 2.0.0's error shape: the extras at the top level too (a 2.0.0 caller reads them there).
+    app_b = worker.local_tokens["usage"]
+    refused = worker.get("/tiers", token=app_b, legacy=True)
+    assert refused.status_code == 403 and refused.json()["requiredScope"] == "read"
+    assert refused.json()["error"]["code"] == "insufficient_scope" and refused.headers["Deprecation"]
+    unknown = worker.get("/nowhere", legacy=True)
+    assert unknown.status_code == 404 and unknown.headers["Sunset"] and "Link" not in unknown.headers

@@ -36,15 +36,27 @@ var MAX_INDEX_BYTES = (
 );
 var ROUTES = (
   /** @type {const} */
-  { "/health": { "GET": null, "HEAD": null }, "/tiers": { "GET": "read" }, "/subscriptions/{userId}": { "GET": "read", "PUT": "write" }, "/entitlements/{userId}": { "GET": "read" }, "/usage/{userId}": { "POST": "usage" } }
+  { "/health": { "GET": null, "HEAD": null }, "/tiers": { "GET": "read", "HEAD": "read" }, "/subscriptions/{userId}": { "GET": "read", "HEAD": "read", "PUT": "write" }, "/entitlements/{userId}": { "GET": "read", "HEAD": "read" }, "/usage/{userId}": { "POST": "usage" } }
 );
 var OPERATION_IDS = (
   /** @type {const} */
-  { "GET /health": "getHealth", "HEAD /health": "headHealth", "GET /tiers": "getTiers", "GET /subscriptions/{userId}": "getSubscription", "PUT /subscriptions/{userId}": "putSubscription", "GET /entitlements/{userId}": "getEntitlements", "POST /usage/{userId}": "postUsage" }
+  { "GET /health": "getHealth", "HEAD /health": "headHealth", "GET /tiers": "getTiers", "HEAD /tiers": "headTiers", "GET /subscriptions/{userId}": "getSubscription", "HEAD /subscriptions/{userId}": "headSubscription", "PUT /subscriptions/{userId}": "putSubscription", "GET /entitlements/{userId}": "getEntitlements", "HEAD /entitlements/{userId}": "headEntitlements", "POST /usage/{userId}": "postUsage" }
+);
+var API_VERSION = (
+  /** @type {const} */
+  "3.0.0"
+);
+var API_BASE_PATH = (
+  /** @type {const} */
+  "/v1"
+);
+var UNPREFIXED_HEADERS = (
+  /** @type {const} */
+  { "Deprecation": "@1796601600", "Sunset": "Wed, 30 Jun 2027 23:59:59 GMT" }
 );
 var VAR_DEFAULTS = (
   /** @type {const} */
-  { "SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60, "CLIENT_RATE_LIMIT_PERIOD": 60, "IDEMPOTENCY_WINDOW_SECONDS": 86400 }
+  { "SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_LIMIT": 100, "BURST_RATE_LIMIT_PERIOD": 60, "CLIENT_RATE_LIMIT_PERIOD": 60, "IDEMPOTENCY_WINDOW_SECONDS": 86400 }
 );
 
 // ../../worker/src/state.js
@@ -255,7 +267,7 @@ function json(c, body, status = 200, headers = {}) {
   });
 }
 function errorJson(c, status, code, message, headers = {}, extra = {}) {
-  return json(c, { error: { code, message }, ...extra }, status, headers);
+  return json(c, { error: { code, message, requestId: c.log.request_id, ...extra } }, status, headers);
 }
 function errorResponse(error, c) {
   if (error instanceof HttpError) {
@@ -317,6 +329,7 @@ async function discard(reader, read) {
 }
 
 // ../../worker/src/context.js
+var VERSIONED = `${API_BASE_PATH}/`;
 function newOps() {
   return { kv_reads: 0, kv_writes: 0, kv_deletes: 0, kv_lists: 0, d1_queries: 0, d1_rows_read: 0, d1_rows_written: 0 };
 }
@@ -330,6 +343,9 @@ var RequestContext = class {
     this.env = env;
     this.ops = ops;
     this.url = new URL(request.url);
+    const { pathname } = this.url;
+    this.legacy = !pathname.startsWith(VERSIONED);
+    this.path = this.legacy ? pathname : pathname.slice(API_BASE_PATH.length);
     this.log = { event: "request", request_id: crypto.randomUUID(), method: request.method, route: null, outcome: null };
     this.kv = new CountingKV(env.KV, ops);
     this.client = null;
@@ -346,9 +362,36 @@ var RequestContext = class {
   }
 };
 
+// ../../worker/src/legacy.js
+var V1_ERROR_FIELDS = /* @__PURE__ */ new Set(["code", "message", "requestId"]);
+async function toLegacy(response, method, c) {
+  c.log.deprecated_path = true;
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(UNPREFIXED_HEADERS)) headers.set(name, value);
+  if (c.log.route !== null) headers.set("Link", `<${API_BASE_PATH}${c.url.pathname}${c.url.search}>; rel="successor-version"`);
+  let status = response.status;
+  if (status === 201 && method === "PUT") status = 200;
+  if (status < 400 || !headers.get("Content-Type")?.startsWith("application/json")) {
+    return new Response(response.body, { status, headers });
+  }
+  const body = (
+    /** @type {{ error: Record<string, unknown> }} */
+    await response.json()
+  );
+  const { error } = body;
+  if (status === 404 && error.code === "no_active_subscription") {
+    if (method === "POST") status = 403;
+    else error.code = "subscription_not_found";
+  }
+  const extras = Object.fromEntries(Object.entries(error).filter(([name]) => !V1_ERROR_FIELDS.has(name)));
+  headers.delete("Content-Length");
+  return new Response(JSON.stringify({ ...extras, error }), { status, headers });
+}
+
 // ../../worker/src/auth.js
 var SHA256_HEX = /^[0-9a-f]{64}$/;
 var BEARER = /^Bearer\s+(\S+)\s*$/i;
+var REALM = 'Bearer realm="guruai-cache"';
 var CLIENTS_FIX = "set it with `pulumi up` (the `clients` setting), or `guruai-cache local` (.dev.vars)";
 var encoder = new TextEncoder();
 async function authenticate(request, c) {
@@ -358,7 +401,7 @@ async function authenticate(request, c) {
   if (!client) {
     throw new HttpError(401, "unauthorized", "send Authorization: Bearer <your client's token>", {
       outcome: "unauthorized",
-      headers: { "WWW-Authenticate": "Bearer" }
+      headers: { "WWW-Authenticate": match ? `${REALM}, error="invalid_token"` : REALM }
     });
   }
   c.log.client = client.name;
@@ -377,7 +420,7 @@ function requireScope(client, scope) {
   if (scope && !client.scopes.includes(scope)) {
     throw new HttpError(403, "insufficient_scope", `client ${JSON.stringify(client.name)} lacks the scope ${JSON.stringify(scope)} this route needs`, {
       outcome: "forbidden",
-      headers: { "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${scope}"` },
+      headers: { "WWW-Authenticate": `${REALM}, error="insufficient_scope", scope="${scope}"` },
       extra: { requiredScope: scope }
     });
   }
@@ -542,6 +585,21 @@ function featuresOf(catalog, tier) {
   return features;
 }
 
+// ../../worker/src/ratelimit_fields.js
+function dailyFields(env, limit, remaining, resetsAt, windowSeconds) {
+  const untilReset = Math.max(0, resetsAt - Math.floor(Date.now() / 1e3));
+  return {
+    "RateLimit-Policy": `${burstPolicy(env)}, "daily";q=${limit};w=${windowSeconds}`,
+    RateLimit: `"daily";r=${remaining};t=${untilReset}`
+  };
+}
+function burstFields(env) {
+  return { "RateLimit-Policy": burstPolicy(env), RateLimit: '"burst";r=0' };
+}
+function burstPolicy(env) {
+  return `"burst";q=${numericVar(env, "BURST_RATE_LIMIT_LIMIT")};w=${numericVar(env, "BURST_RATE_LIMIT_PERIOD")}`;
+}
+
 // ../../worker/src/database.js
 async function d1(c, query) {
   try {
@@ -699,8 +757,9 @@ async function getEntitlements(_request, c, { userId }) {
   }
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;
-  const { windowStart, resetsAtText } = usageWindow(c.env);
+  const { windowStart, windowSeconds, resetsAt, resetsAtText } = usageWindow(c.env);
   const { used, at } = await todaysCount(userId, windowStart, c);
+  const remaining = Math.max(0, limit - used);
   return json(
     c,
     {
@@ -709,28 +768,26 @@ async function getEntitlements(_request, c, { userId }) {
       effectiveTier: tier,
       limit,
       used,
-      remaining: Math.max(0, limit - used),
+      remaining,
       resetsAt: resetsAtText,
       usageAsOf: new Date(at).toISOString(),
       features: featuresOf(catalog, tier)
     },
     200,
-    headers
+    { ...headers, ...dailyFields(c.env, limit, remaining, resetsAt, windowSeconds) }
   );
 }
 
 // ../../worker/src/handlers/health.js
 var health_exports = {};
 __export(health_exports, {
-  getHealth: () => getHealth,
-  headHealth: () => headHealth
+  getHealth: () => getHealth
 });
 function getHealth(_request, c) {
   c.log.outcome = "health";
   const catalog = catalogOrNull(c.env);
-  return json(c, { status: "ok", environment: c.env.ENVIRONMENT ?? null, catalogVersion: catalog?.version ?? null });
+  return json(c, { status: "ok", apiVersion: API_VERSION, environment: c.env.ENVIRONMENT ?? null, catalogVersion: catalog?.version ?? null });
 }
-var headHealth = getHealth;
 
 // ../../worker/src/handlers/subscriptions.js
 var subscriptions_exports = {};
@@ -803,7 +860,7 @@ async function postUsage(request, c, { userId }) {
     const period = numericVar(c.env, "BURST_RATE_LIMIT_PERIOD");
     throw new HttpError(429, "burst_limited", `too many requests by this client for this user in a short time; retry within ${period} s`, {
       outcome: "usage_post_burst_limited",
-      headers: { "Retry-After": String(period) }
+      headers: { "Retry-After": String(period), ...burstFields(c.env) }
     });
   }
   const { subscription, cache } = await lookupSubscription(userId, c);
@@ -878,6 +935,8 @@ function usageAnswer(answer, userId, suffix, c, counted) {
   const resetsAtText = windowStart === current.windowStart ? current.resetsAtText : new Date(resetsAt * 1e3).toISOString();
   const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": String(resetsAt) };
   const usage = { limit, resetsAt: resetsAtText };
+  const remaining = answer.allowed ? limit - used : 0;
+  Object.assign(headers, dailyFields(c.env, limit, remaining, resetsAt, current.windowSeconds));
   if (!answer.allowed) {
     if (counted) forgetCount(userId);
     c.log.outcome = `usage_post_denied${suffix}`;
@@ -906,6 +965,13 @@ async function underBurstLimit(userId, c) {
 
 // ../../worker/src/routes.js
 var BY_OPERATION_ID = { ...entitlements_exports, ...health_exports, ...subscriptions_exports, ...tiers_exports, ...usage_exports };
+for (const [key, id] of Object.entries(OPERATION_IDS)) {
+  const get = OPERATION_IDS[
+    /** @type {keyof typeof OPERATION_IDS} */
+    key.replace(/^HEAD /, "GET ")
+  ];
+  if (key.startsWith("HEAD ") && !(id in BY_OPERATION_ID) && get && get in BY_OPERATION_ID) BY_OPERATION_ID[id] = BY_OPERATION_ID[get];
+}
 function handlerMismatch(operations, handlers) {
   const named = Object.values(operations);
   return {
@@ -960,7 +1026,7 @@ function allow(request, route) {
   }
 }
 async function handle(request, c) {
-  const match = matchRoute(c.url.pathname);
+  const match = matchRoute(c.path);
   const route = match?.route;
   c.log.route = route?.template ?? null;
   if (route?.open) {
@@ -1016,6 +1082,7 @@ var index_default = {
     } catch (error) {
       response = errorResponse(error, c);
     }
+    if (c.legacy) response = await toLegacy(response, request.method, c);
     c.log.status = response.status;
     c.log.ops = c.ops;
     c.log.duration_ms = Date.now() - started;

@@ -8,6 +8,8 @@ import { isolate } from "./state.js";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
+// RFC 6750 3: the challenge names the realm; with a token that failed, error="invalid_token".
+const REALM = 'Bearer realm="guruai-cache"';
 const CLIENTS_FIX = "set it with `pulumi up` (the `clients` setting), or `guruai-cache local` (.dev.vars)";
 const encoder = new TextEncoder();
 
@@ -24,7 +26,7 @@ export async function authenticate(request, c) {
   if (!client) {
     throw new HttpError(401, "unauthorized", "send Authorization: Bearer <your client's token>", {
       outcome: "unauthorized",
-      headers: { "WWW-Authenticate": "Bearer" },
+      headers: { "WWW-Authenticate": match ? `${REALM}, error="invalid_token"` : REALM },
     });
   }
   c.log.client = client.name; // the name, never the token
@@ -58,7 +60,7 @@ export function requireScope(client, scope) {
   if (scope && !client.scopes.includes(scope)) {
     throw new HttpError(403, "insufficient_scope", `client ${JSON.stringify(client.name)} lacks the scope ${JSON.stringify(scope)} this route needs`, {
       outcome: "forbidden",
-      headers: { "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${scope}"` },
+      headers: { "WWW-Authenticate": `${REALM}, error="insufficient_scope", scope="${scope}"` },
       extra: { requiredScope: scope },
     });
   }

@@ -2,7 +2,10 @@
 // One request's context: its bindings (KV and D1 counted), its log line, and the client once
 // authenticated. D1's wrapper is made on first use: a cache hit never queries D1.
 
+import { API_BASE_PATH } from "./contract.js";
 import { CountingDB, CountingKV } from "./observe.js";
+
+const VERSIONED = `${API_BASE_PATH}/`;
 
 /** @returns {import("./types.js").Ops} */
 export function newOps() {
@@ -19,6 +22,11 @@ export class RequestContext {
     this.env = env;
     this.ops = ops;
     this.url = new URL(request.url);
+    const { pathname } = this.url;
+    // A path under /v1 is the API's; one without it is API 2.0.0's, answered through legacy.js.
+    this.legacy = !pathname.startsWith(VERSIONED);
+    /** The path the routes match: without its /v1. */
+    this.path = this.legacy ? pathname : pathname.slice(API_BASE_PATH.length);
     /** @type {import("./types.js").LogLine} */
     this.log = { event: "request", request_id: crypto.randomUUID(), method: request.method, route: null, outcome: null };
     this.kv = new CountingKV(env.KV, ops);

@@ -23,8 +23,14 @@ export const METRICS_DATA_POINT = /** @type {const} */ ({"index": "route", "blob
 
 export const MAX_INDEX_BYTES = /** @type {const} */ (96);
 
-export const ROUTES = /** @type {const} */ ({"/health": {"GET": null, "HEAD": null}, "/tiers": {"GET": "read"}, "/subscriptions/{userId}": {"GET": "read", "PUT": "write"}, "/entitlements/{userId}": {"GET": "read"}, "/usage/{userId}": {"POST": "usage"}});
+export const ROUTES = /** @type {const} */ ({"/health": {"GET": null, "HEAD": null}, "/tiers": {"GET": "read", "HEAD": "read"}, "/subscriptions/{userId}": {"GET": "read", "HEAD": "read", "PUT": "write"}, "/entitlements/{userId}": {"GET": "read", "HEAD": "read"}, "/usage/{userId}": {"POST": "usage"}});
 
-export const OPERATION_IDS = /** @type {const} */ ({"GET /health": "getHealth", "HEAD /health": "headHealth", "GET /tiers": "getTiers", "GET /subscriptions/{userId}": "getSubscription", "PUT /subscriptions/{userId}": "putSubscription", "GET /entitlements/{userId}": "getEntitlements", "POST /usage/{userId}": "postUsage"});
+export const OPERATION_IDS = /** @type {const} */ ({"GET /health": "getHealth", "HEAD /health": "headHealth", "GET /tiers": "getTiers", "HEAD /tiers": "headTiers", "GET /subscriptions/{userId}": "getSubscription", "HEAD /subscriptions/{userId}": "headSubscription", "PUT /subscriptions/{userId}": "putSubscription", "GET /entitlements/{userId}": "getEntitlements", "HEAD /entitlements/{userId}": "headEntitlements", "POST /usage/{userId}": "postUsage"});
 
-export const VAR_DEFAULTS = /** @type {const} */ ({"SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_PERIOD": 60, "CLIENT_RATE_LIMIT_PERIOD": 60, "IDEMPOTENCY_WINDOW_SECONDS": 86400});
+export const API_VERSION = /** @type {const} */ ("3.0.0");
+
+export const API_BASE_PATH = /** @type {const} */ ("/v1");
+
+export const UNPREFIXED_HEADERS = /** @type {const} */ ({"Deprecation": "@1796601600", "Sunset": "Wed, 30 Jun 2027 23:59:59 GMT"});
+
+export const VAR_DEFAULTS = /** @type {const} */ ({"SUBSCRIPTION_TTL": 300, "TIERS_MAX_AGE": 3600, "USAGE_WINDOW_SECONDS": 86400, "USAGE_RETENTION_DAYS": 35, "ROUTINE_LOG_SAMPLE_RATE": 0.01, "ENTITLEMENTS_COUNT_MAX_AGE": 10, "BURST_RATE_LIMIT_LIMIT": 100, "BURST_RATE_LIMIT_PERIOD": 60, "CLIENT_RATE_LIMIT_PERIOD": 60, "IDEMPOTENCY_WINDOW_SECONDS": 86400});

@@ -1,6 +1,8 @@
 // @ts-check
 // Answers: every response is made here, once, with all its headers (never patched afterwards),
-// and every error has one shape, {"error": {"code", "message"}} (plus documented extras).
+// and every error has one shape, {"error": {"code", "message", "requestId", ...extras}}: what an
+// error adds is inside `error`, where every caller that reads `error.code` already looks (Stripe's
+// shape; docs/worker-api.md says why not problem+json). legacy.js maps it to API 2.0.0's.
 
 import { describe } from "./observe.js";
 
@@ -49,7 +51,8 @@ export function json(c, body, status = 200, headers = {}) {
 }
 
 /**
- * An error answer that is not thrown (a 404 or 429 a handler returns with its own headers).
+ * An error answer that is not thrown (a 404 or 429 a handler returns with its own headers);
+ * `extra` lands inside the error object.
  * @param {import("./context.js").RequestContext} c
  * @param {number} status
  * @param {import("./contract.js").ErrorCode} code
@@ -58,7 +61,7 @@ export function json(c, body, status = 200, headers = {}) {
  * @param {Record<string, unknown>} [extra]
  */
 export function errorJson(c, status, code, message, headers = {}, extra = {}) {
-  return json(c, { error: { code, message }, ...extra }, status, headers);
+  return json(c, { error: { code, message, requestId: c.log.request_id, ...extra } }, status, headers);
 }
 
 /**

@@ -18,6 +18,7 @@
 import { drainUnreadBody } from "./body.js";
 import { RequestContext, newOps } from "./context.js";
 import { errorResponse } from "./http.js";
+import { toLegacy } from "./legacy.js";
 import { emit, writeDataPoint } from "./observe.js";
 import { handle } from "./routes.js";
 import { cleanUp } from "./scheduled.js";
@@ -33,6 +34,7 @@ export default {
     } catch (error) {
       response = errorResponse(error, c);
     }
+    if (c.legacy) response = await toLegacy(response, request.method, c);
     c.log.status = response.status;
     c.log.ops = c.ops;
     c.log.duration_ms = Date.now() - started;

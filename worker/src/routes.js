@@ -1,8 +1,9 @@
 // @ts-check
 // Routing: ROUTES (path template -> method -> the scope it needs) matched on a table split once
-// per isolate, then authentication, the client limiter, the method, the scope and the user id
+// per isolate (the path without its /v1: context.js), then authentication, the client limiter, the method, the scope and the user id
 // checked, then the route's handler: the function its operationId names (OPERATION_IDS; both
-// generated from worker/openapi.yaml) among the handler modules' exports.
+// generated from worker/openapi.yaml) among the handler modules' exports. A HEAD operation with
+// no handler of its own is its GET's (RFC 9110 9.3.2: the same headers; the runtime drops the body).
 
 import { authenticate, checkUserId, requireScope } from "./auth.js";
 import { limitClient } from "./client_limit.js";
@@ -16,6 +17,10 @@ import { HttpError } from "./http.js";
 
 /** Every handler, by the operationId it serves. @type {Record<string, import("./types.js").Handler>} */
 const BY_OPERATION_ID = { ...entitlements, ...health, ...subscriptions, ...tiers, ...usage };
+for (const [key, id] of Object.entries(OPERATION_IDS)) {
+  const get = OPERATION_IDS[/** @type {keyof typeof OPERATION_IDS} */ (key.replace(/^HEAD /, "GET "))];
+  if (key.startsWith("HEAD ") && !(id in BY_OPERATION_ID) && get && get in BY_OPERATION_ID) BY_OPERATION_ID[id] = BY_OPERATION_ID[get];
+}
 
 /**
  * The operations the contract lists that no handler serves, and the handlers no operation names:
@@ -113,7 +118,7 @@ function allow(request, route) {
  * @returns {Promise<Response>}
  */
 export async function handle(request, c) {
-  const match = matchRoute(c.url.pathname);
+  const match = matchRoute(c.path);
   const route = match?.route;
   c.log.route = route?.template ?? null; // known before the token is: a 401 is counted on its route
   if (route?.open) {

@@ -32,6 +32,7 @@
  *   cache_api_error?: string,
  *   metrics_error?: string,
  *   error?: string,
+ *   deprecated_path?: true,
  * }} LogLine
  */
 

@@ -54,7 +54,7 @@ from guruai_cache_client.retries import (
     never_sent,
     retry_after_seconds,
 )
-from guruai_cache_client.urls import MissingURL, checked_base_url
+from guruai_cache_client.urls import MissingURL, api_root, checked_base_url
 from guruai_cache_client.version import USER_AGENT
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncFallback", "AsyncWorkerClient", "Fallback", "RetryPolicy", "WorkerClient"]
@@ -200,6 +200,7 @@ class _Base:
                 "https://guruai-worker-prod.<subdomain>.workers.dev; the local Worker: http://127.0.0.1:8787)"
             )
         self.base_url = checked_base_url(url)  # before any token is sent
+        self.api_url = api_root(self.base_url)  # the calls' root: the Worker's URL under /v1
         self.token = token if token is not None else os.environ.get(TOKEN_VARIABLE)
         self.timeout = httpx.Timeout(timeout)  # None: no timeouts (httpx's meaning)
         self.retry = retry or RetryPolicy()
@@ -453,7 +454,7 @@ class WorkerClient(_Base):
             try:
                 outcome = self._shared.http.request(
                     call.method,
-                    self.base_url + call.path,
+                    self.api_url + call.path,
                     json=call.body,
                     headers=self._headers(call),
                     timeout=_clipped(self.timeout, remaining),
@@ -581,7 +582,7 @@ class AsyncWorkerClient(_Base):
             try:
                 outcome = await self._shared.http.request(
                     call.method,
-                    self.base_url + call.path,
+                    self.api_url + call.path,
                     json=call.body,
                     headers=self._headers(call),
                     timeout=_clipped(self.timeout, remaining),

@@ -1,35 +1,84 @@
-"""One exception class per error code of worker/openapi.yaml (`ErrorCode`), in three families.
+"""One exception class per error code of worker/openapi.yaml (`ErrorCode`), each in the family
+of its status, as in stripe-python and openai-python:
 
-- `WorkerUnavailable`: the Worker could not give an answer: it was unreachable (`WorkerUnreachable`;
-  `WorkerTimeout` when the request was sent and the outcome is unknown) or answered 5xx or 408.
-  Retried where safe, then handed to the caller's fallback, if any.
-- `RateLimited`: 429, `DailyLimitExceeded`, `BurstLimited` or `ClientRateLimited`.
-- everything else: the Worker answered, and the answer is final (auth, validation, not found).
+- `BadRequestError` (400, 405, 413, 422 and other 4xx): the request was wrong;
+- `AuthenticationError` (401), `PermissionDeniedError` (403), `NotFoundError` (404);
+- `RateLimited` (429): `DailyLimitExceeded`, `BurstLimited` or `ClientRateLimited`;
+- `WorkerUnavailable` (the server family): the Worker could not give an answer: it was unreachable
+  (`WorkerUnreachable`; `WorkerTimeout` when the request was sent and the outcome is unknown) or
+  answered 5xx or 408. Retried where safe, then handed to the caller's fallback, if any.
+
+A code this client does not know (a newer Worker may add codes: the contract says so) raises its
+status's family, with `code` the body's code, so `except NotFoundError` and `error.code` both work.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 
 class WorkerError(Exception):
-    """An answer other than success. `code` is the Worker's error code; `request_id` finds its log line."""
+    """An answer other than success. `code` is the Worker's error code (the body's, also one this
+    client does not know); `request_id` finds its log line."""
 
-    code: ClassVar[str] = "unknown_error"
+    code: str = "unknown_error"  # the class's own code; an instance carries the answer's
 
     def __init__(
-        self, message: str, *, status: int | None = None, request_id: str | None = None, body: Any = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.request_id = request_id
         self.body = body
+        if code is not None:
+            self.code = code
 
     def __str__(self) -> str:
         # The request id finds the Worker's log line; an unreachable Worker gave none to name.
         return f"{self.message} (request {self.request_id})" if self.request_id else self.message
+
+    def detail(self, name: str) -> Any:
+        """A field the error adds (`requiredScope`, `limit`, ...): inside the error object (API v1),
+        else at the body's top level (API 2.0.0 had them there)."""
+        error = _error_object(self.body)
+        if name in error:
+            return error[name]
+        return self.body.get(name) if isinstance(self.body, dict) else None
+
+
+# --- the families, by status ----------------------------------------------------------------------
+
+
+class BadRequestError(WorkerError):
+    """400, 405, 413, 422 (or another 4xx no other family covers): the request itself was wrong."""
+
+    code = "bad_request"
+
+
+class AuthenticationError(WorkerError):
+    """401: no token, or one no client of the Worker holds."""
+
+    code = "authentication_error"
+
+
+class PermissionDeniedError(WorkerError):
+    """403: the client may not do this."""
+
+    code = "permission_denied"
+
+
+class NotFoundError(WorkerError):
+    """404: no such route, or no active subscription for the user."""
+
+    code = "not_found_error"
 
 
 # --- the Worker could not answer ----------------------------------------------------------------
@@ -103,11 +152,12 @@ class DailyLimitExceeded(RateLimited):
 
     @property
     def limit(self) -> int | None:
-        return self.body.get("limit") if isinstance(self.body, dict) else None
+        limit = self.detail("limit")
+        return limit if isinstance(limit, int) else None
 
     @property
     def resets_at(self) -> datetime | None:
-        text = self.body.get("resetsAt") if isinstance(self.body, dict) else None
+        text = self.detail("resetsAt")
         return datetime.fromisoformat(text) if isinstance(text, str) else None
 
 
@@ -138,63 +188,66 @@ class UnexpectedRedirect(WorkerError):
         return self.body.get("location") if isinstance(self.body, dict) else None
 
 
-class Unauthorized(WorkerError):
+class Unauthorized(AuthenticationError):
     code = "unauthorized"
 
 
-class InsufficientScope(WorkerError):
+class InsufficientScope(PermissionDeniedError):
     """The client's token lacks the scope the route needs (`required_scope`)."""
 
     code = "insufficient_scope"
 
     @property
     def required_scope(self) -> str | None:
-        return self.body.get("requiredScope") if isinstance(self.body, dict) else None
+        scope = self.detail("requiredScope")
+        return scope if isinstance(scope, str) else None
 
 
-class NotFound(WorkerError):
+class NotFound(NotFoundError):
     code = "not_found"
 
 
-class MethodNotAllowed(WorkerError):
+class MethodNotAllowed(BadRequestError):
     code = "method_not_allowed"
 
 
-class InvalidUserId(WorkerError):
+class InvalidUserId(BadRequestError):
     code = "invalid_user_id"
 
 
-class InvalidJson(WorkerError):
+class InvalidJson(BadRequestError):
     code = "invalid_json"
 
 
-class InvalidBody(WorkerError):
+class InvalidBody(BadRequestError):
     code = "invalid_body"
 
 
-class BodyTooLarge(WorkerError):
+class BodyTooLarge(BadRequestError):
     code = "body_too_large"
 
 
-class UnknownTier(WorkerError):
+class UnknownTier(BadRequestError):
     code = "unknown_tier"
 
 
-class SubscriptionNotFound(WorkerError):
+class SubscriptionNotFound(NotFoundError):
     code = "subscription_not_found"
 
 
-class NoActiveSubscription(WorkerError):
+class NoActiveSubscription(NotFoundError):
+    """No active subscription: a 404 in API v1 (a 403 from API 2.0.0's `POST /usage`)."""
+
     code = "no_active_subscription"
 
 
-class InvalidIdempotencyKey(WorkerError):
+class InvalidIdempotencyKey(BadRequestError):
     """400: the `idempotency_key` given to `record_usage` is not 1 to 255 printable ASCII characters."""
 
     code = "invalid_idempotency_key"
 
 
-class IdempotencyKeyReused(WorkerError):
+class IdempotencyKeyReused(BadRequestError):
     """422: the `idempotency_key` was used for another user (or client) within the Worker's window."""
 
     code = "idempotency_key_reused"
@@ -209,6 +262,19 @@ ERRORS_BY_CODE: dict[str, type[WorkerError]] = {
         InvalidIdempotencyKey, IdempotencyKeyReused,
     )
 }  # fmt: skip
+
+
+def family_of(status: int) -> type[WorkerError]:
+    """The exception family of a status. 408: the request was not processed in time."""
+    by_status: dict[int, type[WorkerError]] = {
+        401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError, 429: RateLimited,
+        503: ServiceUnavailable, 408: WorkerUnavailable,
+    }  # fmt: skip
+    if status in by_status:
+        return by_status[status]
+    if status >= 500:
+        return WorkerUnavailable
+    return BadRequestError if 400 <= status < 500 else WorkerError
 
 
 def _error_object(body: Any) -> dict[str, Any]:
@@ -229,16 +295,10 @@ def error_for(status: int, body: Any, request_id: str | None, retry_after: float
     cls = ERRORS_BY_CODE.get(code) if code is not None else None
     if cls is None:
         # A code this client does not know (a newer Worker) or no JSON at all (a proxy's page):
-        # the status decides the family. 408: the request was not processed in time.
-        cls = (
-            ServiceUnavailable
-            if status == 503
-            else WorkerUnavailable
-            if status >= 500 or status == 408
-            else WorkerError
-        )
+        # the status decides the family; `code` stays the body's.
+        cls = family_of(status)
     text = f"{status} {code or 'error'}: {message or 'no message'}"
-    found = cls(text, status=status, request_id=request_id, body=body)
+    found = cls(text, status=status, request_id=request_id, body=body, code=code)
     if isinstance(found, RateLimited):
         found.retry_after = retry_after
     return found

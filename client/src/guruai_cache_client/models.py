@@ -32,6 +32,19 @@ class RateLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimitPolicy:
+    """One policy of the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-12):
+    `RateLimit-Policy`'s quota per window of seconds, and `RateLimit`'s remaining uses and seconds
+    to the reset when the Worker tells them. The Worker names `daily` and `burst`."""
+
+    name: str
+    quota: int | None
+    window: int | None
+    remaining: int | None = None
+    reset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ResponseMeta:
     """What the answer's headers say besides the body."""
 
@@ -40,6 +53,8 @@ class ResponseMeta:
     cache: CacheState | None = None  # X-Cache, on subscription and entitlements reads
     rate_limit: RateLimit | None = None  # X-RateLimit-*, on usage answers
     max_age: int | None = None  # Cache-Control's max-age, on GET /tiers: how long the client keeps it
+    replayed: bool = False  # Idempotent-Replayed: a usage answer replayed for its key (nothing counted)
+    policies: tuple[RateLimitPolicy, ...] = ()  # RateLimit-Policy and RateLimit, on usage and entitlements
 
     @classmethod
     def from_headers(cls, status: int, headers: Any) -> ResponseMeta:
@@ -51,7 +66,41 @@ class ResponseMeta:
             cache=cache if cache in CACHE_STATES else None,
             rate_limit=_rate_limit(headers),
             max_age=int(max_age.group(1)) if max_age else None,
+            replayed=headers.get("Idempotent-Replayed") == "true",
+            policies=_policies(headers.get("RateLimit-Policy"), headers.get("RateLimit")),
         )
+
+    def policy(self, name: str) -> RateLimitPolicy | None:
+        """The RateLimit policy named `name` (`daily`, `burst`), if the answer has it."""
+        return next((policy for policy in self.policies if policy.name == name), None)
+
+
+_ITEM = re.compile(r'^\s*"([^"]+)"((?:;\s*[a-z]+=[^;,]*)*)\s*$')
+
+
+def _items(field: str | None) -> dict[str, dict[str, int]]:
+    """A structured-field list of `"name";key=integer` items (RFC 9651), by name; what is not that, skipped."""
+    found: dict[str, dict[str, int]] = {}
+    for item in (field or "").split(","):
+        match = _ITEM.match(item)
+        if match:
+            parameters = (part.split("=", 1) for part in match.group(2).split(";")[1:])
+            found[match.group(1)] = {key.strip(): int(value) for key, value in parameters if value.strip().isdigit()}
+    return found
+
+
+def _policies(policy_field: str | None, state_field: str | None) -> tuple[RateLimitPolicy, ...]:
+    policies, states = _items(policy_field), _items(state_field)
+    return tuple(
+        RateLimitPolicy(
+            name,
+            policies.get(name, {}).get("q"),
+            policies.get(name, {}).get("w"),
+            states.get(name, {}).get("r"),
+            states.get(name, {}).get("t"),
+        )
+        for name in dict.fromkeys([*policies, *states])
+    )
 
 
 def _rate_limit(headers: Any) -> RateLimit | None:
@@ -99,6 +148,7 @@ class Health:
     status: str
     environment: str | None
     catalog_version: str | None  # a digest of the tiers and flags the Worker serves
+    api_version: str | None = None  # the API version the Worker serves; None from API 2.0.0
     meta: ResponseMeta | None = field(default=None, compare=False, repr=False)
 
     @classmethod
@@ -107,6 +157,7 @@ class Health:
             status=_field(body, "status", str),
             environment=_field(body, "environment", (str, type(None))),
             catalog_version=_field(body, "catalogVersion", (str, type(None))),
+            api_version=_field(body, "apiVersion", str) if "apiVersion" in body else None,
             meta=meta,
         )
 
@@ -208,6 +259,12 @@ class Usage:
     def rate_limit(self) -> RateLimit | None:
         """The daily window's figures from the headers (the body has them too)."""
         return self.meta.rate_limit if self.meta else None
+
+    @property
+    def replayed(self) -> bool:
+        """The Worker replayed the answer of this call's Idempotency-Key (a retry of a use it had
+        counted): nothing was counted this time."""
+        return self.meta.replayed if self.meta else False
 
     @classmethod
     def from_json(cls, body: Any, meta: ResponseMeta | None = None) -> Usage:

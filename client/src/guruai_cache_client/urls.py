@@ -10,6 +10,14 @@ import ipaddress
 
 import httpx
 
+# The path the Worker's API is under (worker/openapi.yaml's servers end in it; a test holds them equal).
+API_BASE_PATH = "/v1"
+
+
+def api_root(base_url: str) -> str:
+    """Where the calls go for a Worker's base URL: under /v1 (a URL that ends in /v1 already is kept)."""
+    return base_url if base_url.endswith(API_BASE_PATH) else base_url + API_BASE_PATH
+
 
 class MissingURL(ValueError):
     """No base URL given, and no GURUAI_CACHE_URL in the environment."""

@@ -8,6 +8,7 @@
 
 import { effectiveTier, featuresOf, readCatalog } from "../catalog.js";
 import { errorJson, json } from "../http.js";
+import { dailyFields } from "../ratelimit_fields.js";
 import { lookupOutcome, lookupSubscription } from "../subscription_cache.js";
 import { todaysCount, usageWindow } from "../usage_counts.js";
 
@@ -23,8 +24,9 @@ export async function getEntitlements(_request, c, { userId }) {
   }
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;
-  const { windowStart, resetsAtText } = usageWindow(c.env);
+  const { windowStart, windowSeconds, resetsAt, resetsAtText } = usageWindow(c.env);
   const { used, at } = await todaysCount(userId, windowStart, c);
+  const remaining = Math.max(0, limit - used);
   return json(
     c,
     {
@@ -33,12 +35,12 @@ export async function getEntitlements(_request, c, { userId }) {
       effectiveTier: tier,
       limit,
       used,
-      remaining: Math.max(0, limit - used),
+      remaining,
       resetsAt: resetsAtText,
       usageAsOf: new Date(at).toISOString(),
       features: featuresOf(catalog, tier),
     },
     200,
-    headers,
+    { ...headers, ...dailyFields(c.env, limit, remaining, resetsAt, windowSeconds) },
   );
 }

@@ -1,15 +1,14 @@
 // @ts-check
-// GET /health (and HEAD): no token, no storage; which catalog this Worker serves.
+// GET /health (and HEAD, routes.js): no token, no storage; the API version and which catalog
+// this Worker serves.
 
 import { catalogOrNull } from "../catalog.js";
+import { API_VERSION } from "../contract.js";
 import { json } from "../http.js";
 
 /** @type {import("../types.js").Handler} */
 export function getHealth(_request, c) {
   c.log.outcome = "health";
   const catalog = catalogOrNull(c.env);
-  return json(c, { status: "ok", environment: c.env.ENVIRONMENT ?? null, catalogVersion: catalog?.version ?? null });
+  return json(c, { status: "ok", apiVersion: API_VERSION, environment: c.env.ENVIRONMENT ?? null, catalogVersion: catalog?.version ?? null });
 }
-
-/** HEAD /health: the same answer, whose body the runtime drops. */
-export const headHealth = getHealth;

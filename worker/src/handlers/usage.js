@@ -6,6 +6,7 @@ import { effectiveTier, readCatalog } from "../catalog.js";
 import { d1 } from "../database.js";
 import { HttpError, errorJson, json } from "../http.js";
 import { describe } from "../observe.js";
+import { burstFields, dailyFields } from "../ratelimit_fields.js";
 import { CLAIM_KEY, COUNT_KEYED_USE, COUNT_USE, READ_KEY, STORE_KEYED_ANSWER } from "../sql.js";
 import { lookupSubscription } from "../subscription_cache.js";
 import { forgetCount, rememberCount, usageWindow } from "../usage_counts.js";
@@ -23,7 +24,7 @@ export async function postUsage(request, c, { userId }) {
     const period = numericVar(c.env, "BURST_RATE_LIMIT_PERIOD");
     throw new HttpError(429, "burst_limited", `too many requests by this client for this user in a short time; retry within ${period} s`, {
       outcome: "usage_post_burst_limited",
-      headers: { "Retry-After": String(period) },
+      headers: { "Retry-After": String(period), ...burstFields(c.env) },
     });
   }
   const { subscription, cache } = await lookupSubscription(userId, c);
@@ -121,6 +122,8 @@ function usageAnswer(answer, userId, suffix, c, counted) {
   /** @type {Record<string, string>} */
   const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": String(resetsAt) };
   const usage = { limit, resetsAt: resetsAtText };
+  const remaining = answer.allowed ? limit - used : 0;
+  Object.assign(headers, dailyFields(c.env, limit, remaining, resetsAt, current.windowSeconds));
   if (!answer.allowed) {
     if (counted) forgetCount(userId); // at or over the limit: the next GET /entitlements reads the exact count
     c.log.outcome = `usage_post_denied${suffix}`;
