@@ -188,7 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.state.requests.append((method, parts.path, query))
-        if parts.path == "/worker/health":
+        if parts.path in ("/worker/health", "/worker/v1/health"):  # the Worker answers both until 2027-06-30
             health = self.state.health
             status, payload = (health.pop(0) if len(health) > 1 else health[0]) if isinstance(health, list) else health
             return self._send(status, payload if isinstance(payload, dict) else payload.encode(), "application/json")

@@ -103,7 +103,7 @@ def test_a_healthy_stack_passes_every_check(dev_outputs, expected, monkeypatch):
         assert table[f"seed {key} (preview)"][0] == "PASS"
     for step in ("put", "get", "list", "delete"):
         assert table[f"preview round trip: {step}"][0] == "PASS"
-    assert table[f"worker {stub.worker_url}/health"] == (
+    assert table[f"worker {stub.worker_url}/v1/health"] == (
         "PASS",
         f"HTTP 200, status ok, catalog {dev_catalog_version()}",
     )
@@ -151,7 +151,7 @@ def test_a_refused_token_is_explained_once_and_stops_the_api_checks(dev_outputs,
     assert next(iter(table)) == "cloudflare API"  # not one failure per key
     status, detail = table["cloudflare API"]
     assert status == "FAIL" and "HTTP 401, code 10000" in detail and "CLOUDFLARE_API_TOKEN is wrong" in detail
-    assert table[f"worker {stub.worker_url}/health"][0] == "PASS"  # the Worker needs no API token
+    assert table[f"worker {stub.worker_url}/v1/health"][0] == "PASS"  # the Worker needs no API token
     assert "wrong-token" not in result.output
 
 
@@ -190,7 +190,7 @@ def test_an_unhealthy_worker_fails(dev_outputs, expected, monkeypatch, health, d
     with CloudflareStub(seeded_state(outputs, expected, health=health)) as stub:
         result = run_cli(stub, path, monkeypatch)
     assert result.exit_code == 1
-    status, shown = parse_table(result.output)[0][f"worker {stub.worker_url}/health"]
+    status, shown = parse_table(result.output)[0][f"worker {stub.worker_url}/v1/health"]
     assert status == "FAIL" and detail in shown
 
 
@@ -308,7 +308,7 @@ def test_the_stacks_worker_url_output_is_used_by_default(dev_outputs, expected, 
         monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
         result = CliRunner().invoke(cli.app, ["verify", "--stack", "dev", "--outputs", str(saved)])
     assert result.exit_code == 0, result.output
-    assert parse_table(result.output)[0][f"worker {stub.worker_url}/health"][0] == "PASS"
+    assert parse_table(result.output)[0][f"worker {stub.worker_url}/v1/health"][0] == "PASS"
     assert not [path for _, path, _ in state.requests if path.endswith("/workers/subdomain")]  # no guessing
 
 
@@ -325,7 +325,7 @@ def test_a_stack_without_the_output_falls_back_to_its_workers_dev_address(dev_ou
         client = cloudflare.Cloudflare(api_token=TOKEN, base_url=stub.base_url, max_retries=0)
         with httpx.Client(timeout=2) as http:
             checks = verify.run(target, client, http, clock=FakeClock())
-    assert checks[-1].name == "worker https://guruai-worker-dev.acme-team.workers.dev/health"
+    assert checks[-1].name == "worker https://guruai-worker-dev.acme-team.workers.dev/v1/health"
 
 
 def health_with_catalog(version):

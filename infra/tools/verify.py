@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import cloudflare
 import httpx
 
-from infra.plan import routing
+from infra.plan import api, routing
 from infra.plan.outputs import StackOutputs, output_name
 
 ROUND_TRIP_PREFIX = "verify:"
@@ -323,9 +323,10 @@ def health_check(
 
 def _health_once(http: httpx.Client, url: str, target: Target) -> tuple[Check, bool]:
     """The check, and whether it failed only on the catalog's version (worth asking again)."""
-    name = f"worker {url.rstrip('/')}/health"
+    health_url = f"{url.rstrip('/')}{api.base_path()}/health"  # not the unprefixed path: it is deprecated
+    name = f"worker {health_url}"
     try:
-        response = http.get(f"{url.rstrip('/')}/health")
+        response = http.get(health_url)
     except httpx.HTTPError as error:
         detail = f"no answer ({error}): is the Worker deployed and its workers.dev route on? or pass --url"
         return Check(name, False, detail), False

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
+from infra.plan import api
 from infra.tools.pinned_wrangler import wrangler_env, wrangler_path
 
 DEFAULT_IP = "127.0.0.1"
@@ -79,7 +80,7 @@ def wait_until_ready(url: str, process: subprocess.Popen[str], timeout: float = 
                 f"wrangler dev exited with code {process.returncode} before it was ready (see its output)"
             )
         try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}{api.base_path()}/health", timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
