@@ -180,12 +180,23 @@ class UnknownTier(WorkerError):
     code = "unknown_tier"
 
 
-class SubscriptionNotFound(WorkerError):
-    code = "subscription_not_found"
+class NoActiveSubscription(NotFound):
+    """404: the user has no subscription, or an inactive one (`past_due`, `canceled`): the answer of
+    `subscription`, `entitlements` and `record_usage` alike."""
 
-
-class NoActiveSubscription(WorkerError):
     code = "no_active_subscription"
+
+
+# Deprecated: the name of NoActiveSubscription before API v1 (the Worker's `subscription_not_found`).
+SubscriptionNotFound = NoActiveSubscription
+
+
+class PreconditionFailed(WorkerError):
+    """412: `set_subscription`'s `if_match` (or `create_only`) did not hold; nothing was written.
+    `etag` is the current subscription's (None when there is none): read, decide, retry with it."""
+
+    code = "precondition_failed"
+    etag: str | None = None
 
 
 class InvalidIdempotencyKey(WorkerError):
@@ -204,7 +215,7 @@ ERRORS_BY_CODE: dict[str, type[WorkerError]] = {
     cls.code: cls
     for cls in (
         Unauthorized, InsufficientScope, NotFound, MethodNotAllowed, InvalidUserId, InvalidJson, InvalidBody,
-        BodyTooLarge, UnknownTier, SubscriptionNotFound, NoActiveSubscription, DailyLimitExceeded, BurstLimited,
+        BodyTooLarge, UnknownTier, NoActiveSubscription, PreconditionFailed, DailyLimitExceeded, BurstLimited,
         ClientRateLimited, ClientsUnset, ClientsInvalid, TierConfigMissing, TierConfigInvalid, DatabaseUnavailable, InternalError,
         InvalidIdempotencyKey, IdempotencyKeyReused,
     )

@@ -40,6 +40,7 @@ class ResponseMeta:
     cache: CacheState | None = None  # X-Cache, on subscription and entitlements reads
     rate_limit: RateLimit | None = None  # X-RateLimit-*, on usage answers
     max_age: int | None = None  # Cache-Control's max-age, on GET /tiers: how long the client keeps it
+    etag: str | None = None  # ETag: a subscription's version (set_subscription's if_match), the tiers' catalog version
 
     @classmethod
     def from_headers(cls, status: int, headers: Any) -> ResponseMeta:
@@ -51,6 +52,7 @@ class ResponseMeta:
             cache=cache if cache in CACHE_STATES else None,
             rate_limit=_rate_limit(headers),
             max_age=int(max_age.group(1)) if max_age else None,
+            etag=headers.get("ETag"),
         )
 
 
@@ -228,6 +230,12 @@ class Tiers(dict[str, Tier]):
     """`GET /tiers`: the tiers by name (a dict, as before), with the answer's `meta`."""
 
     meta: ResponseMeta | None = None
+
+    def revalidated(self, meta: ResponseMeta) -> Tiers:
+        """These tiers, confirmed current by a 304 (its meta: the new max-age)."""
+        tiers = Tiers(self)
+        tiers.meta = meta
+        return tiers
 
 
 def tiers_from_json(body: Any, meta: ResponseMeta | None = None) -> Tiers:
