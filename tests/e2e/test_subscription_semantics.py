@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from guruai_cache_client import NoActiveSubscription, PreconditionFailed, WorkerClient
 from infra.plan.worker import worker_plan
 
 pytestmark = pytest.mark.e2e
@@ -189,3 +190,33 @@ def test_tiers_carry_the_catalog_version_as_etag_and_answer_a_current_copy_with_
         assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
     changed = worker.get("/tiers", headers={"If-None-Match": '"an-older-catalog"'})
     assert changed.status_code == 200 and changed.json() == first.json()
+
+
+# --- the Python client on the real Worker --------------------------------------------------------
+
+
+def test_the_client_writes_over_what_it_read_and_a_stale_version_raises_precondition_failed(worker, user_id):
+    with WorkerClient(worker.url, worker.token) as client:
+        created = client.set_subscription(user_id, "pro", create_only=True)
+        assert created.meta.status == 201
+        with pytest.raises(PreconditionFailed):
+            client.set_subscription(user_id, "pro", create_only=True)
+        read = client.subscription(user_id)
+        assert read.meta.etag == created.meta.etag
+        changed = client.set_subscription(user_id, "premium", if_match=read.meta.etag)
+        assert changed.meta.status == 200 and changed.tier == "premium"
+        with pytest.raises(PreconditionFailed) as stale:
+            client.set_subscription(user_id, "free", if_match=read.meta.etag)
+        assert stale.value.etag == changed.meta.etag
+        client.set_subscription(user_id, "pro", status="canceled")
+        with pytest.raises(NoActiveSubscription):
+            client.subscription(user_id)
+
+
+def test_the_client_revalidates_its_tiers_with_the_worker_after_max_age(worker):
+    clock = [0.0]
+    with WorkerClient(worker.url, worker.token, clock=lambda: clock[0]) as client:
+        first = client.tiers()
+        clock[0] += first.meta.max_age
+        again = client.tiers()
+    assert again.meta.status == 304 and again == first and again.meta.etag == first.meta.etag
