@@ -175,7 +175,7 @@ def test_an_oversize_body_without_content_length_is_refused_too(worker, user_id)
 def test_a_chunked_body_within_the_limit_is_read_whole(worker, user_id):
     chunks = iter([b'{"tier": ', b'"pro", "status": "tri', b'aling"}'])  # sent chunked, split mid-value
     response = worker.request("PUT", f"/subscriptions/{user_id}", content=chunks)
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     assert response.json()["status"] == "trialing"
 
 
