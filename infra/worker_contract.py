@@ -67,6 +67,7 @@ LEGACY_CLIENT = "service"
 ROUTINE_OUTCOMES = (
     "health",
     "tiers_get",
+    "tiers_not_modified",
     "subscription_get_hit",
     "subscription_get_negative_hit",
     "entitlements_get_hit",

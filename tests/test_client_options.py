@@ -189,6 +189,30 @@ def test_the_tiers_are_kept_for_their_max_age():
     assert len(uncached.requests) == 2
 
 
+def test_the_tiers_are_revalidated_with_their_etag_after_max_age_and_a_304_keeps_them():
+    clock = Clock()
+    cached = {"Cache-Control": "private, max-age=60", "ETag": '"c1"'}
+    script = Script(
+        httpx.Response(200, json=TIERS, headers=cached),
+        httpx.Response(304, headers={**cached, "Cache-Control": "private, max-age=30"}),
+        httpx.Response(
+            200, json={**TIERS, "pro": {**TIERS["free"], "name": "pro"}}, headers={**cached, "ETag": '"c2"'}
+        ),
+    )
+    worker = WorkerClient("https://w.test", "t", transport=httpx.MockTransport(script), clock=clock)
+    first = worker.tiers()
+    clock.now += 60
+    again = worker.tiers()  # past max-age: revalidated, not fetched whole
+    assert again == first and again.meta.status == 304 and again.meta.max_age == 30
+    assert script.requests[1].headers["If-None-Match"] == '"c1"'
+    clock.now += 29
+    assert worker.tiers() is again and len(script.requests) == 2  # kept for the 304's max-age
+    clock.now += 1
+    changed = worker.tiers()
+    assert set(changed) == {"free", "pro"} and changed.meta.etag == '"c2"'
+    assert script.requests[0].headers.get("If-None-Match") is None
+
+
 def test_the_async_client_runs_under_trio():
     """anyio's sleep, not asyncio's: asyncio.sleep fails outside an asyncio loop."""
 

@@ -170,7 +170,9 @@ def test_without_a_base_the_check_says_what_it_skipped_and_origin_main_is_the_de
     report = migrations_check.check(repo, None)
     assert {f.where for f in report.findings} == {
         "this tree's Worker, SELECT_ACTIVE_SUBSCRIPTION",
+        "this tree's Worker, SELECT_SUBSCRIPTION",
         "this tree's Worker, UPSERT_SUBSCRIPTION",
+        "this tree's Worker, CONDITIONAL_UPSERT_SUBSCRIPTION",
     }  # this tree's own statements still are checked
     assert report.notes == [
         "no base to compare with (origin/main is not in this clone): edits of merged migrations and the "
@@ -278,12 +280,16 @@ def test_a_statement_sqlite_cannot_run_is_named(repo):
 
 def test_a_column_the_serving_worker_reads_renamed_is_refused(repo):
     add(repo, "0003_rename.sql", "ALTER TABLE subscriptions RENAME COLUMN tier TO plan;\n")
-    found = lines(repo)
-    names = sorted(f.split(":")[0] for f in found)
-    assert names == ["main's Worker, SELECT_ACTIVE_SUBSCRIPTION", "main's Worker, UPSERT_SUBSCRIPTION"]
-    assert "no longer prepares on the migrated schema (no such column: tier)" in found[0]
-    assert "no longer prepares on the migrated schema (table subscriptions has no column named tier)" in found[1]
-    assert all(f.endswith("docs/deploying.md#a-breaking-schema-change-in-two-deploys)") for f in found)
+    found = {f.split(":")[0].removeprefix("main's Worker, "): f for f in lines(repo)}
+    assert sorted(found) == [
+        "CONDITIONAL_UPSERT_SUBSCRIPTION", "SELECT_ACTIVE_SUBSCRIPTION", "SELECT_SUBSCRIPTION", "UPSERT_SUBSCRIPTION",
+    ]  # fmt: skip
+    assert "no longer prepares on the migrated schema (no such column: tier)" in found["SELECT_ACTIVE_SUBSCRIPTION"]
+    assert (
+        "no longer prepares on the migrated schema (table subscriptions has no column named tier)"
+        in found["UPSERT_SUBSCRIPTION"]
+    )
+    assert all(f.endswith("docs/deploying.md#a-breaking-schema-change-in-two-deploys)") for f in found.values())
 
 
 def test_an_added_column_keeps_the_serving_worker_working(repo):

@@ -26,8 +26,10 @@ from guruai_cache_client import (
     Fallback,
     InsecureURL,
     InvalidUserId,
+    NoActiveSubscription,
     NotFoundError,
     PermissionDeniedError,
+    PreconditionFailed,
     RateLimited,
     RateLimitPolicy,
     RetryPolicy,
@@ -217,12 +219,44 @@ def test_a_malformed_success_is_an_error_not_a_wrong_value():
 
 
 def test_an_error_names_its_request_only_when_the_worker_gave_one():
-    with pytest.raises(SubscriptionNotFound) as answered:
-        Script(error(404, "subscription_not_found", {"X-Request-Id": "r-42"})).client().subscription("u1")
+    with pytest.raises(NoActiveSubscription) as answered:
+        Script(error(404, "no_active_subscription", {"X-Request-Id": "r-42"})).client().subscription("u1")
     assert str(answered.value).endswith("(request r-42)")  # finds the Worker's log line
     with pytest.raises(WorkerUnreachable) as unreachable:
         Script(*[httpx.ConnectError("refused")] * 3).client().subscription("u1")
     assert "request" not in str(unreachable.value) and str(unreachable.value).endswith("(ConnectError: refused)")
+
+
+def test_no_active_subscription_is_a_not_found_and_the_old_name_still_catches_it():
+    with pytest.raises(NotFoundError):
+        Script(error(404, "no_active_subscription")).client().record_usage("u1")
+    assert SubscriptionNotFound is NoActiveSubscription  # deprecated alias: old `except` clauses still work
+
+
+SUBSCRIPTION = {
+    "userId": "u1",
+    "tier": "pro",
+    "status": "active",
+    "createdAt": "2026-01-01T00:00:00.000Z",
+    "updatedAt": "2026-01-02T00:00:00.000Z",
+}
+
+
+def test_set_subscription_sends_its_preconditions_and_a_412_names_the_current_etag():
+    script = Script(
+        httpx.Response(201, json=SUBSCRIPTION, headers={"ETag": '"v1"', "Location": "/v1/subscriptions/u1"}),
+        error(412, "precondition_failed", {"ETag": '"v2"'}),
+        httpx.Response(200, json=SUBSCRIPTION, headers={"ETag": '"v3"'}),
+    )
+    worker = script.client()
+    created = worker.set_subscription("u1", "pro", create_only=True)
+    assert (created.meta.status, created.meta.etag) == (201, '"v1"')
+    with pytest.raises(PreconditionFailed) as refused:
+        worker.set_subscription("u1", "free", if_match=created.meta.etag)
+    assert refused.value.etag == '"v2"' and refused.value.status == 412
+    worker.set_subscription("u1", "free", if_match=refused.value.etag)
+    sent = [(r.headers.get("If-Match"), r.headers.get("If-None-Match")) for r in script.requests]
+    assert sent == [(None, "*"), ('"v1"', None), ('"v2"', None)]
 
 
 def test_one_exception_class_per_documented_error_code():
@@ -244,8 +278,8 @@ def test_the_fallback_answers_when_the_worker_cannot_and_only_then():
     assert down.client(fallback=FromOwnDatabase()).entitlements("u1").tier == "free"
     with pytest.raises(WorkerUnreachable):  # a method the fallback does not override re-raises
         Script(*[httpx.ConnectError("refused")] * 3).client(fallback=FromOwnDatabase()).subscription("u1")
-    with pytest.raises(SubscriptionNotFound):  # an answer is an answer: no fallback
-        Script(error(404, "subscription_not_found")).client(fallback=FromOwnDatabase()).entitlements("u1")
+    with pytest.raises(NoActiveSubscription):  # an answer is an answer: no fallback
+        Script(error(404, "no_active_subscription")).client(fallback=FromOwnDatabase()).entitlements("u1")
 
 
 def test_the_async_client_retries_and_falls_back_the_same_way():
@@ -477,7 +511,7 @@ def test_calls_go_under_the_contracts_base_path_whether_or_not_the_url_names_it(
         (400, "invalid_user_id", BadRequestError), (413, "body_too_large", BadRequestError),
         (422, "idempotency_key_reused", BadRequestError), (405, "method_not_allowed", BadRequestError),
         (401, "unauthorized", AuthenticationError), (403, "insufficient_scope", PermissionDeniedError),
-        (404, "not_found", NotFoundError), (404, "subscription_not_found", NotFoundError),
+        (404, "not_found", NotFoundError),
         (404, "no_active_subscription", NotFoundError), (429, "burst_limited", RateLimited),
         (500, "internal_error", WorkerUnavailable), (503, "database_unavailable", WorkerUnavailable),
     ],

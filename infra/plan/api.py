@@ -7,6 +7,8 @@ its method and its scope are added in the contract alone, then served by a handl
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from datetime import datetime
 from email.utils import format_datetime
 from functools import cache
@@ -150,3 +152,21 @@ def with_docs_route_table(docs: str, table: str) -> str:
     """docs/worker-api.md with its generated table replaced (the markers must be there)."""
     start, end = docs.index(DOCS_TABLE_START), docs.index(DOCS_TABLE_END) + len(DOCS_TABLE_END)
     return docs[:start] + table + docs[end:]
+
+
+def stack_spec(tier_names: Iterable[str], text: str | None = None) -> dict[str, Any]:
+    """The contract as one stack's Worker serves it: the stack's tiers (in its settings' order) as
+    the `enum` of every field that names a configured tier, so that a schema-valid request is one
+    that Worker accepts (a PUT with another tier is its 400 `unknown_tier`). `Subscription.tier`
+    and `Entitlements.tier` stay free strings: a stored subscription may name a tier a later
+    deploy removed (it then gets the fallback tier: `effectiveTier`, which is in the enum)."""
+    document = copy.deepcopy(spec(text))
+    tiers = list(tier_names)
+    schemas = document["components"]["schemas"]
+    schemas["SubscriptionChange"]["properties"]["tier"]["enum"] = tiers
+    for name in ("Entitlements", "Usage"):
+        schemas[name]["properties"]["effectiveTier"]["enum"] = tiers
+    # GET /tiers answers every configured tier, by name, and no other.
+    schemas["Tiers"]["propertyNames"] = {"enum": tiers}
+    schemas["Tiers"]["required"] = tiers
+    return document

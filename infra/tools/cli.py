@@ -196,6 +196,46 @@ def settings_check(
         raise typer.Exit(code=2)
 
 
+@app.command("openapi")
+def openapi_command(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack whose committed settings (its tiers) to use.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the spec to FILE instead of printing it."),
+    ] = None,
+) -> None:
+    """The Worker's contract (worker/openapi.yaml) as STACK's Worker serves it: its configured
+    tiers as the enum of the request fields that name one, so that a request valid for this spec
+    is one that Worker accepts (for code generators, schemathesis, API explorers). Offline: reads
+    Pulumi.<stack>.yaml only. Exit 2 on a stack without valid settings."""
+    import yaml
+
+    from infra.plan.api import stack_spec
+    from infra.settings import stack_file_settings
+
+    try:
+        settings = stack_file_settings(stack)
+    except _user_errors() as error:
+        raise fail(str(error)) from None
+
+    class Plain(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True  # each shared node written out in full: no &id001 anchors for a reader to chase
+
+    document = stack_spec(tier.name for tier in settings.tiers)
+    text = yaml.dump(document, Dumper=Plain, sort_keys=False, allow_unicode=True)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text)
+    except OSError as error:
+        raise fail(f"--output {str(output)!r}: cannot write it ({error.strerror}); name a writable file") from None
+    typer.echo(
+        f"wrote {output} (the contract with stack {stack!r}'s tiers: {', '.join(t.name for t in settings.tiers)})"
+    )
+
+
 @app.command("plan")
 def plan_command(
     stack: Annotated[str, typer.Option("--stack", "-s", help="The stack whose committed settings to plan.")],

@@ -234,7 +234,12 @@ def start_worker(
     served = wrapped_config(project, log_path.parent / f"served-{Path(main).stem}", main) if main else project
     port = free_port()
     log = log_path.open("w")
-    process = wrangler_dev.start(served.config, served.persist_to, port, output=log, test_scheduled=True)
+    # An inspector port of its own too: wrangler's default, 9229, is taken by any other `wrangler dev`
+    # on the machine (another test session), and workerd then exits ("Address already in use").
+    inspector = ("--inspector-port", str(free_port()))
+    process = wrangler_dev.start(
+        served.config, served.persist_to, port, output=log, extra_args=inspector, test_scheduled=True
+    )
     log.close()  # the child holds its own descriptor
     worker = RunningWorker(f"http://127.0.0.1:{port}", local_tokens, project, settings, log_path, process)
     try:

@@ -115,12 +115,12 @@ def test_a_put_invalidates_the_entitlements_too(worker, user_id):
 
 def test_no_active_subscription_is_a_404_cached_negatively(worker, user_id):
     first = worker.get(f"/entitlements/{user_id}")
-    assert_error(first, 404, "subscription_not_found")
+    assert_error(first, 404, "no_active_subscription")
     second = worker.get(f"/entitlements/{user_id}")
-    assert_error(second, 404, "subscription_not_found")
+    assert_error(second, 404, "no_active_subscription")
     assert second.headers["X-Cache"] == "HIT" and worker.log_for(second)["ops"]["d1_queries"] == 0
     subscribe(worker, user_id, status="canceled")
-    assert_error(worker.get(f"/entitlements/{user_id}"), 404, "subscription_not_found")
+    assert_error(worker.get(f"/entitlements/{user_id}"), 404, "no_active_subscription")
 
 
 def test_a_tier_no_longer_configured_gets_the_fallback_tier_not_a_503(worker, user_id):

@@ -142,7 +142,7 @@ def test_missing_or_corrupt_clients_is_a_503_for_every_authenticated_route(fault
 
 def test_a_failed_invalidation_still_answers_with_the_written_record(faulty_worker, user_id):
     response = faulty_worker.put(f"/subscriptions/{user_id}", {"tier": "pro"}, headers={"X-Test-Fault": "kv-write"})
-    assert response.status_code == 200 and response.json()["tier"] == "pro"
+    assert response.status_code == 201 and response.json()["tier"] == "pro"
     assert faulty_worker.log_for(response)["outcome"] == "subscription_put_new_degraded"
 
 

@@ -44,7 +44,7 @@ def test_unknown_user_ids_cost_no_kv_write(worker):
 
 def test_a_subscriber_right_after_a_not_found_is_served(worker, user_id):
     assert worker.get(f"/subscriptions/{user_id}").status_code == 404  # now cached negatively
-    assert worker.put(f"/subscriptions/{user_id}", {"tier": "pro"}).status_code == 200
+    assert worker.put(f"/subscriptions/{user_id}", {"tier": "pro"}).status_code == 201
     assert worker.get(f"/subscriptions/{user_id}").status_code == 200  # the PUT dropped the negative entry
 
 

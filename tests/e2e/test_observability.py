@@ -100,7 +100,7 @@ def test_the_metrics_command_reads_the_workers_own_data_points(worker, user_id, 
         worker.get(f"/subscriptions/{unknown}"),  # miss, 404
         *[worker.get(f"/subscriptions/{unknown}") for _ in range(2)],  # negative hits, 404
         *[worker.post(f"/usage/{user_id}") for _ in range(2)],  # hits: counted uses
-        worker.post(f"/usage/{unknown}"),  # negative hit: refused, 403
+        worker.post(f"/usage/{unknown}"),  # negative hit: refused, 404
         worker.get("/tiers", token="wrong"),  # refused, 401
     ]
     points = [point for response in responses for point in worker.data_points_for(response)["points"]]
@@ -117,7 +117,8 @@ def test_the_metrics_command_reads_the_workers_own_data_points(worker, user_id, 
     subscriptions, usage = routes["GET /subscriptions/{userId}"], routes["POST /usage/{userId}"]
     assert (subscriptions["requests"], subscriptions["hits"], subscriptions["misses"]) == (7, 5, 2)
     assert subscriptions["statuses"] == {"200": 4, "404": 3} and subscriptions["hitRatio"] == round(5 / 7, 4)
-    assert (usage["requests"], usage["hits"], usage["denials"]) == (3, 3, 1)
+    # The unknown user's refusal is a 404 no_active_subscription: not a denial (401, 403, 429).
+    assert (usage["requests"], usage["hits"], usage["denials"]) == (3, 3, 0)
     assert routes["PUT /subscriptions/{userId}"] | {"statuses": None} == {
         "requests": 1, "hits": 0, "misses": 0, "bypasses": 0, "hitRatio": None, "denials": 0, "errors": 0,
         "statuses": None,

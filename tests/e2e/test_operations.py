@@ -35,7 +35,7 @@ REQUIRED = {
 
 
 def subscribe(worker: RunningWorker, user_id: str, tier: str = "pro") -> None:
-    assert worker.put(f"/subscriptions/{user_id}", {"tier": tier}).status_code == 200
+    assert worker.put(f"/subscriptions/{user_id}", {"tier": tier}).status_code in (200, 201)
 
 
 def cached(worker: RunningWorker, user_id: str, tier: str = "pro") -> None:
@@ -45,7 +45,7 @@ def cached(worker: RunningWorker, user_id: str, tier: str = "pro") -> None:
 
 def lapse(worker: RunningWorker, user_id: str, status: str = "canceled") -> None:
     """A subscription that exists in D1 but no longer entitles: canceled (or past_due)."""
-    assert worker.put(f"/subscriptions/{user_id}", {"tier": "pro", "status": status}).status_code == 200
+    assert worker.put(f"/subscriptions/{user_id}", {"tier": "pro", "status": status}).status_code in (200, 201)
 
 
 def counted_elsewhere(worker: RunningWorker, user_id: str) -> None:
@@ -93,12 +93,25 @@ DRIVERS: dict[str, Callable[[RunningWorker, str], object]] = {
     "invalid_request": lambda w, u: w.get("/subscriptions/a:b"),
     "forbidden": lambda w, u: w.put(f"/subscriptions/{u}", {"tier": "pro"}, token=w.local_tokens["read"]),
     "tiers_get": lambda w, u: w.get("/tiers"),
+    "tiers_not_modified": lambda w, u: w.get("/tiers", headers={"If-None-Match": w.get("/tiers").headers["ETag"]}),
     "subscription_get_miss": lambda w, u: (subscribe(w, u), w.get(f"/subscriptions/{u}"))[-1],
     "subscription_get_hit": lambda w, u: (cached(w, u), w.get(f"/subscriptions/{u}"))[-1],
     "subscription_get_not_found": lambda w, u: w.get(f"/subscriptions/{u}"),
     "subscription_get_negative_hit": lambda w, u: (w.get(f"/subscriptions/{u}"), w.get(f"/subscriptions/{u}"))[-1],
     "subscription_put": lambda w, u: (subscribe(w, u), w.put(f"/subscriptions/{u}", {"tier": "premium"}))[-1],
     "subscription_put_new": lambda w, u: w.put(f"/subscriptions/{u}", {"tier": "pro"}),
+    "subscription_put_conditional": lambda w, u: w.put(
+        f"/subscriptions/{u}",
+        {"tier": "premium"},
+        headers={"If-Match": w.put(f"/subscriptions/{u}", {"tier": "pro"}).headers["ETag"]},
+    ),
+    "subscription_put_new_conditional": lambda w, u: w.put(
+        f"/subscriptions/{u}", {"tier": "pro"}, headers={"If-None-Match": "*"}
+    ),
+    "subscription_put_precondition_failed": lambda w, u: (
+        subscribe(w, u),
+        w.put(f"/subscriptions/{u}", {"tier": "premium"}, headers={"If-None-Match": "*"}),
+    )[-1],
     "subscription_put_unknown_tier": lambda w, u: w.put(f"/subscriptions/{u}", {"tier": "gold"}),
     # The isolate counted the use itself: the count comes from its memory.
     "entitlements_get_hit": lambda w, u: (cached(w, u), w.post(f"/usage/{u}"), w.get(f"/entitlements/{u}"))[-1],

@@ -223,7 +223,7 @@ def test_near_identical_user_ids_never_see_each_others_data(worker, data, suffix
     subscribed = {a: tiers[0], b: tiers[1]}
     for user_id, tier in subscribed.items():
         put = worker.put(f"/subscriptions/{user_id}", {"tier": tier})
-        assert put.status_code == 200 and put.json()["userId"] == user_id, put.text
+        assert put.status_code == 201 and put.json()["userId"] == user_id, put.text
     for user_id, tier in subscribed.items():
         for _ in range(2):  # a miss, then a hit
             got = worker.get(f"/subscriptions/{user_id}")

@@ -46,7 +46,7 @@ def assert_error(response: httpx.Response, status: int, code: str, extras: froze
 
 def subscribe(worker, user_id: str, tier: str = "pro", status: str = "active") -> dict:
     response = worker.put(f"/subscriptions/{user_id}", {"tier": tier, "status": status})
-    assert response.status_code == 200, response.text
+    assert response.status_code in (200, 201), response.text  # 201: created
     return response.json()
 
 
@@ -128,10 +128,10 @@ def test_cache_aside_miss_then_hit_and_invalidation_after_put(worker, user_id):
 
 def test_no_active_subscription_is_cached_negatively_without_querying_d1_again(worker, user_id):
     first = worker.get(f"/subscriptions/{user_id}")
-    assert_error(first, 404, "subscription_not_found")
+    assert_error(first, 404, "no_active_subscription")
     assert first.headers["X-Cache"] == "MISS" and worker.log_for(first)["ops"]["d1_queries"] == 1
     second = worker.get(f"/subscriptions/{user_id}")
-    assert_error(second, 404, "subscription_not_found")
+    assert_error(second, 404, "no_active_subscription")
     assert second.headers["X-Cache"] == "HIT" and worker.log_for(second)["ops"]["d1_queries"] == 0
     subscribe(worker, user_id)  # the PUT also drops the negative entry
     assert worker.get(f"/subscriptions/{user_id}").status_code == 200
@@ -140,7 +140,7 @@ def test_no_active_subscription_is_cached_negatively_without_querying_d1_again(w
 def test_canceled_and_past_due_subscriptions_are_not_active(worker, user_id):
     for status in ("canceled", "past_due"):
         assert subscribe(worker, user_id, status=status)["status"] == status
-        assert_error(worker.get(f"/subscriptions/{user_id}"), 404, "subscription_not_found")
+        assert_error(worker.get(f"/subscriptions/{user_id}"), 404, "no_active_subscription")
     subscribe(worker, user_id, status="trialing")
     assert worker.get(f"/subscriptions/{user_id}").json()["status"] == "trialing"
 
@@ -179,7 +179,7 @@ def test_put_rejects_invalid_bodies_and_writes_nothing(worker, user_id, body, st
     if code == "unknown_tier":
         assert all(tier in error["error"]["message"] for tier in (t.name for t in worker.settings.tiers))
     assert worker.log_for(response)["ops"]["d1_queries"] == 0
-    assert_error(worker.get(f"/subscriptions/{user_id}"), 404, "subscription_not_found")
+    assert_error(worker.get(f"/subscriptions/{user_id}"), 404, "no_active_subscription")
 
 
 def test_an_oversize_body_without_content_length_is_refused_too(worker, user_id):
@@ -191,7 +191,7 @@ def test_an_oversize_body_without_content_length_is_refused_too(worker, user_id)
 def test_a_chunked_body_within_the_limit_is_read_whole(worker, user_id):
     chunks = iter([b'{"tier": ', b'"pro", "status": "tri', b'aling"}'])  # sent chunked, split mid-value
     response = worker.request("PUT", f"/subscriptions/{user_id}", content=chunks)
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     assert response.json()["status"] == "trialing"
 
 
@@ -326,9 +326,9 @@ def test_burst_limit_answers_429_before_the_daily_limit(worker, user_id):
 
 
 def test_usage_without_an_active_subscription_is_refused(worker, user_id):
-    assert_error(worker.post(f"/usage/{user_id}"), 403, "no_active_subscription")
+    assert_error(worker.post(f"/usage/{user_id}"), 404, "no_active_subscription")
     subscribe(worker, user_id, status="canceled")
-    assert_error(worker.post(f"/usage/{user_id}"), 403, "no_active_subscription")
+    assert_error(worker.post(f"/usage/{user_id}"), 404, "no_active_subscription")
     assert worker.d1(f"SELECT * FROM usage WHERE user_id = '{user_id}'") == []
 
 

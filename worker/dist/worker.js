@@ -28,7 +28,7 @@ var SCOPES = (
 );
 var ROUTINE_OUTCOMES = (
   /** @type {const} */
-  ["health", "tiers_get", "subscription_get_hit", "subscription_get_negative_hit", "entitlements_get_hit", "entitlements_get_negative_hit", "usage_post_allowed", "unauthorized", "not_found", "method_not_allowed", "client_rate_limited"]
+  ["health", "tiers_get", "tiers_not_modified", "subscription_get_hit", "subscription_get_negative_hit", "entitlements_get_hit", "entitlements_get_negative_hit", "usage_post_allowed", "unauthorized", "not_found", "method_not_allowed", "client_rate_limited"]
 );
 var MAX_INDEX_BYTES = (
   /** @type {const} */
@@ -277,6 +277,12 @@ function errorResponse(error, c) {
   c.log.outcome = "internal_error";
   c.log.error = describe(error);
   return errorJson(c, 500, "internal_error", `unexpected error; the Worker's logs have it under request id ${c.log.request_id}`);
+}
+function notModified(c, headers) {
+  return new Response(null, {
+    status: 304,
+    headers: { "X-Request-Id": c.log.request_id, "X-Content-Type-Options": "nosniff", ...headers }
+  });
 }
 
 // ../../worker/src/body.js
@@ -614,6 +620,9 @@ async function d1(c, query) {
 var SUBSCRIPTION_COLUMNS = "user_id, tier, status, created_at, updated_at";
 var SELECT_ACTIVE_SUBSCRIPTION = `SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE user_id = ?1 AND status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ")})`;
 var UPSERT_SUBSCRIPTION = `INSERT INTO subscriptions (user_id, tier, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, updated_at = excluded.updated_at RETURNING ${SUBSCRIPTION_COLUMNS}`;
+var SUBSCRIPTION_VERSION = "(subscriptions.updated_at || ' ' || subscriptions.tier || ' ' || subscriptions.status)";
+var CONDITIONAL_UPSERT_SUBSCRIPTION = `INSERT INTO subscriptions (user_id, tier, status, created_at, updated_at) SELECT ?1, ?2, ?3, ?4, ?4 WHERE ?5 = 1 OR EXISTS (SELECT 1 FROM subscriptions WHERE user_id = ?1) ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, updated_at = excluded.updated_at WHERE ?6 = 1 AND (?7 IS NULL OR ${SUBSCRIPTION_VERSION} IN (SELECT value FROM json_each(?7))) AND (?8 IS NULL OR ${SUBSCRIPTION_VERSION} NOT IN (SELECT value FROM json_each(?8))) RETURNING ${SUBSCRIPTION_COLUMNS}`;
+var SELECT_SUBSCRIPTION = `SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE user_id = ?1`;
 var SELECT_USED = "SELECT count FROM usage WHERE window_start = ?1 AND user_id = ?2";
 var COUNT_USE = "INSERT INTO usage (window_start, user_id, count) VALUES (?1, ?2, 1) ON CONFLICT (window_start, user_id) DO UPDATE SET count = count + 1 WHERE count < ?3 RETURNING count";
 var DELETE_OLD_USAGE = "DELETE FROM usage WHERE window_start < ?1";
@@ -753,7 +762,7 @@ async function getEntitlements(_request, c, { userId }) {
   const headers = { "X-Cache": lookup.cache.toUpperCase() };
   const { subscription } = lookup;
   if (!subscription) {
-    return errorJson(c, 404, "subscription_not_found", `user ${userId} has no active subscription`, headers);
+    return errorJson(c, 404, "no_active_subscription", `user ${userId} has no active subscription`, headers);
   }
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;
@@ -795,14 +804,65 @@ __export(subscriptions_exports, {
   getSubscription: () => getSubscription,
   putSubscription: () => putSubscription
 });
+
+// ../../worker/src/conditions.js
+var encoder2 = new TextEncoder();
+var decoder2 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+function subscriptionVersion({ updatedAt, tier, status }) {
+  return `${updatedAt} ${tier} ${status}`;
+}
+function subscriptionEtag(subscription) {
+  const bytes = encoder2.encode(subscriptionVersion(subscription));
+  const base64 = btoa(String.fromCharCode(...bytes));
+  return `"${base64.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}"`;
+}
+function versionOf(opaque) {
+  if (!/^[A-Za-z0-9_-]+$/.test(opaque)) return null;
+  try {
+    const binary = atob(opaque.replaceAll("-", "+").replaceAll("_", "/"));
+    return decoder2.decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+  } catch {
+    return null;
+  }
+}
+function entityTags(value) {
+  if (value === null) return null;
+  if (value.trim() === "*") return "*";
+  const tags = [];
+  for (const member of value.matchAll(/(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"/g)) {
+    tags.push({ tag: member[2], weak: member[1] !== void 0 });
+  }
+  return tags;
+}
+function writeConditions(request) {
+  const ifMatch = entityTags(request.headers.get("If-Match"));
+  const ifNoneMatch = entityTags(request.headers.get("If-None-Match"));
+  if (ifMatch === null && ifNoneMatch === null) return null;
+  const versions = (tags) => JSON.stringify(tags.map(({ tag }) => versionOf(tag)).filter((v) => v !== null));
+  return {
+    // If-Match (any form) holds only for a subscription that exists.
+    mayCreate: ifMatch === null ? 1 : 0,
+    // If-None-Match: * holds only for one that does not.
+    mayUpdate: ifNoneMatch === "*" ? 0 : 1,
+    matchOneOf: ifMatch === null || ifMatch === "*" ? null : versions(ifMatch.filter(({ weak }) => !weak)),
+    matchNoneOf: ifNoneMatch === null || ifNoneMatch === "*" ? null : versions(ifNoneMatch)
+  };
+}
+function callerHasCurrent(request, etag) {
+  const tags = entityTags(request.headers.get("If-None-Match"));
+  if (tags === null) return false;
+  return tags === "*" || tags.some(({ tag }) => `"${tag}"` === etag);
+}
+
+// ../../worker/src/handlers/subscriptions.js
 async function getSubscription(_request, c, { userId }) {
   const lookup = await lookupSubscription(userId, c);
   c.log.outcome = lookupOutcome("subscription_get", lookup);
   const headers = { "X-Cache": lookup.cache.toUpperCase() };
   if (!lookup.subscription) {
-    return errorJson(c, 404, "subscription_not_found", `user ${userId} has no active subscription`, headers);
+    return errorJson(c, 404, "no_active_subscription", `user ${userId} has no active subscription`, headers);
   }
-  return json(c, lookup.subscription, 200, headers);
+  return json(c, lookup.subscription, 200, { ...headers, ETag: subscriptionEtag(lookup.subscription) });
 }
 async function putSubscription(request, c, { userId }) {
   const body = await readJsonObject(request);
@@ -822,9 +882,16 @@ async function putSubscription(request, c, { userId }) {
       outcome: "subscription_put_unknown_tier"
     });
   }
-  const { results } = await d1(c, () => c.db.prepare(UPSERT_SUBSCRIPTION).bind(userId, tier, status, (/* @__PURE__ */ new Date()).toISOString()).run());
+  const now = (/* @__PURE__ */ new Date()).toISOString();
+  const conditions = writeConditions(request);
+  const { results } = await d1(
+    c,
+    () => conditions === null ? c.db.prepare(UPSERT_SUBSCRIPTION).bind(userId, tier, status, now).run() : c.db.prepare(CONDITIONAL_UPSERT_SUBSCRIPTION).bind(userId, tier, status, now, conditions.mayCreate, conditions.mayUpdate, conditions.matchOneOf, conditions.matchNoneOf).run()
+  );
+  if (!results.length) return preconditionFailed(userId, c);
   const record = subscriptionRecord(results[0]);
-  const outcome = record.createdAt === record.updatedAt ? "subscription_put_new" : "subscription_put";
+  const created = record.createdAt === record.updatedAt;
+  const outcome = `${created ? "subscription_put_new" : "subscription_put"}${conditions === null ? "" : "_conditional"}`;
   await forgetAbsent(userId, c);
   try {
     await c.kv.delete(SUBSCRIPTION_KEY_PREFIX + userId);
@@ -833,7 +900,15 @@ async function putSubscription(request, c, { userId }) {
     c.log.kv_error = describe(error);
     c.log.outcome = `${outcome}_degraded`;
   }
-  return json(c, record);
+  const etag = subscriptionEtag(record);
+  return created ? json(c, record, 201, { ETag: etag, Location: `/v1/subscriptions/${userId}` }) : json(c, record, 200, { ETag: etag });
+}
+async function preconditionFailed(userId, c) {
+  const { results } = await d1(c, () => c.db.prepare(SELECT_SUBSCRIPTION).bind(userId).run());
+  const current = results.length ? subscriptionRecord(results[0]) : null;
+  c.log.outcome = "subscription_put_precondition_failed";
+  const message = current ? `user ${userId}'s subscription is not the version the request names (If-Match / If-None-Match); the current one's ETag is in the ETag header` : `user ${userId} has no subscription, and If-Match needs one; send the PUT without If-Match (or with If-None-Match: *) to create it`;
+  return errorJson(c, 412, "precondition_failed", message, current ? { ETag: subscriptionEtag(current) } : {});
 }
 
 // ../../worker/src/handlers/tiers.js
@@ -841,10 +916,15 @@ var tiers_exports = {};
 __export(tiers_exports, {
   getTiers: () => getTiers
 });
-function getTiers(_request, c) {
-  const { tiers } = readCatalog(c.env);
+function getTiers(request, c) {
+  const { tiers, version } = readCatalog(c.env);
+  const headers = { "Cache-Control": `private, max-age=${secondsVar(c.env, "TIERS_MAX_AGE")}`, ETag: `"${version}"` };
+  if (callerHasCurrent(request, headers.ETag)) {
+    c.log.outcome = "tiers_not_modified";
+    return notModified(c, headers);
+  }
   c.log.outcome = "tiers_get";
-  return json(c, tiers, 200, { "Cache-Control": `private, max-age=${secondsVar(c.env, "TIERS_MAX_AGE")}` });
+  return json(c, tiers, 200, headers);
 }
 
 // ../../worker/src/handlers/usage.js
@@ -866,7 +946,7 @@ async function postUsage(request, c, { userId }) {
   const { subscription, cache } = await lookupSubscription(userId, c);
   const suffix = cache === "hit" ? "" : cache === "miss" ? "_cache_miss" : "_degraded";
   if (!subscription) {
-    throw new HttpError(403, "no_active_subscription", `user ${userId} has no active subscription`, {
+    throw new HttpError(404, "no_active_subscription", `user ${userId} has no active subscription`, {
       outcome: `usage_post_no_subscription${suffix}`
     });
   }

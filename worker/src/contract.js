@@ -3,7 +3,7 @@
 
 /** @typedef {"read" | "usage" | "write"} Scope */
 /** @typedef {"active" | "trialing" | "past_due" | "canceled"} SubscriptionStatus */
-/** @typedef {"unauthorized" | "insufficient_scope" | "not_found" | "method_not_allowed" | "invalid_user_id" | "invalid_json" | "invalid_body" | "body_too_large" | "unknown_tier" | "subscription_not_found" | "no_active_subscription" | "daily_limit_exceeded" | "burst_limited" | "client_rate_limited" | "clients_unset" | "clients_invalid" | "tier_config_missing" | "tier_config_invalid" | "invalid_idempotency_key" | "idempotency_key_reused" | "database_unavailable" | "internal_error"} ErrorCode */
+/** @typedef {"unauthorized" | "insufficient_scope" | "not_found" | "method_not_allowed" | "invalid_user_id" | "invalid_json" | "invalid_body" | "body_too_large" | "unknown_tier" | "no_active_subscription" | "precondition_failed" | "daily_limit_exceeded" | "burst_limited" | "client_rate_limited" | "clients_unset" | "clients_invalid" | "tier_config_missing" | "tier_config_invalid" | "invalid_idempotency_key" | "idempotency_key_reused" | "database_unavailable" | "internal_error"} ErrorCode */
 
 export const SUBSCRIPTION_KEY_PREFIX = /** @type {const} */ ("subscription:");
 
@@ -17,7 +17,7 @@ export const NEGATIVE_CACHE_TTL_S = /** @type {const} */ (60);
 
 export const SCOPES = /** @type {const} */ (["read", "usage", "write"]);
 
-export const ROUTINE_OUTCOMES = /** @type {const} */ (["health", "tiers_get", "subscription_get_hit", "subscription_get_negative_hit", "entitlements_get_hit", "entitlements_get_negative_hit", "usage_post_allowed", "unauthorized", "not_found", "method_not_allowed", "client_rate_limited"]);
+export const ROUTINE_OUTCOMES = /** @type {const} */ (["health", "tiers_get", "tiers_not_modified", "subscription_get_hit", "subscription_get_negative_hit", "entitlements_get_hit", "entitlements_get_negative_hit", "usage_post_allowed", "unauthorized", "not_found", "method_not_allowed", "client_rate_limited"]);
 
 export const METRICS_DATA_POINT = /** @type {const} */ ({"index": "route", "blobs": ["route", "outcome", "cache", "status", "client"], "doubles": ["kv_reads", "kv_writes", "kv_deletes", "kv_lists", "d1_queries", "d1_rows_read", "d1_rows_written", "duration_ms"]});
 

@@ -79,3 +79,16 @@ export function errorResponse(error, c) {
   c.log.error = describe(error);
   return errorJson(c, 500, "internal_error", `unexpected error; the Worker's logs have it under request id ${c.log.request_id}`);
 }
+
+/**
+ * 304 Not Modified: the caller's copy is current (If-None-Match). No body; the headers a 200
+ * would carry for caching (ETag, Cache-Control), as RFC 9110 (15.4.5) asks.
+ * @param {import("./context.js").RequestContext} c
+ * @param {Record<string, string>} headers
+ */
+export function notModified(c, headers) {
+  return new Response(null, {
+    status: 304,
+    headers: { "X-Request-Id": c.log.request_id, "X-Content-Type-Options": "nosniff", ...headers },
+  });
+}

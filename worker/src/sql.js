@@ -17,6 +17,32 @@ export const UPSERT_SUBSCRIPTION =
   "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, " +
   `updated_at = excluded.updated_at RETURNING ${SUBSCRIPTION_COLUMNS}`;
 
+/**
+ * A subscription row's version, as its ETag spells it (conditions.js: subscriptionVersion): the
+ * columns a write changes, so two versions of one user's record never spell the same.
+ */
+const SUBSCRIPTION_VERSION = "(subscriptions.updated_at || ' ' || subscriptions.tier || ' ' || subscriptions.status)";
+
+/**
+ * PUT /subscriptions with If-Match or If-None-Match: the preconditions are decided in this one
+ * statement, with the write, so two concurrent writers with the same ETag cannot both pass (D1
+ * runs one statement at a time per database). No row returned: a precondition failed (412).
+ * ?1 user, ?2 tier, ?3 status, ?4 now, ?5 may create (no If-Match), ?6 may update (not
+ * If-None-Match: *), ?7 the versions the current one must be one of (JSON array; NULL: any),
+ * ?8 the versions it must be none of (JSON array; NULL: none). The SELECT yields the row when it
+ * may be created or already exists (the conflict then decides), by primary key.
+ */
+export const CONDITIONAL_UPSERT_SUBSCRIPTION =
+  "INSERT INTO subscriptions (user_id, tier, status, created_at, updated_at) SELECT ?1, ?2, ?3, ?4, ?4 " +
+  "WHERE ?5 = 1 OR EXISTS (SELECT 1 FROM subscriptions WHERE user_id = ?1) " +
+  "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, updated_at = excluded.updated_at " +
+  `WHERE ?6 = 1 AND (?7 IS NULL OR ${SUBSCRIPTION_VERSION} IN (SELECT value FROM json_each(?7))) ` +
+  `AND (?8 IS NULL OR ${SUBSCRIPTION_VERSION} NOT IN (SELECT value FROM json_each(?8))) ` +
+  `RETURNING ${SUBSCRIPTION_COLUMNS}`;
+
+/** A user's subscription whatever its status (a 412's current ETag), by primary key. */
+export const SELECT_SUBSCRIPTION = `SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE user_id = ?1`;
+
 /** Today's count, by primary key (GET /entitlements). */
 export const SELECT_USED = "SELECT count FROM usage WHERE window_start = ?1 AND user_id = ?2";
 

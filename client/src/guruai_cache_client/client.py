@@ -25,6 +25,7 @@ import httpx
 
 from guruai_cache_client.errors import (
     InvalidUserId,
+    PreconditionFailed,
     UnexpectedRedirect,
     WorkerError,
     WorkerTimeout,
@@ -82,6 +83,8 @@ class _Call(Generic[T]):
     idempotent: bool = True  # safe to send again whatever became of the first attempt
     public: bool = False  # no token
     idempotency_key: str | None = None  # sent on every attempt: the Worker counts the call once
+    conditions: tuple[tuple[str, str], ...] = ()  # If-Match / If-None-Match headers
+    not_modified: Callable[[ResponseMeta], T] | None = None  # the answer to a 304 (the copy revalidated)
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -102,17 +105,26 @@ class _Calls:
         return _Call("GET", "/health", Health.from_json, public=True)
 
     @staticmethod
-    def tiers() -> _Call[dict[str, Tier]]:
-        return _Call("GET", "/tiers", tiers_from_json)
+    def tiers(kept: Tiers | None = None) -> _Call[dict[str, Tier]]:
+        """With the tiers kept past their max-age: revalidated by their ETag (a 304 keeps them)."""
+        if kept is None or kept.meta is None or kept.meta.etag is None:
+            return _Call("GET", "/tiers", tiers_from_json)
+        conditions = (("If-None-Match", kept.meta.etag),)
+        return _Call("GET", "/tiers", tiers_from_json, conditions=conditions, not_modified=kept.revalidated)
 
     @staticmethod
     def subscription(user_id: str) -> _Call[Subscription]:
         return _Call("GET", _user_path("subscriptions", user_id), Subscription.from_json)
 
     @staticmethod
-    def set_subscription(user_id: str, tier: str, status: SubscriptionStatus) -> _Call[Subscription]:
+    def set_subscription(
+        user_id: str, tier: str, status: SubscriptionStatus, if_match: str | None, create_only: bool
+    ) -> _Call[Subscription]:
         body = {"tier": tier, "status": status}
-        return _Call("PUT", _user_path("subscriptions", user_id), Subscription.from_json, body=body)
+        conditions: tuple[tuple[str, str], ...] = (("If-Match", if_match),) if if_match is not None else ()
+        conditions += (("If-None-Match", "*"),) if create_only else ()
+        path = _user_path("subscriptions", user_id)
+        return _Call("PUT", path, Subscription.from_json, body=body, conditions=conditions)
 
     @staticmethod
     def entitlements(user_id: str) -> _Call[Entitlements]:
@@ -128,6 +140,8 @@ class _Calls:
 
 def _result(call: _Call[T], response: httpx.Response, base_url: str) -> T:
     meta = ResponseMeta.from_headers(response.status_code, response.headers)
+    if response.status_code == 304 and call.not_modified is not None:
+        return call.not_modified(meta)
     if 300 <= response.status_code < 400:
         location = response.headers.get("Location")
         raise UnexpectedRedirect(
@@ -144,7 +158,10 @@ def _result(call: _Call[T], response: httpx.Response, base_url: str) -> T:
     if response.status_code >= 400:
         retry_after = response.headers.get("Retry-After")
         wait = retry_after_seconds(retry_after) if retry_after else None
-        raise error_for(response.status_code, body, meta.request_id, wait)
+        error = error_for(response.status_code, body, meta.request_id, wait)
+        if isinstance(error, PreconditionFailed):
+            error.etag = meta.etag
+        raise error
     try:
         return call.parse(body, meta)
     except MalformedResponse as error:
@@ -217,6 +234,7 @@ class _Base:
             headers["Authorization"] = f"Bearer {self.token}"
         if call.idempotency_key is not None:
             headers["Idempotency-Key"] = call.idempotency_key
+        headers.update(call.conditions)
         return headers
 
     def _copy(self, timeout: Any, max_retries: int | None, retry: RetryPolicy | None, deadline: Any) -> Any:
@@ -259,6 +277,10 @@ class _Base:
         if shared.tiers is not None and self._clock() < shared.tiers[0]:
             return shared.tiers[1]
         return None
+
+    def _tiers_call(self, shared: _Shared) -> _Call[dict[str, Tier]]:
+        """GET /tiers, revalidating the tiers kept past their max-age (If-None-Match: their ETag)."""
+        return _Calls.tiers(shared.tiers[1] if shared.tiers is not None else None)
 
     def _keep_tiers(self, shared: _Shared, tiers: Tiers) -> None:
         max_age = tiers.meta.max_age if tiers.meta else None
@@ -403,23 +425,35 @@ class WorkerClient(_Base):
         return self._send(_Calls.health())
 
     def tiers(self) -> Tiers:
-        """GET /tiers (scope read); kept for the answer's max-age (the Worker's `tiersMaxAge`)."""
+        """GET /tiers (scope read); kept for the answer's max-age (the Worker's `tiersMaxAge`), then
+        revalidated with its ETag (a 304 keeps them for another max-age, without the body)."""
         cached = self._cached_tiers(self._shared)
         if cached is not None:
             return cached
-        tiers: dict[str, Tier] = self._answer(_Calls.tiers(), lambda f, e: f.tiers(e))
+        tiers: dict[str, Tier] = self._answer(self._tiers_call(self._shared), lambda f, e: f.tiers(e))
         if not isinstance(tiers, Tiers):  # a fallback's plain dict: no meta, not kept
             return Tiers(tiers)
         self._keep_tiers(self._shared, tiers)
         return tiers
 
     def subscription(self, user_id: str) -> Subscription:
-        """GET /subscriptions/{userId} (scope read). Raises SubscriptionNotFound."""
+        """GET /subscriptions/{userId} (scope read); `meta.etag` is its version. Raises NoActiveSubscription."""
         return self._answer(_Calls.subscription(user_id), lambda f, e: f.subscription(user_id, e))
 
-    def set_subscription(self, user_id: str, tier: str, status: SubscriptionStatus = "active") -> Subscription:
-        """PUT /subscriptions/{userId} (scope write). Raises UnknownTier."""
-        call = _Calls.set_subscription(user_id, tier, status)
+    def set_subscription(
+        self,
+        user_id: str,
+        tier: str,
+        status: SubscriptionStatus = "active",
+        *,
+        if_match: str | None = None,
+        create_only: bool = False,
+    ) -> Subscription:
+        """PUT /subscriptions/{userId} (scope write): the record as written (`meta.status` 201 when
+        created, 200 when changed; `meta.etag` its version). With `if_match` (a `meta.etag` you read,
+        or "*"), only over that version; with `create_only`, only if the user has none. Raises
+        UnknownTier, PreconditionFailed (nothing written; its `etag` is the current version)."""
+        call = _Calls.set_subscription(user_id, tier, status, if_match, create_only)
         return self._answer(call, lambda f, e: f.set_subscription(user_id, tier, status, e))
 
     def entitlements(self, user_id: str) -> Entitlements:
@@ -531,11 +565,11 @@ class AsyncWorkerClient(_Base):
         return await self._send(_Calls.health())
 
     async def tiers(self) -> Tiers:
-        """GET /tiers (scope read); kept for the answer's max-age."""
+        """GET /tiers (scope read); kept for the answer's max-age, then revalidated with its ETag."""
         cached = self._cached_tiers(self._shared)
         if cached is not None:
             return cached
-        tiers: dict[str, Tier] = await self._answer(_Calls.tiers(), lambda f, e: f.tiers(e))
+        tiers: dict[str, Tier] = await self._answer(self._tiers_call(self._shared), lambda f, e: f.tiers(e))
         if not isinstance(tiers, Tiers):  # a fallback's plain dict: no meta, not kept
             return Tiers(tiers)
         self._keep_tiers(self._shared, tiers)
@@ -545,9 +579,17 @@ class AsyncWorkerClient(_Base):
         """GET /subscriptions/{userId} (scope read)."""
         return await self._answer(_Calls.subscription(user_id), lambda f, e: f.subscription(user_id, e))
 
-    async def set_subscription(self, user_id: str, tier: str, status: SubscriptionStatus = "active") -> Subscription:
-        """PUT /subscriptions/{userId} (scope write)."""
-        call = _Calls.set_subscription(user_id, tier, status)
+    async def set_subscription(
+        self,
+        user_id: str,
+        tier: str,
+        status: SubscriptionStatus = "active",
+        *,
+        if_match: str | None = None,
+        create_only: bool = False,
+    ) -> Subscription:
+        """PUT /subscriptions/{userId} (scope write); `if_match` and `create_only` as WorkerClient's."""
+        call = _Calls.set_subscription(user_id, tier, status, if_match, create_only)
         return await self._answer(call, lambda f, e: f.set_subscription(user_id, tier, status, e))
 
     async def entitlements(self, user_id: str) -> Entitlements:

@@ -231,14 +231,23 @@ class UnknownTier(BadRequestError):
     code = "unknown_tier"
 
 
-class SubscriptionNotFound(NotFoundError):
-    code = "subscription_not_found"
-
-
 class NoActiveSubscription(NotFoundError):
-    """No active subscription: a 404 in API v1 (a 403 from API 2.0.0's `POST /usage`)."""
+    """404: the user has no subscription, or an inactive one (`past_due`, `canceled`): the answer of
+    `subscription`, `entitlements` and `record_usage` alike (API 2.0.0's `POST /usage` said 403)."""
 
     code = "no_active_subscription"
+
+
+# Deprecated: the name of NoActiveSubscription before API v1 (the Worker's `subscription_not_found`).
+SubscriptionNotFound = NoActiveSubscription
+
+
+class PreconditionFailed(BadRequestError):
+    """412: `set_subscription`'s `if_match` (or `create_only`) did not hold; nothing was written.
+    `etag` is the current subscription's (None when there is none): read, decide, retry with it."""
+
+    code = "precondition_failed"
+    etag: str | None = None
 
 
 class InvalidIdempotencyKey(BadRequestError):
@@ -257,7 +266,7 @@ ERRORS_BY_CODE: dict[str, type[WorkerError]] = {
     cls.code: cls
     for cls in (
         Unauthorized, InsufficientScope, NotFound, MethodNotAllowed, InvalidUserId, InvalidJson, InvalidBody,
-        BodyTooLarge, UnknownTier, SubscriptionNotFound, NoActiveSubscription, DailyLimitExceeded, BurstLimited,
+        BodyTooLarge, UnknownTier, NoActiveSubscription, PreconditionFailed, DailyLimitExceeded, BurstLimited,
         ClientRateLimited, ClientsUnset, ClientsInvalid, TierConfigMissing, TierConfigInvalid, DatabaseUnavailable, InternalError,
         InvalidIdempotencyKey, IdempotencyKeyReused,
     )

@@ -55,6 +55,7 @@ class ResponseMeta:
     max_age: int | None = None  # Cache-Control's max-age, on GET /tiers: how long the client keeps it
     replayed: bool = False  # Idempotent-Replayed: a usage answer replayed for its key (nothing counted)
     policies: tuple[RateLimitPolicy, ...] = ()  # RateLimit-Policy and RateLimit, on usage and entitlements
+    etag: str | None = None  # ETag: a subscription's version (set_subscription's if_match), the tiers' catalog version
 
     @classmethod
     def from_headers(cls, status: int, headers: Any) -> ResponseMeta:
@@ -68,6 +69,7 @@ class ResponseMeta:
             max_age=int(max_age.group(1)) if max_age else None,
             replayed=headers.get("Idempotent-Replayed") == "true",
             policies=_policies(headers.get("RateLimit-Policy"), headers.get("RateLimit")),
+            etag=headers.get("ETag"),
         )
 
     def policy(self, name: str) -> RateLimitPolicy | None:
@@ -285,6 +287,12 @@ class Tiers(dict[str, Tier]):
     """`GET /tiers`: the tiers by name (a dict, as before), with the answer's `meta`."""
 
     meta: ResponseMeta | None = None
+
+    def revalidated(self, meta: ResponseMeta) -> Tiers:
+        """These tiers, confirmed current by a 304 (its meta: the new max-age)."""
+        tiers = Tiers(self)
+        tiers.meta = meta
+        return tiers
 
 
 def tiers_from_json(body: Any, meta: ResponseMeta | None = None) -> Tiers:

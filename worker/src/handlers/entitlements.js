@@ -20,7 +20,7 @@ export async function getEntitlements(_request, c, { userId }) {
   const headers = { "X-Cache": lookup.cache.toUpperCase() };
   const { subscription } = lookup;
   if (!subscription) {
-    return errorJson(c, 404, "subscription_not_found", `user ${userId} has no active subscription`, headers);
+    return errorJson(c, 404, "no_active_subscription", `user ${userId} has no active subscription`, headers);
   }
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;

@@ -30,7 +30,7 @@ export async function postUsage(request, c, { userId }) {
   const { subscription, cache } = await lookupSubscription(userId, c);
   const suffix = cache === "hit" ? "" : cache === "miss" ? "_cache_miss" : "_degraded";
   if (!subscription) {
-    throw new HttpError(403, "no_active_subscription", `user ${userId} has no active subscription`, {
+    throw new HttpError(404, "no_active_subscription", `user ${userId} has no active subscription`, {
       outcome: `usage_post_no_subscription${suffix}`,
     });
   }
