@@ -99,7 +99,7 @@ def requests_per_day(
     entitlements = traffic.active_users * traffic.entitlements_checks_per_user_per_day
     usage_calls = traffic.active_users * traffic.usage_calls_per_user_per_day
     usage = usage_calls * (1 - traffic.unsubscribed_share)
-    refused = usage_calls * traffic.unsubscribed_share  # 403: no active subscription
+    refused = usage_calls * traffic.unsubscribed_share  # 404 no_active_subscription (403 before API v1)
     return {
         "health": traffic.health_checks_per_day,
         "subscription_get_hit": subscribed * hit,
