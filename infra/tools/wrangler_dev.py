@@ -71,7 +71,7 @@ def start(
 
 
 def wait_until_ready(url: str, process: subprocess.Popen[str], timeout: float = READY_TIMEOUT_S) -> None:
-    """Poll GET /health until it answers 200; fail early if wrangler exits."""
+    """Poll GET /v1/health until it answers 200; fail early if wrangler exits."""
     deadline = time.monotonic() + timeout
     delay = 0.05
     while time.monotonic() < deadline:
@@ -79,12 +79,14 @@ def wait_until_ready(url: str, process: subprocess.Popen[str], timeout: float = 
             raise WranglerDevError(
                 f"wrangler dev exited with code {process.returncode} before it was ready (see its output)"
             )
-        try:
-            with urllib.request.urlopen(f"{url}{api.base_path()}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+        # /v1/health; /health for a bundle built before /v1 (a benchmark's A/B of an older build).
+        for path in (f"{api.base_path()}/health", "/health"):
+            try:
+                with urllib.request.urlopen(f"{url}{path}", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
         time.sleep(delay)
         delay = min(delay * 1.5, 0.5)
     raise WranglerDevError(f"wrangler dev did not answer {url}/health within {timeout:.0f} s")
