@@ -232,7 +232,7 @@ def openapi_command(
     except OSError as error:
         raise fail(f"--output {str(output)!r}: cannot write it ({error.strerror}); name a writable file") from None
     typer.echo(
-        f"wrote {output} (the contract with stack {stack!r}'s tiers: {', '.join(t.name for t in settings.tiers)})"
+        f"wrote {output} (the contract with the {stack} stack's tiers: {', '.join(t.name for t in settings.tiers)})"
     )
 
 
