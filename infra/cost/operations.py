@@ -39,10 +39,8 @@ OUTCOMES = (
     "usage_post_denied_keyed",
     "scheduled_cleanup",
 )
-# The cleanup's cost grows with what it deletes: scheduled_cleanup.per_deleted_row. It is priced
-# for each expired Idempotency-Key the cron deletes too: measured on workerd (2026-12-06, the
-# cleanup's own `ops` with 0, 1 and 4 expired keys in usage_keys: 2, 2 and 5 rows read, 0, 1
-# and 4 written), a key's row costs what a usage row does, one read and one written.
+# The cleanup's cost grows with what it deletes: scheduled_cleanup.per_deleted_row, for each usage
+# row and each expired Idempotency-Key alike (tests/e2e/test_operations.py measures both on workerd).
 PER_DELETED_ROW = "scheduled_cleanup.per_deleted_row"
 # Beside the counts: 1.0 when the outcome's log line is sampled (`"log": "sampled"`), 0.0 when
 # it is written every time (`"log": "always"`, and any entry that does not say).

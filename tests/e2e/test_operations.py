@@ -218,6 +218,18 @@ def test_observed_operations_data_point_and_log_line_equal_the_table(request, us
         assert line["ops"] == counts, line
 
 
+def keep_a_current_row_in_each_table_the_cleanup_scans(worker, user_id):
+    """operations.json's scheduled_cleanup is a run that deletes nothing on tables that hold rows:
+    each DELETE then reads the one index entry past its cutoff (on an empty table it reads none).
+    Whatever other tests ran before, that is the state this sets."""
+    now = int(time.time())
+    worker.d1(f"INSERT OR REPLACE INTO usage (window_start, user_id, count) VALUES ({now}, '{user_id}-current', 1)")
+    worker.d1(
+        "INSERT OR REPLACE INTO usage_keys (key, fingerprint, owner, created_at, window_start, used_before, used, "
+        f"limit_value, tier, effective_tier) VALUES ('{user_id}-current', '{user_id}', 'r', {now}, {now}, 0, 1, 10, 'pro', 'pro')"
+    )
+
+
 def test_scheduled_cleanup_operations_per_deleted_row(worker, user_id):
     entry = TABLE["scheduled_cleanup"]
     per_row = entry["per_deleted_row"]
@@ -231,6 +243,7 @@ def test_scheduled_cleanup_operations_per_deleted_row(worker, user_id):
         "INSERT INTO usage (window_start, user_id, count) VALUES "
         + ", ".join(f"({old}, '{user_id}-{n}', 1)" for n in range(deleted))
     )
+    keep_a_current_row_in_each_table_the_cleanup_scans(worker, user_id)
     before = len(worker.log_lines())
     worker.get("/__scheduled?cron=0+3+*+*+*", token=None, legacy=True)
     line = worker.wait_for_log(lambda line: line.get("event") == "scheduled", "the cleanup", after=before)
@@ -238,3 +251,31 @@ def test_scheduled_cleanup_operations_per_deleted_row(worker, user_id):
     assert line["outcome"] == "scheduled_cleanup"
     expected = {count: entry[count] + deleted * per_row.get(count, 0) for count in COUNTS}
     assert line["ops"] == expected, line
+
+
+def test_scheduled_cleanup_deletes_expired_idempotency_keys_at_no_more_than_per_deleted_row_each(worker, user_id):
+    """The cost model prices each expired Idempotency-Key the cron deletes at per_deleted_row
+    (infra/cost/operations.py): exactly what each deleted key costs."""
+    entry = TABLE["scheduled_cleanup"]
+    per_row = entry["per_deleted_row"]
+    now = int(time.time())
+    expired = now - worker.settings.idempotency_window_seconds - 3600
+    worker.d1(f"DELETE FROM usage WHERE window_start < {now - worker.settings.usage_retention_days * 86400}")
+    worker.d1(f"DELETE FROM usage_keys WHERE created_at < {now - worker.settings.idempotency_window_seconds}")
+    deleted = 4
+    worker.d1(
+        "INSERT INTO usage_keys (key, fingerprint, owner, created_at, window_start, used_before, used, limit_value, "
+        "tier, effective_tier) VALUES "
+        + ", ".join(
+            f"('{user_id}-key-{n}', '{user_id}', 'r', {expired}, {expired}, 0, 1, 10, 'pro', 'pro')"
+            for n in range(deleted)
+        )
+    )
+    keep_a_current_row_in_each_table_the_cleanup_scans(worker, user_id)
+    before = len(worker.log_lines())
+    worker.get("/__scheduled?cron=0+3+*+*+*", token=None, legacy=True)
+    line = worker.wait_for_log(lambda line: line.get("event") == "scheduled", "the cleanup", after=before)
+    assert (line["deleted"], line["deleted_keys"]) == (0, deleted)
+    ops = line["ops"]
+    assert ops["d1_rows_written"] == entry["d1_rows_written"] + deleted * per_row["d1_rows_written"], ops
+    assert ops["d1_rows_read"] == entry["d1_rows_read"] + deleted * per_row["d1_rows_read"], ops
