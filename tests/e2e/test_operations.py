@@ -253,7 +253,7 @@ def test_scheduled_cleanup_operations_per_deleted_row(worker, user_id):
     assert line["ops"] == expected, line
 
 
-def test_scheduled_cleanup_deletes_expired_idempotency_keys_at_no_more_than_per_deleted_row_each(worker, user_id):
+def test_scheduled_cleanup_deletes_each_expired_idempotency_key_at_per_deleted_row(worker, user_id):
     """The cost model prices each expired Idempotency-Key the cron deletes at per_deleted_row
     (infra/cost/operations.py): exactly what each deleted key costs."""
     entry = TABLE["scheduled_cleanup"]
