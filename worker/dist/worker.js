@@ -475,14 +475,17 @@ function parseClients(text) {
 }
 
 // ../../worker/src/client_limit.js
-async function limitClient(c) {
-  let success = true;
+async function passesLimiter(limiter, key, c) {
   try {
-    ({ success } = await c.env.CLIENT_LIMITER.limit({ key: c.caller.name }));
+    const { success } = await limiter.limit({ key });
+    return success;
   } catch (error) {
     c.log.ratelimiter_error = describe(error);
+    return true;
   }
-  if (!success) {
+}
+async function limitClient(c) {
+  if (!await passesLimiter(c.env.CLIENT_LIMITER, c.caller.name, c)) {
     const period = numericVar(c.env, "CLIENT_RATE_LIMIT_PERIOD");
     throw new HttpError(429, "client_rate_limited", `too many requests by client ${JSON.stringify(c.caller.name)}; retry within ${period} s`, {
       outcome: "client_rate_limited",
@@ -952,8 +955,8 @@ async function postUsage(request, c, { userId }) {
   }
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;
-  const { windowStart } = usageWindow(c.env);
   if (key !== null) return countKeyedUse(key, userId, limit, tier, subscription.tier, suffix, c);
+  const { windowStart } = usageWindow(c.env);
   const { results } = await d1(c, () => c.db.prepare(COUNT_USE).bind(windowStart, userId, limit).run());
   const used = results.length ? Number(results[0].count) : null;
   const answer = { windowStart, limit, tier: subscription.tier, effectiveTier: tier, allowed: used !== null, used: used ?? limit };
@@ -1013,14 +1016,13 @@ function usageAnswer(answer, userId, suffix, c, counted) {
   const current = usageWindow(c.env);
   const resetsAt = windowStart + current.windowSeconds;
   const resetsAtText = windowStart === current.windowStart ? current.resetsAtText : new Date(resetsAt * 1e3).toISOString();
-  const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": String(resetsAt) };
-  const usage = { limit, resetsAt: resetsAtText };
   const remaining = answer.allowed ? limit - used : 0;
+  const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Remaining": String(remaining), "X-RateLimit-Reset": String(resetsAt) };
+  const usage = { limit, resetsAt: resetsAtText };
   Object.assign(headers, dailyFields(c.env, limit, remaining, resetsAt, current.windowSeconds));
   if (!answer.allowed) {
     if (counted) forgetCount(userId);
     c.log.outcome = `usage_post_denied${suffix}`;
-    headers["X-RateLimit-Remaining"] = "0";
     headers["Retry-After"] = String(Math.max(1, resetsAt - Math.floor(Date.now() / 1e3)));
     return errorJson(c, 429, "daily_limit_exceeded", `user ${userId} used all ${limit} requests of tier ${answer.effectiveTier} for this window`, headers, {
       allowed: false,
@@ -1030,17 +1032,10 @@ function usageAnswer(answer, userId, suffix, c, counted) {
   }
   if (counted) rememberCount(userId, windowStart, used);
   c.log.outcome = `usage_post_allowed${suffix}`;
-  headers["X-RateLimit-Remaining"] = String(limit - used);
-  return json(c, { allowed: true, used, remaining: limit - used, ...usage, tier, effectiveTier: answer.effectiveTier }, 200, headers);
+  return json(c, { allowed: true, used, remaining, ...usage, tier, effectiveTier: answer.effectiveTier }, 200, headers);
 }
-async function underBurstLimit(userId, c) {
-  try {
-    const { success } = await c.env.RATE_LIMITER.limit({ key: `usage:${c.caller.name}:${userId}` });
-    return success;
-  } catch (error) {
-    c.log.ratelimiter_error = describe(error);
-    return true;
-  }
+function underBurstLimit(userId, c) {
+  return passesLimiter(c.env.RATE_LIMITER, `usage:${c.caller.name}:${userId}`, c);
 }
 
 // ../../worker/src/routes.js

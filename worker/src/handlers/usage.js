@@ -5,7 +5,7 @@
 import { effectiveTier, readCatalog } from "../catalog.js";
 import { d1 } from "../database.js";
 import { HttpError, errorJson, json } from "../http.js";
-import { describe } from "../observe.js";
+import { passesLimiter } from "../client_limit.js";
 import { burstFields, dailyFields } from "../ratelimit_fields.js";
 import { CLAIM_KEY, COUNT_KEYED_USE, COUNT_USE, READ_KEY, STORE_KEYED_ANSWER } from "../sql.js";
 import { lookupSubscription } from "../subscription_cache.js";
@@ -36,8 +36,8 @@ export async function postUsage(request, c, { userId }) {
   }
   const tier = effectiveTier(subscription, catalog, c);
   const limit = catalog.tiers[tier].dailyRequestLimit;
-  const { windowStart } = usageWindow(c.env);
   if (key !== null) return countKeyedUse(key, userId, limit, tier, subscription.tier, suffix, c);
+  const { windowStart } = usageWindow(c.env);
   const { results } = await d1(c, () => c.db.prepare(COUNT_USE).bind(windowStart, userId, limit).run());
   const used = results.length ? Number(results[0].count) : null;
   const answer = { windowStart, limit, tier: subscription.tier, effectiveTier: tier, allowed: used !== null, used: used ?? limit };
@@ -119,15 +119,14 @@ function usageAnswer(answer, userId, suffix, c, counted) {
   const current = usageWindow(c.env); // made once per window; a replay may be of an earlier one
   const resetsAt = windowStart + current.windowSeconds;
   const resetsAtText = windowStart === current.windowStart ? current.resetsAtText : new Date(resetsAt * 1000).toISOString();
-  /** @type {Record<string, string>} */
-  const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": String(resetsAt) };
-  const usage = { limit, resetsAt: resetsAtText };
   const remaining = answer.allowed ? limit - used : 0;
+  /** @type {Record<string, string>} */
+  const headers = { "X-RateLimit-Limit": String(limit), "X-RateLimit-Remaining": String(remaining), "X-RateLimit-Reset": String(resetsAt) };
+  const usage = { limit, resetsAt: resetsAtText };
   Object.assign(headers, dailyFields(c.env, limit, remaining, resetsAt, current.windowSeconds));
   if (!answer.allowed) {
     if (counted) forgetCount(userId); // at or over the limit: the next GET /entitlements reads the exact count
     c.log.outcome = `usage_post_denied${suffix}`;
-    headers["X-RateLimit-Remaining"] = "0";
     headers["Retry-After"] = String(Math.max(1, resetsAt - Math.floor(Date.now() / 1000)));
     return errorJson(c, 429, "daily_limit_exceeded", `user ${userId} used all ${limit} requests of tier ${answer.effectiveTier} for this window`, headers, {
       allowed: false,
@@ -137,22 +136,15 @@ function usageAnswer(answer, userId, suffix, c, counted) {
   }
   if (counted) rememberCount(userId, windowStart, used);
   c.log.outcome = `usage_post_allowed${suffix}`;
-  headers["X-RateLimit-Remaining"] = String(limit - used);
-  return json(c, { allowed: true, used, remaining: limit - used, ...usage, tier, effectiveTier: answer.effectiveTier }, 200, headers);
+  return json(c, { allowed: true, used, remaining, ...usage, tier, effectiveTier: answer.effectiveTier }, 200, headers);
 }
 
 /**
  * Burst limit per client and user: one client's calls never use up another's budget for the same
- * user. If the binding itself fails, let the request through: the daily quota in D1 still bounds it.
+ * user (a failing binding lets the request through: the daily quota in D1 still bounds it).
  * @param {string} userId
  * @param {import("../context.js").RequestContext} c
  */
-async function underBurstLimit(userId, c) {
-  try {
-    const { success } = await c.env.RATE_LIMITER.limit({ key: `usage:${c.caller.name}:${userId}` });
-    return success;
-  } catch (error) {
-    c.log.ratelimiter_error = describe(error);
-    return true;
-  }
+function underBurstLimit(userId, c) {
+  return passesLimiter(c.env.RATE_LIMITER, `usage:${c.caller.name}:${userId}`, c);
 }
