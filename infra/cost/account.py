@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from infra import platform
-from infra.cost.estimate import Estimate
+from infra.cost.estimate import Estimate, at_limit, over_limit
 
 MINUTES_PER_DAY = 1_440
 
@@ -29,11 +29,11 @@ class AccountLimit:
 
     @property
     def over(self) -> bool:
-        return self.amount > self.limit * (1 + 1e-9)
+        return over_limit(self.amount, self.limit)
 
     @property
     def at(self) -> bool:
-        return not self.over and self.amount >= self.limit * (1 - 1e-9)
+        return at_limit(self.amount, self.limit)
 
 
 @dataclass(frozen=True)

@@ -170,14 +170,14 @@ def stored_keys(requests: Mapping[str, float], idempotency_window_s: int, cron: 
     return keyed_calls_per_day(requests) * (idempotency_window_s + between_runs_s) / SECONDS_PER_DAY
 
 
-def _over(amount: float, limit: float) -> bool:
+def over_limit(amount: float, limit: float) -> bool:
     """Strictly over the limit; exactly at it still fits (shares like 0.9 x 1,000 leave float dust)."""
     return amount > limit * (1 + 1e-9)
 
 
-def _at(amount: float, limit: float) -> bool:
+def at_limit(amount: float, limit: float) -> bool:
     """Exactly at the limit (within float dust): it fits, with nothing to spare, and is flagged."""
-    return not _over(amount, limit) and amount >= limit * (1 - 1e-9)
+    return not over_limit(amount, limit) and amount >= limit * (1 - 1e-9)
 
 
 @dataclass(frozen=True)
@@ -217,11 +217,11 @@ class MeterEstimate:
 
     @property
     def over_free_limit(self) -> bool:
-        return self.free_daily_limit is not None and _over(self.daily, self.free_daily_limit)
+        return self.free_daily_limit is not None and over_limit(self.daily, self.free_daily_limit)
 
     @property
     def at_free_limit(self) -> bool:
-        return self.free_daily_limit is not None and self.daily > 0 and _at(self.daily, self.free_daily_limit)
+        return self.free_daily_limit is not None and self.daily > 0 and at_limit(self.daily, self.free_daily_limit)
 
     @property
     def exhausted_after_s(self) -> float | None:
@@ -255,11 +255,11 @@ class StorageEstimate:
 
     @property
     def over_free_limit(self) -> bool:
-        return self.free_limit_bytes is not None and _over(self.bytes, self.free_limit_bytes)
+        return self.free_limit_bytes is not None and over_limit(self.bytes, self.free_limit_bytes)
 
     @property
     def at_free_limit(self) -> bool:
-        return self.free_limit_bytes is not None and self.bytes > 0 and _at(self.bytes, self.free_limit_bytes)
+        return self.free_limit_bytes is not None and self.bytes > 0 and at_limit(self.bytes, self.free_limit_bytes)
 
     @property
     def paid_usd(self) -> float:
@@ -320,6 +320,12 @@ class Estimate:
     def at_free_limits(self) -> tuple[MeterEstimate | StorageEstimate, ...]:
         """Quantities exactly at a free limit: they fit with nothing to spare (flagged, not passed)."""
         return tuple(m for m in self.quantities if m.at_free_limit)
+
+    @property
+    def first_used_up(self) -> MeterEstimate | None:
+        """The Free daily allowance the day uses up first (traffic spread evenly), if any."""
+        used_up = [m for m in self.meters if m.exhausted_after_s is not None]
+        return min(used_up, key=lambda m: m.exhausted_after_s or 0.0) if used_up else None
 
     @property
     def own_paid_monthly_usd(self) -> float:
@@ -525,7 +531,7 @@ def kv_fallback(
         for meter in platform.METERS
         if meter.key in ("kv_reads", "kv_writes")
         and (limit := meter.free_daily_limit) is not None
-        and _over(totals[meter.key], limit)
+        and over_limit(totals[meter.key], limit)
     ]
     if not runs_out:
         return None
@@ -719,7 +725,7 @@ def database_full(settings: Settings, table: OperationsTable, usage_store: Usage
     cap = platform.D1_MAX_DATABASE_BYTES[plan]
 
     def full(result: Estimate) -> list[StorageEstimate]:
-        return [s for s in result.storage if s.key == "d1_storage_bytes" and _over(s.bytes, cap)]
+        return [s for s in result.storage if s.key == "d1_storage_bytes" and over_limit(s.bytes, cap)]
 
     found = _first_day(settings, table, usage_store, full)
     if found is None:

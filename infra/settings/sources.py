@@ -20,7 +20,6 @@ from infra.settings.errors import SettingIssue, SettingsError, issues_from
 from infra.settings.model import ACCOUNT_ID_ENV, Settings
 from infra.settings.secrets import (
     SERVICE_TOKEN_KEY,
-    missing_production_clients,
     production_token_issues,
     service_token_deprecations,
 )
@@ -128,14 +127,9 @@ def stack_file_deprecations(stack: str, settings: Settings) -> list[str]:
     )
 
 
-def stack_file_token_issues(stack: str, settings: Settings, *, missing_clients: bool = True) -> list[SettingIssue]:
-    """What stops `pulumi preview` of a production stack on its tokens (clients, serviceToken), read from its file.
-    `missing_clients=False` leaves out "no clients yet": a file can be valid before its clients are made."""
-    issues = production_token_issues(stack, settings.is_production, settings.clients, _token_set(stack))
-    if missing_clients:
-        return issues
-    missing = missing_production_clients(stack)
-    return [issue for issue in issues if issue != missing]
+def stack_file_token_issues(stack: str, settings: Settings) -> list[SettingIssue]:
+    """What stops `pulumi preview` of a production stack on its tokens (clients, serviceToken), read from its file."""
+    return production_token_issues(stack, settings.is_production, settings.clients, _token_set(stack))
 
 
 def _token_set(stack: str) -> bool:

@@ -23,7 +23,9 @@ import pulumi
 import yaml
 
 from infra import paths
+from infra.plan.migrations import TOKEN_ENV as API_TOKEN_ENV
 from infra.settings import load_settings, parse_config_values
+from infra.settings.model import ACCOUNT_ID_ENV
 from infra.settings.sources import stack_text_entries
 from infra.stack.mocks import (
     ACCOUNT_ID,
@@ -149,8 +151,6 @@ def _inputs_of(request: Any) -> dict[str, Any]:
 
 # --- `guruai-cache plan`: the program run here for a stack's committed settings --------------
 
-API_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
-ACCOUNT_ID_ENV = "CLOUDFLARE_ACCOUNT_ID"
 # Always secret, even if a stack file holds one in plain text.
 SECRET_KEYS = {f"{PROJECT}:serviceToken", "cloudflare:apiToken"}
 # What stands in for an encrypted setting: a plan never decrypts one (it has no key to).

@@ -172,6 +172,7 @@ def settings_check(
         stack_file_settings,
         stack_file_token_issues,
     )
+    from infra.settings.secrets import missing_production_clients
 
     failed = False
     committed = committed_stack_settings()  # each file read once; a stack is never compared with itself
@@ -179,7 +180,10 @@ def settings_check(
         try:
             settings = committed[name] if name in committed else stack_file_settings(name)  # else: its error
             found = shared_limiter_issues(name, settings, committed)
-            found += stack_file_token_issues(name, settings, missing_clients=False)
+            # "No clients yet" leaves a file valid: it only blocks a deploy (said below).
+            token_issues = stack_file_token_issues(name, settings)
+            missing = missing_production_clients(name)
+            found += [issue for issue in token_issues if issue != missing]
             if found:
                 raise SettingsError(name, found)
         except _user_errors() as error:
@@ -188,8 +192,8 @@ def settings_check(
             continue
         typer.echo(f"{name}: settings valid")
         # Valid, but not deployable until the team makes its clients: preflight, preview and up stop on it.
-        for blocker in stack_file_token_issues(name, settings):
-            typer.secho(f"  before deploying: {blocker}", err=True, fg=typer.colors.YELLOW)
+        if missing in token_issues:
+            typer.secho(f"  before deploying: {missing}", err=True, fg=typer.colors.YELLOW)
         for deprecation in stack_file_deprecations(name, settings):
             typer.secho(f"  warning: deprecated setting {deprecation}", err=True, fg=typer.colors.YELLOW)
     if failed:
@@ -402,7 +406,7 @@ def estimate_command(
     from infra.cost.operations import OperationsTableError
     from infra.settings import SettingsError, stack_file_settings
     from infra.tools import traffic_option
-    from infra.tools.estimate_report import print_estimate
+    from infra.tools.estimate_report import print_estimate, print_lines
 
     try:
         settings = stack_file_settings(stack)
@@ -416,27 +420,15 @@ def estimate_command(
         measured = _measured_view(stack, settings, result, since) if from_metrics else None
     except _user_errors(OperationsTableError) as error:
         raise fail(str(error)) from None
+    extra_views = {"account": shared, "finops": views, "fromMetrics": measured}
     if as_json:
-        extra = {} if shared is None else {"account": shared[1]}
-        if views is not None:
-            extra["finops"] = views[1]
-        if measured is not None:
-            extra["fromMetrics"] = measured[1]
+        extra = {key: view[1] for key, view in extra_views.items() if view is not None}
         typer.echo(json.dumps({"stack": stack, **result.to_json(), **extra}, indent=2))
         return
     print_estimate(result, stack)
-    if shared is not None:
-        from infra.tools.estimate_report import print_lines
-
-        print_lines(shared[0])
-    if views is not None:
-        from infra.tools.estimate_report import print_lines
-
-        print_lines(views[0])
-    if measured is not None:
-        from infra.tools.estimate_report import print_lines
-
-        print_lines(measured[0])
+    for view in extra_views.values():
+        if view is not None:
+            print_lines(view[0])
     if picture or svg_file is not None:
         from infra.cost.operations import load_operations
         from infra.tools import estimate_picture
@@ -517,11 +509,8 @@ def _first_free(free: Any) -> dict[str, Any] | None:
     """The Free allowance a design's day uses up first, and when (JSON)."""
     from infra.cost.estimate import utc_clock
 
-    out = [m for m in free.meters if m.exhausted_after_s is not None]
-    if not out:
-        return None
-    first = min(out, key=lambda m: m.exhausted_after_s)
-    return {"limit": first.label, "usedUpAtUtc": utc_clock(first.exhausted_after_s)}
+    first = free.first_used_up
+    return None if first is None else {"limit": first.label, "usedUpAtUtc": utc_clock(first.exhausted_after_s)}
 
 
 def _account_view(stack: str, settings: Any, result: Any) -> tuple[list[str], dict[str, Any]]:

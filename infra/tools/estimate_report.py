@@ -247,10 +247,9 @@ SHORT_LABELS = {
 
 def _first_free_limit(free: Estimate) -> tuple[str, str]:
     """The Free allowance a design's day uses up first, and when (UTC, traffic spread evenly)."""
-    out = [m for m in free.meters if m.exhausted_after_s is not None]
-    if not out:
+    first = free.first_used_up
+    if first is None:
         return "none", "-"
-    first = min(out, key=lambda m: m.exhausted_after_s or 0)
     return SHORT_LABELS.get(first.label, first.label)[:14], utc_clock(first.exhausted_after_s) or "-"
 
 
