@@ -16,6 +16,7 @@ from pathlib import Path
 
 from infra.plan import migration_lint, migration_sum, worker_statements
 from infra.plan.migration_findings import Finding
+from infra.tools import git_refs
 from infra.tools.errors import UserError
 
 MIGRATIONS = "worker/migrations"
@@ -25,18 +26,12 @@ TIMEOUT = 60
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=TIMEOUT, check=False)
+    return git_refs.git(root, *args, timeout=TIMEOUT)
 
 
 def resolve_base(root: Path, against: str | None) -> str | None:
     """The commit to compare with: `against`, else origin/main when the clone has it, else None."""
-    ref = against or DEFAULT_BASE
-    commit = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if commit.returncode == 0:
-        return commit.stdout.decode().strip()
-    if against is None:
-        return None
-    raise UserError(f"--against {against}: no such commit in this repository (fetch it first: `git fetch origin`)")
+    return git_refs.given_commit(root, against) if against is not None else git_refs.commit_of(root, DEFAULT_BASE)
 
 
 def _archive(root: Path, commit: str, folder: str, into: Path) -> bool:

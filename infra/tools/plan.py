@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import paths
+from infra.tools import git_refs
 from infra.tools.errors import UserError
 
 RUNNER = "infra.stack.offline"
@@ -62,18 +63,11 @@ def current_plan(stack: str) -> dict[str, Any]:
     return plan_of_tree(paths.ROOT, stack, paths.STACKS_DIR, "the working tree")
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=TIMEOUT, check=False)
-
-
 @contextmanager
 def tree_at(ref: str, root: Path = paths.ROOT) -> Iterator[Path]:
     """The files of `ref` in a temporary folder (removed afterwards), its Worker bundled by its own
     `guruai-cache worker build` with this checkout's node_modules (the bundle is not committed)."""
-    commit = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if commit.returncode != 0:
-        raise UserError(f"--against {ref}: no such commit in this repository (fetch it first: `git fetch origin`)")
-    archive = _git(root, "archive", "--format=tar", commit.stdout.decode().strip())
+    archive = git_refs.git(root, "archive", "--format=tar", git_refs.given_commit(root, ref), timeout=TIMEOUT)
     if archive.returncode != 0:
         raise UserError(f"--against {ref}: git archive failed: {_tail(archive.stderr.decode())}")
     folder = Path(tempfile.mkdtemp(prefix="guruai-plan-"))
