@@ -104,7 +104,7 @@ def check(root: Path, against: str | None) -> Report:
             base_files = migration_bytes(at_base / MIGRATIONS) if _archive(root, base, MIGRATIONS, at_base) else {}
             if _archive(root, base, WORKER_SRC, at_base):
                 base_statements = sql_exports(at_base / WORKER_SRC)
-        edits = migration_sum.parse(sum_text).edits if sum_text and not _unreadable(sum_text) else ()
+        edits = _recorded_edits(sum_text)
         findings += migration_sum.base_findings(files, base_files, label, edits)
     texts = {name: content.decode() for name, content in files.items()}
     lint = migration_lint.lint(texts)
@@ -131,12 +131,13 @@ def check(root: Path, against: str | None) -> Report:
     return Report(findings, notes)
 
 
-def _unreadable(sum_text: str) -> bool:
+def _recorded_edits(sum_text: str | None) -> tuple[migration_sum.Edit, ...]:
+    """The `edited` lines of the integrity file; none when it is absent or unreadable (the check
+    reports that file on its own; `hash` rewrites it from the files)."""
     try:
-        migration_sum.parse(sum_text)
+        return migration_sum.parse(sum_text).edits if sum_text else ()
     except ValueError:
-        return True
-    return False
+        return ()
 
 
 def write_sum(root: Path, edited: str | None, reason: str | None, against: str | None) -> Path:
@@ -145,12 +146,8 @@ def write_sum(root: Path, edited: str | None, reason: str | None, against: str |
     folder = root / MIGRATIONS
     files = migration_bytes(folder)
     sum_path = folder / migration_sum.SUM_FILE
-    edits: tuple[migration_sum.Edit, ...] = ()
-    if sum_path.exists():
-        try:
-            edits = migration_sum.parse(sum_path.read_text()).edits
-        except ValueError:
-            edits = ()  # rewritten from the files; a lost `edited` line shows in the diff under review
+    # Rewritten from the files; a lost `edited` line of an unreadable file shows in the diff under review.
+    edits = _recorded_edits(sum_path.read_text() if sum_path.exists() else None)
     if edited is not None:
         if not reason or not reason.strip():
             raise UserError("--edited needs --reason: why the edit is safe for databases that applied the file")
