@@ -175,21 +175,14 @@ def test_each_use_has_a_key_of_its_own_and_a_caller_may_give_it():
 
 
 def test_the_async_client_retries_a_use_with_the_same_key():
-    answers = [httpx.ReadTimeout("slow"), httpx.Response(200, json=USAGE)]
-    sent: list[httpx.Request] = []
-
-    def handler(request):
-        sent.append(request)
-        answer = answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+    script = Script(httpx.ReadTimeout("slow"), httpx.Response(200, json=USAGE))
 
     async def use():
-        async with AsyncWorkerClient("https://worker.test", "tok", transport=httpx.MockTransport(handler)) as c:
+        async with AsyncWorkerClient("https://worker.test", "tok", transport=httpx.MockTransport(script)) as c:
             return await c.with_options(retry=RetryPolicy(backoff=0.001)).record_usage("u1")
 
     assert run(use()).used == 1
+    sent = script.requests
     assert len(sent) == 2 and sent[0].headers["Idempotency-Key"] == sent[1].headers["Idempotency-Key"]
 
 

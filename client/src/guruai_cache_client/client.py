@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import anyio
 import httpx
@@ -49,7 +49,6 @@ from guruai_cache_client.models import (
 )
 from guruai_cache_client.retries import (
     RATE_LIMITED,
-    TRANSIENT_STATUSES,
     RetryPolicy,
     answer_is_retried,
     never_sent,
@@ -237,7 +236,18 @@ class _Base:
         headers.update(call.conditions)
         return headers
 
-    def _copy(self, timeout: Any, max_retries: int | None, retry: RetryPolicy | None, deadline: Any) -> Any:
+    def with_options(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        deadline: float | _NotGiven | None = NOT_GIVEN,
+    ) -> Self:
+        """A copy for some calls, with other options; it shares this client's connections.
+
+        >>> worker.with_options(timeout=1, max_retries=0).entitlements("user-pro")  # doctest: +SKIP
+        """
         options = copy.copy(self)  # shares _shared: the connections and the tiers' cache
         if timeout is not None:
             options.timeout = httpx.Timeout(timeout)
@@ -258,8 +268,6 @@ class _Base:
         """How long to wait before sending `call` again, or None: raise now."""
         if isinstance(outcome, httpx.Response):
             status = outcome.status_code
-            if status != RATE_LIMITED and status not in TRANSIENT_STATUSES:
-                return None  # the common case, a success, decided without reading the body again
             if not answer_is_retried(status, _code(outcome) if status == RATE_LIMITED else None, call.idempotent):
                 return None
             delay = self.retry.delay(attempt, outcome.headers.get("Retry-After"))
@@ -394,21 +402,6 @@ class WorkerClient(_Base):
         self._sleep = sleep
         self._shared = _Shared(http_client or httpx.Client(transport=transport), owns_http=http_client is None)
 
-    def with_options(
-        self,
-        *,
-        timeout: httpx.Timeout | float | None = None,
-        max_retries: int | None = None,
-        retry: RetryPolicy | None = None,
-        deadline: float | _NotGiven | None = NOT_GIVEN,
-    ) -> WorkerClient:
-        """A copy for some calls, with other options; it shares this client's connections.
-
-        >>> worker.with_options(timeout=1, max_retries=0).entitlements("user-pro")  # doctest: +SKIP
-        """
-        changed: WorkerClient = self._copy(timeout, max_retries, retry, deadline)
-        return changed
-
     def __enter__(self) -> WorkerClient:
         return self
 
@@ -536,18 +529,6 @@ class AsyncWorkerClient(_Base):
         self.fallback = fallback
         self._sleep = sleep
         self._shared = _Shared(http_client or httpx.AsyncClient(transport=transport), owns_http=http_client is None)
-
-    def with_options(
-        self,
-        *,
-        timeout: httpx.Timeout | float | None = None,
-        max_retries: int | None = None,
-        retry: RetryPolicy | None = None,
-        deadline: float | _NotGiven | None = NOT_GIVEN,
-    ) -> AsyncWorkerClient:
-        """A copy for some calls, with other options; it shares this client's connections."""
-        changed: AsyncWorkerClient = self._copy(timeout, max_retries, retry, deadline)
-        return changed
 
     async def __aenter__(self) -> AsyncWorkerClient:
         return self
