@@ -198,6 +198,8 @@ class _Shared:
 
 
 class _Base:
+    _shared: _Shared  # set by each client: its own httpx client type
+
     def __init__(
         self,
         base_url: str | None,
@@ -281,19 +283,22 @@ class _Base:
     def _deadline_passed(self, call: _Call[Any]) -> WorkerTimeout:
         return WorkerTimeout(f"{call}: the call's deadline of {self.deadline:g} s passed")
 
-    def _cached_tiers(self, shared: _Shared) -> Tiers | None:
-        if shared.tiers is not None and self._clock() < shared.tiers[0]:
-            return shared.tiers[1]
-        return None
+    def _cached_tiers(self) -> Tiers | None:
+        kept = self._shared.tiers
+        return kept[1] if kept is not None and self._clock() < kept[0] else None
 
-    def _tiers_call(self, shared: _Shared) -> _Call[dict[str, Tier]]:
+    def _tiers_call(self) -> _Call[dict[str, Tier]]:
         """GET /tiers, revalidating the tiers kept past their max-age (If-None-Match: their ETag)."""
-        return _Calls.tiers(shared.tiers[1] if shared.tiers is not None else None)
+        return _Calls.tiers(self._shared.tiers[1] if self._shared.tiers is not None else None)
 
-    def _keep_tiers(self, shared: _Shared, tiers: Tiers) -> None:
+    def _keep_tiers(self, tiers: dict[str, Tier]) -> Tiers:
+        """The tiers answered, kept for their max-age; a fallback's plain dict has no meta: not kept."""
+        if not isinstance(tiers, Tiers):
+            return Tiers(tiers)
         max_age = tiers.meta.max_age if tiers.meta else None
         if max_age:  # the Worker's `private, max-age=<tiersMaxAge>`: the tiers change only with a deploy
-            shared.tiers = (self._clock() + max_age, tiers)
+            self._shared.tiers = (self._clock() + max_age, tiers)
+        return tiers
 
 
 def _code(response: httpx.Response) -> str | None:
@@ -420,14 +425,10 @@ class WorkerClient(_Base):
     def tiers(self) -> Tiers:
         """GET /tiers (scope read); kept for the answer's max-age (the Worker's `tiersMaxAge`), then
         revalidated with its ETag (a 304 keeps them for another max-age, without the body)."""
-        cached = self._cached_tiers(self._shared)
+        cached = self._cached_tiers()
         if cached is not None:
             return cached
-        tiers: dict[str, Tier] = self._answer(self._tiers_call(self._shared), lambda f, e: f.tiers(e))
-        if not isinstance(tiers, Tiers):  # a fallback's plain dict: no meta, not kept
-            return Tiers(tiers)
-        self._keep_tiers(self._shared, tiers)
-        return tiers
+        return self._keep_tiers(self._answer(self._tiers_call(), lambda f, e: f.tiers(e)))
 
     def subscription(self, user_id: str) -> Subscription:
         """GET /subscriptions/{userId} (scope read); `meta.etag` is its version. Raises NoActiveSubscription."""
@@ -547,14 +548,10 @@ class AsyncWorkerClient(_Base):
 
     async def tiers(self) -> Tiers:
         """GET /tiers (scope read); kept for the answer's max-age, then revalidated with its ETag."""
-        cached = self._cached_tiers(self._shared)
+        cached = self._cached_tiers()
         if cached is not None:
             return cached
-        tiers: dict[str, Tier] = await self._answer(self._tiers_call(self._shared), lambda f, e: f.tiers(e))
-        if not isinstance(tiers, Tiers):  # a fallback's plain dict: no meta, not kept
-            return Tiers(tiers)
-        self._keep_tiers(self._shared, tiers)
-        return tiers
+        return self._keep_tiers(await self._answer(self._tiers_call(), lambda f, e: f.tiers(e)))
 
     async def subscription(self, user_id: str) -> Subscription:
         """GET /subscriptions/{userId} (scope read)."""
